@@ -1,0 +1,216 @@
+//! Command-line arguments (clap). Parsing only: every decision lives in the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use slonik_gen::ops::{Ddl, Operation};
+use slonik_gen::SlonyVersion;
+
+/// Generate slonik scripts for a Slony-I cluster described in a TOML config.
+///
+/// The script goes to stdout and nothing else, so `slonik-gen ... | slonik` never runs
+/// half a script: on any error stdout stays empty, the reason goes to stderr, exit code 1
+/// (2 for usage errors).
+#[derive(Debug, Parser)]
+#[command(name = "slonik-gen", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Config file [default: $SLONIK_GEN_CONFIG, else ./slonik-gen.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Target Slony-I version (1.2, 2.0, 2.1, 2.2), overriding the config's `slony_version`
+    #[arg(long, global = true, value_name = "V")]
+    pub slony_version: Option<SlonyVersion>,
+    /// Compare the script with FILE instead of printing it; exit 1 with a diff on drift
+    #[arg(long, global = true, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+    /// Also write the cluster's state after the script (origins, subscriptions, failed and
+    /// dropped nodes) as a config file to FILE
+    #[arg(long, global = true, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+    /// The operation.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  slonik-gen --config examples/geekdb.toml create-set set1 | slonik
+  slonik-gen --config examples/geekdb.toml failover 1 2 --write-config after-failover.toml | slonik
+  slonik-gen --config examples/geekdb.toml --check golden/create-set.slonik create-set set1";
+
+/// One operation per altperl tool.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The script header only (slonik_print_preamble)
+    #[command(after_help = "Example: slonik-gen print-preamble > header.slonik")]
+    PrintPreamble,
+    /// Initialise the cluster: first node, every other node, all paths (slonik_init_cluster)
+    #[command(after_help = "Example: slonik-gen init-cluster | slonik")]
+    InitCluster,
+    /// Add a node with paths to and from every node (slonik_store_node, slonik_add_node)
+    #[command(after_help = "Example: slonik-gen store-node 3 1 | slonik")]
+    StoreNode {
+        /// The node to add (`3` or `node3`)
+        node: String,
+        /// Existing node that generates the event [default: the default origin]
+        event_node: Option<String>,
+    },
+    /// Remove a node from the cluster (slonik_drop_node)
+    #[command(after_help = "Example: slonik-gen drop-node 1 2 | slonik")]
+    DropNode {
+        /// The node to drop
+        node: String,
+        /// A surviving node that generates the event
+        event_node: String,
+    },
+    /// Remove Slony-I from every node (slonik_uninstall_nodes)
+    #[command(after_help = "Example: slonik-gen uninstall-nodes | slonik")]
+    UninstallNodes,
+    /// Tell slon daemons to restart (slonik_restart_node)
+    #[command(
+        after_help = "Example: slonik-gen restart-node 1 2 | slonik\n         slonik-gen restart-node --all | slonik"
+    )]
+    RestartNode(RestartArgs),
+    /// Reload Slony-I's functions on every node (slonik_update_nodes)
+    #[command(after_help = "Example: slonik-gen update-nodes | slonik")]
+    UpdateNodes,
+    /// Create a set and add its tables and sequences (slonik_create_set)
+    #[command(after_help = "Example: slonik-gen create-set set1 | slonik")]
+    CreateSet {
+        /// The set (name, id or `set1`)
+        set: String,
+    },
+    /// Drop a set (slonik_drop_set)
+    #[command(after_help = "Example: slonik-gen drop-set set1 | slonik")]
+    DropSet {
+        /// The set
+        set: String,
+    },
+    /// Merge SOURCE into TARGET, both with origin NODE (slonik_merge_sets)
+    #[command(after_help = "Example: slonik-gen merge-sets 1 set1 set2 | slonik")]
+    MergeSets {
+        /// Origin of both sets
+        node: String,
+        /// The set that remains
+        target: String,
+        /// The set merged into TARGET
+        source: String,
+    },
+    /// Subscribe a node to a set (slonik_subscribe_set)
+    #[command(after_help = "Example: slonik-gen subscribe-set set1 2 | slonik")]
+    SubscribeSet {
+        /// The set
+        set: String,
+        /// The subscribing node
+        node: String,
+    },
+    /// Unsubscribe a node from a set (slonik_unsubscribe_set)
+    #[command(after_help = "Example: slonik-gen unsubscribe-set set1 2 | slonik")]
+    UnsubscribeSet {
+        /// The set
+        set: String,
+        /// The node
+        node: String,
+    },
+    /// Switch a set's origin to a subscriber, never leaving it locked (slonik_move_set)
+    #[command(after_help = "Example: slonik-gen move-set set1 2 1 | slonik")]
+    MoveSet {
+        /// The set
+        set: String,
+        /// Current origin
+        from: String,
+        /// New origin (a subscriber)
+        to: String,
+    },
+    /// Give the sets of failed nodes to backup nodes (slonik_failover)
+    #[command(
+        after_help = "Example: slonik-gen failover 1 2 --write-config after.toml | slonik\n         slonik-gen failover 1 2 3 2 | slonik   # 2.2: two failed nodes at once"
+    )]
+    Failover {
+        /// DEAD BACKUP pairs
+        #[arg(required = true, num_args = 2.., value_names = ["DEAD", "BACKUP"])]
+        nodes: Vec<String>,
+    },
+    /// Run DDL through Slony-I and wait until every node has it (slonik_execute_script)
+    #[command(
+        after_help = "Example: slonik-gen execute-script set1 /srv/ddl/add-note.sql | slonik\n         slonik-gen execute-script set1 --sql 'alter table geekdb.files add column note text;' | slonik"
+    )]
+    ExecuteScript(ExecuteArgs),
+    /// Stop replicating one table (slonik_drop_table)
+    #[command(after_help = "Example: slonik-gen drop-table 2 set1 | slonik")]
+    DropTable {
+        /// The table's id
+        table_id: String,
+        /// The set
+        set: String,
+    },
+    /// Stop replicating one sequence (slonik_drop_sequence)
+    #[command(after_help = "Example: slonik-gen drop-sequence 1 set1 | slonik")]
+    DropSequence {
+        /// The sequence's id
+        sequence_id: String,
+        /// The set
+        set: String,
+    },
+}
+
+/// `restart-node` arguments.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Nodes to restart
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub nodes: Vec<String>,
+    /// Restart every node
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `execute-script` arguments.
+#[derive(Debug, Args)]
+pub struct ExecuteArgs {
+    /// The set whose origin runs the DDL
+    pub set: String,
+    /// SQL file, read by slonik where it runs
+    #[arg(required_unless_present = "sql", conflicts_with = "sql")]
+    pub file: Option<String>,
+    /// Inline SQL (Slony-I 2.2, at most 511 bytes)
+    #[arg(long)]
+    pub sql: Option<String>,
+    /// Event node [default: the set's origin]
+    #[arg(long, short = 'n')]
+    pub node: Option<String>,
+}
+
+impl Command {
+    /// The library operation this command asks for.
+    pub fn operation(self) -> Operation {
+        match self {
+            Command::PrintPreamble => Operation::PrintPreamble,
+            Command::InitCluster => Operation::InitCluster,
+            Command::StoreNode { node, event_node } => Operation::StoreNode { node, event_node },
+            Command::DropNode { node, event_node } => Operation::DropNode { node, event_node },
+            Command::UninstallNodes => Operation::UninstallNodes,
+            Command::RestartNode(args) => Operation::RestartNodes { nodes: args.nodes },
+            Command::UpdateNodes => Operation::UpdateNodes,
+            Command::CreateSet { set } => Operation::CreateSet { set },
+            Command::DropSet { set } => Operation::DropSet { set },
+            Command::MergeSets { node, target, source } => Operation::MergeSets { node, target, source },
+            Command::SubscribeSet { set, node } => Operation::SubscribeSet { set, node },
+            Command::UnsubscribeSet { set, node } => Operation::UnsubscribeSet { set, node },
+            Command::MoveSet { set, from, to } => Operation::MoveSet { set, from, to },
+            Command::Failover { nodes } => Operation::Failover {
+                pairs: nodes.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect(),
+            },
+            Command::ExecuteScript(args) => Operation::ExecuteScript {
+                set: args.set,
+                ddl: match (args.file, args.sql) {
+                    (_, Some(sql)) => Ddl::Sql(sql),
+                    (Some(file), None) => Ddl::File(file),
+                    (None, None) => unreachable!("clap requires FILE or --sql"),
+                },
+                node: args.node,
+            },
+            Command::DropTable { table_id, set } => Operation::DropTable { table_id, set },
+            Command::DropSequence { sequence_id, set } => Operation::DropSequence { sequence_id, set },
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! # slonik-gen
+//!
+//! Model a Slony-I cluster (nodes, paths, sets, tables, sequences, subscriptions, origins)
+//! and generate `slonik` scripts that the real `slonik` accepts, for Slony-I 1.2, 2.0, 2.1
+//! and 2.2 — the job the Perl "altperl" tools (`slonik_create_set`, `slonik_failover`, ...)
+//! used to do, without their quoting bugs, random table ids and 2.2 syntax errors.
+//!
+//! Data flows one way: config (TOML) → [`validate`] → [`Cluster`] → [`ops`] → [`Script`]
+//! (typed [`statement`]s) → text through the askama templates in `templates/`.
+//!
+//! ```
+//! let toml = r#"
+//!     cluster = "replication"
+//!     [[node]]
+//!     id = 1
+//!     host = "MasNod"
+//!     dbname = "geekdb"
+//!     [[node]]
+//!     id = 2
+//!     host = "SlaNod"
+//!     dbname = "geekdb"
+//!     [[set]]
+//!     id = 1
+//!     name = "set1"
+//!     default_schema = "geekdb"
+//!     tables = ["files", "additional_roll"]
+//! "#;
+//! let cluster = slonik_gen::load_config_str(toml, "example.toml").unwrap();
+//! let change = slonik_gen::ops::create_set(&cluster, "set1").unwrap();
+//! let script = change.script.render().unwrap();
+//! assert!(script.contains(r#"fully qualified name = '"geekdb"."additional_roll"'"#));
+//! // Operations that move origins or subscriptions also give the cluster's next state.
+//! let moved = slonik_gen::ops::failover(&cluster, &[("1", "2")]);
+//! assert!(moved.is_err()); // node 2 does not subscribe to set 1 yet
+//! ```
+#![deny(missing_docs)]
+
+pub mod cli_support;
+pub mod error;
+pub mod literal;
+pub mod model;
+pub mod ops;
+pub mod render;
+pub mod statement;
+mod suggest;
+pub mod validate;
+pub mod version;
+
+use std::path::Path;
+
+pub use error::{Error, Result};
+pub use model::config::ConfigFile;
+pub use model::Cluster;
+pub use render::Script;
+pub use version::SlonyVersion;
+
+/// Parses and validates a config given as text; `path` is only used in messages.
+pub fn load_config_str(text: &str, path: impl AsRef<Path>) -> Result<Cluster> {
+    load_config_str_for(text, path, None)
+}
+
+/// Like [`load_config_str`], with the target version overridden (the CLI's `--slony-version`).
+pub fn load_config_str_for(
+    text: &str,
+    path: impl AsRef<Path>,
+    version: Option<SlonyVersion>,
+) -> Result<Cluster> {
+    let path = path.as_ref().to_path_buf();
+    let mut config: ConfigFile = toml::from_str(text).map_err(|e| Error::ParseConfig {
+        message: parse_message(&e),
+        path: path.clone(),
+    })?;
+    if let Some(version) = version {
+        config.slony_version = version;
+    }
+    validate::validate(&config).map_err(|problems| Error::InvalidConfig { path, problems })
+}
+
+/// Reads, parses and validates a config file.
+pub fn load_config(path: impl AsRef<Path>, version: Option<SlonyVersion>) -> Result<Cluster> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_config_str_for(&text, path, version)
+}
+
+/// The TOML parser's message, with "did you mean" added for unknown fields.
+fn parse_message(e: &toml::de::Error) -> String {
+    let message = e.to_string();
+    let Some(rest) = message.split("unknown field `").nth(1) else {
+        return message;
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match suggest::closest(field, candidates) {
+        Some(best) => format!("{}\ndid you mean `{best}`?", message.trim_end()),
+        None => message,
+    }
+}

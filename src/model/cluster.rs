@@ -1,0 +1,257 @@
+//! The checked cluster: every reference resolved, every id assigned, ready to render.
+
+use std::collections::BTreeMap;
+
+use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
+use crate::model::conninfo::{conninfo_text, ConnectionParts, ConninfoProblem, ConninfoUse};
+use crate::model::ids::{NodeId, SequenceId, SetId, TableId};
+use crate::model::names::QualifiedName;
+use crate::version::SlonyVersion;
+
+/// A validated Slony-I cluster. Build it with [`crate::validate::validate`] or
+/// [`crate::load_config_str`]; operations take it by reference and return the next state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Cluster name (catalog schema `_<name>`), a valid slonik identifier.
+    pub name: String,
+    /// Target Slony-I version.
+    pub version: SlonyVersion,
+    /// altperl's `$MASTERNODE`.
+    pub default_origin: NodeId,
+    /// Seconds each generated `wait for event` waits (0 = forever).
+    pub wait_timeout: u32,
+    /// Nodes by id.
+    pub nodes: BTreeMap<NodeId, Node>,
+    /// Sets by id.
+    pub sets: BTreeMap<SetId, Set>,
+    /// Subscriptions by (set, receiver).
+    pub subscriptions: BTreeMap<(SetId, NodeId), Subscription>,
+}
+
+/// A node of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Node id.
+    pub id: NodeId,
+    /// Human name (`MasNod`).
+    pub name: Option<String>,
+    /// Comment for `store node` / `init cluster`.
+    pub comment: Option<String>,
+    /// Admin connection (script header).
+    pub admin: ConnectionParts,
+    /// Overrides for the connection slon daemons use (`store path`).
+    pub path_overrides: Option<ConnectionParts>,
+    /// Default provider for its subscriptions (altperl `parent`).
+    pub provider: Option<NodeId>,
+    /// Whether it forwards by default.
+    pub forward: bool,
+    /// Failed over and not yet dropped: left out of every script header.
+    pub failed: bool,
+}
+
+impl Node {
+    /// The connection slon daemons use to reach this node.
+    pub fn path_connection(&self) -> ConnectionParts {
+        match &self.path_overrides {
+            Some(over) => self.admin.overlaid(over),
+            None => self.admin.clone(),
+        }
+    }
+
+    /// The libpq text of the admin conninfo for `version`.
+    pub fn admin_conninfo(&self, version: SlonyVersion) -> Result<String, Vec<ConninfoProblem>> {
+        conninfo_text(&self.admin.params(), ConninfoUse::Admin, version)
+    }
+
+    /// The libpq text stored by `store path` for `version`.
+    pub fn path_conninfo(&self, version: SlonyVersion) -> Result<String, Vec<ConninfoProblem>> {
+        conninfo_text(&self.path_connection().params(), ConninfoUse::Path, version)
+    }
+
+    /// `node 2 (SlaNod)` for messages.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("node {} ({name})", self.id),
+            None => format!("node {}", self.id),
+        }
+    }
+}
+
+/// A replication set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Set {
+    /// Set id.
+    pub id: SetId,
+    /// Name used on the command line.
+    pub name: String,
+    /// Current origin.
+    pub origin: NodeId,
+    /// `create set` comment.
+    pub comment: Option<String>,
+    /// Schema for unqualified names given later (e.g. by add-tables).
+    pub default_schema: String,
+    /// Tables in the order they are added.
+    pub tables: Vec<Table>,
+    /// Sequences in the order they are added.
+    pub sequences: Vec<Sequence>,
+}
+
+impl Set {
+    /// `set 1 (set1)` for messages.
+    pub fn label(&self) -> String {
+        format!("set {} ({})", self.id, self.name)
+    }
+}
+
+/// A replicated table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Slony table id.
+    pub id: TableId,
+    /// Exact name.
+    pub name: QualifiedName,
+    /// Unique not-null index used instead of the primary key.
+    pub key: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+}
+
+/// A replicated sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    /// Slony sequence id.
+    pub id: SequenceId,
+    /// Exact name.
+    pub name: QualifiedName,
+    /// Comment.
+    pub comment: Option<String>,
+}
+
+/// A node receiving a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    /// The set.
+    pub set: SetId,
+    /// The subscriber.
+    pub receiver: NodeId,
+    /// The node it receives from (the origin or a forwarding subscriber).
+    pub provider: NodeId,
+    /// Whether the receiver can act as a provider for this set.
+    pub forward: bool,
+}
+
+impl Cluster {
+    /// Nodes still in the cluster (not failed), by id.
+    pub fn active_nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values().filter(|n| !n.failed)
+    }
+
+    /// The subscriptions of one set, by receiver id.
+    pub fn subscribers(&self, set: SetId) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions
+            .range((set, NodeId(0))..=(set, NodeId(u32::MAX)))
+            .map(|(_, s)| s)
+    }
+
+    /// Whether `node` can feed `set` to another node: it is the origin, or a forwarding subscriber.
+    pub fn can_provide(&self, set: SetId, node: NodeId) -> bool {
+        self.sets.get(&set).is_some_and(|s| s.origin == node)
+            || self.subscriptions.get(&(set, node)).is_some_and(|s| s.forward)
+    }
+
+    /// Resolves a node argument the way altperl does: `2` or `node2`.
+    pub fn node_arg(&self, arg: &str) -> Option<NodeId> {
+        let digits = arg.strip_prefix("node").unwrap_or(arg);
+        let id: u32 = digits.parse().ok()?;
+        self.nodes.contains_key(&NodeId(id)).then_some(NodeId(id))
+    }
+
+    /// Resolves a set argument: its name, its id, or `set<N>`.
+    pub fn set_arg(&self, arg: &str) -> Option<SetId> {
+        if let Some(set) = self.sets.values().find(|s| s.name == arg) {
+            return Some(set.id);
+        }
+        let digits = arg.strip_prefix("set").unwrap_or(arg);
+        let id: u32 = digits.parse().ok()?;
+        self.sets.contains_key(&SetId(id)).then_some(SetId(id))
+    }
+
+    /// The config file that describes this cluster exactly: ids, schemas, providers and
+    /// forwarding all written out, so it reloads to an equal `Cluster`.
+    pub fn to_config(&self) -> ConfigFile {
+        ConfigFile {
+            cluster: self.name.clone(),
+            slony_version: self.version,
+            default_origin: Some(self.default_origin),
+            wait_timeout: self.wait_timeout,
+            nodes: self.nodes.values().map(node_config).collect(),
+            sets: self.sets.values().map(set_config).collect(),
+            subscriptions: self
+                .subscriptions
+                .values()
+                .map(|s| SubscriptionConfig {
+                    set: SetRef::Id(s.set.0),
+                    receiver: s.receiver,
+                    provider: Some(s.provider),
+                    forward: Some(s.forward),
+                })
+                .collect(),
+        }
+    }
+
+    /// [`Cluster::to_config`] as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&self.to_config()).expect("a config always serializes")
+    }
+}
+
+fn node_config(node: &Node) -> NodeConfig {
+    let a = &node.admin;
+    NodeConfig {
+        id: node.id,
+        name: node.name.clone(),
+        comment: node.comment.clone(),
+        service: a.service.clone(),
+        host: a.host.clone(),
+        port: a.port,
+        dbname: a.dbname.clone(),
+        user: a.user.clone(),
+        password: a.password.clone(),
+        passfile: a.passfile.clone(),
+        sslmode: a.sslmode.clone(),
+        options: a.options.clone(),
+        path: node.path_overrides.clone(),
+        provider: node.provider,
+        forward: node.forward,
+        failed: node.failed,
+    }
+}
+
+fn set_config(set: &Set) -> SetConfig {
+    let entry = |name: &QualifiedName, id: u32, key: Option<String>, comment: Option<String>| TableEntry {
+        schema: Some(name.schema.clone()),
+        name: name.name.clone(),
+        id: Some(id),
+        key,
+        comment,
+    };
+    SetConfig {
+        id: set.id,
+        name: Some(set.name.clone()),
+        origin: Some(set.origin),
+        comment: set.comment.clone(),
+        default_schema: Some(set.default_schema.clone()),
+        first_table_id: None,
+        first_sequence_id: None,
+        tables: set
+            .tables
+            .iter()
+            .map(|t| entry(&t.name, t.id.0, t.key.clone(), t.comment.clone()))
+            .collect(),
+        sequences: set
+            .sequences
+            .iter()
+            .map(|s| entry(&s.name, s.id.0, None, s.comment.clone()))
+            .collect(),
+    }
+}

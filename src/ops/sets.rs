@@ -1,0 +1,348 @@
+//! Set-level operations: create, drop, merge, execute-script, drop table / sequence.
+
+use super::{
+    echo, finish, refuse, resolve_active, resolve_set, script_for, sync_and_wait, try_or_exit, Change,
+    OpError,
+};
+use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
+use crate::statement::{
+    CreateSet, DropSet, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SequenceSelector, SetAddSequence,
+    SetAddTable, SetDropSequence, SetDropTable, Statement, TableKey, TableSelector,
+};
+use crate::version::SlonyVersion;
+
+fn live_origin(cluster: &Cluster, operation: &'static str, set: &Set) -> Result<NodeId, OpError> {
+    if cluster.nodes[&set.origin].failed {
+        return Err(refuse(
+            operation,
+            format!(
+                "the origin of {}, node {}, is marked failed: fail over first",
+                set.label(),
+                set.origin
+            ),
+        ));
+    }
+    Ok(set.origin)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `slonik_create_set SET`: create the set on its origin and add its tables and sequences,
+/// in config order with stable ids.
+///
+/// The adds run inside `try { } on error { drop set; exit 1; }`, so a missing table leaves
+/// no half-created set behind.
+pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
+    const OP: &str = "create-set";
+    let set = &cluster.sets[&resolve_set(cluster, set)?];
+    let origin = live_origin(cluster, OP, set)?;
+    if set.tables.is_empty() && set.sequences.is_empty() {
+        return Err(refuse(
+            OP,
+            format!("{} has no tables or sequences: Slony-I cannot subscribe an empty set; list them in the config", set.label()),
+        ));
+    }
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(CreateSet {
+        id: set.id,
+        origin,
+        comment: Some(
+            set.comment
+                .clone()
+                .unwrap_or_else(|| format!("Set {} ({}) for cluster {}", set.id, set.name, cluster.name)),
+        ),
+    });
+    let mut adds: Vec<Statement> = Vec::new();
+    for table in &set.tables {
+        adds.push(
+            SetAddTable {
+                set_id: set.id,
+                origin: Some(origin),
+                table: TableSelector::Name {
+                    id: table.id,
+                    fully_qualified_name: table.name.quoted(),
+                },
+                key: table.key.clone().map(TableKey::Index),
+                comment: table.comment.clone(),
+                add_sequences: None,
+            }
+            .into(),
+        );
+    }
+    for sequence in &set.sequences {
+        adds.push(
+            SetAddSequence {
+                set_id: set.id,
+                origin: Some(origin),
+                sequence: SequenceSelector::Name {
+                    id: sequence.id,
+                    fully_qualified_name: sequence.name.quoted(),
+                },
+                comment: sequence.comment.clone(),
+            }
+            .into(),
+        );
+    }
+    script.push(crate::statement::TryBlock {
+        body: adds,
+        on_error: vec![
+            echo(format!(
+                "Adding tables and sequences to {} failed (see the error above): dropping the set again so nothing is left half-created",
+                set.label()
+            )),
+            DropSet { id: set.id, origin }.into(),
+            crate::statement::Exit { code: 1 }.into(),
+        ],
+        on_success: Vec::new(),
+    });
+    script.push(echo(format!(
+        "{} created on node {origin} with {} and {}",
+        set.label(),
+        plural(set.tables.len(), "table"),
+        plural(set.sequences.len(), "sequence")
+    )));
+    finish(OP, script, cluster.clone())
+}
+
+/// `slonik_drop_set SET`: drop the set on its origin (every subscriber stops replicating it).
+pub fn drop_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
+    const OP: &str = "drop-set";
+    let set_id = resolve_set(cluster, set)?;
+    let set = &cluster.sets[&set_id];
+    let origin = live_origin(cluster, OP, set)?;
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(try_or_exit(
+        vec![DropSet { id: set_id, origin }.into()],
+        format!(
+            "Could not drop {} on node {origin}: see the error above",
+            set.label()
+        ),
+    ));
+    script.push(echo(format!("{} dropped", set.label())));
+    let mut next = cluster.clone();
+    next.sets.remove(&set_id);
+    next.subscriptions.retain(|(s, _), _| *s != set_id);
+    finish(OP, script, next)
+}
+
+/// `slonik_merge_sets NODE TARGET SOURCE`: merge SOURCE into TARGET (both with origin NODE and
+/// the same subscribers), after waiting until every subscription is caught up.
+pub fn merge_sets(cluster: &Cluster, node: &str, target: &str, source: &str) -> Result<Change, OpError> {
+    const OP: &str = "merge-sets";
+    let origin = resolve_active(cluster, OP, node)?;
+    let target_id = resolve_set(cluster, target)?;
+    let source_id = resolve_set(cluster, source)?;
+    if target_id == source_id {
+        return Err(refuse(
+            OP,
+            format!("TARGET and SOURCE are both set {target_id}: name two different sets"),
+        ));
+    }
+    for id in [target_id, source_id] {
+        let set = &cluster.sets[&id];
+        if set.origin != origin {
+            return Err(refuse(
+                OP,
+                format!(
+                    "the origin of {} is node {}, not node {origin}: both sets must have origin NODE",
+                    set.label(),
+                    set.origin
+                ),
+            ));
+        }
+    }
+    let receivers = |set: SetId| cluster.subscribers(set).map(|s| s.receiver).collect::<Vec<_>>();
+    if receivers(target_id) != receivers(source_id) {
+        return Err(refuse(
+            OP,
+            format!(
+                "set {target_id} is subscribed by nodes {:?} but set {source_id} by nodes {:?}: Slony-I merges only sets with the same subscribers",
+                receivers(target_id),
+                receivers(source_id)
+            ),
+        ));
+    }
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(echo(format!(
+        "Waiting until every node has caught up with node {origin} before merging"
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    script.push(MergeSet {
+        id: target_id,
+        add_id: source_id,
+        origin,
+    });
+    script.push(echo(format!(
+        "{} merged into {}",
+        cluster.sets[&source_id].label(),
+        cluster.sets[&target_id].label()
+    )));
+    let mut next = cluster.clone();
+    let merged = next.sets.remove(&source_id).expect("resolved above");
+    let into = next.sets.get_mut(&target_id).expect("resolved above");
+    into.tables.extend(merged.tables);
+    into.sequences.extend(merged.sequences);
+    next.subscriptions.retain(|(s, _), _| *s != source_id);
+    finish(OP, script, next)
+}
+
+/// Where [`execute_script`] takes its SQL from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ddl {
+    /// A file slonik reads when the script runs.
+    File(String),
+    /// SQL text inline (2.2's `sql =`; at most 511 bytes).
+    Sql(String),
+}
+
+/// `slonik_execute_script SET (FILE | --sql SQL) [--node N]`: run DDL through Slony-I on the
+/// set's origin (or node N), then wait until every node has applied it.
+pub fn execute_script(
+    cluster: &Cluster,
+    set: &str,
+    ddl: &Ddl,
+    node: Option<&str>,
+) -> Result<Change, OpError> {
+    const OP: &str = "execute-script";
+    let set = &cluster.sets[&resolve_set(cluster, set)?];
+    let event_node = match node {
+        Some(arg) => resolve_active(cluster, OP, arg)?,
+        None => live_origin(cluster, OP, set)?,
+    };
+    let (source, what) = match ddl {
+        Ddl::File(path) => (ScriptSource::File(path.clone()), format!("file {path}")),
+        Ddl::Sql(sql) => {
+            if cluster.version < SlonyVersion::V2_2 {
+                return Err(refuse(
+                    OP,
+                    format!("--sql needs Slony-I 2.2 (the target is {}): write the SQL to a file and pass its path", cluster.version),
+                ));
+            }
+            (ScriptSource::Sql(sql.clone()), "inline SQL".to_string())
+        }
+    };
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(ExecuteScript {
+        set_id: (cluster.version < SlonyVersion::V2_2).then_some(set.id),
+        source,
+        event_node,
+        execute_only_on: None,
+    });
+    script.push(echo(format!(
+        "DDL ({what}) applied on node {event_node}; waiting until every node has applied it"
+    )));
+    script.extend(sync_and_wait(cluster, event_node, NodeOrAll::All));
+    script.push(echo(format!(
+        "DDL ({what}) for {} replicated to every node",
+        set.label()
+    )));
+    finish(OP, script, cluster.clone())
+}
+
+/// `slonik_drop_table TABLE_ID SET`: stop replicating one table of the set.
+pub fn drop_table(cluster: &Cluster, table_id: &str, set: &str) -> Result<Change, OpError> {
+    const OP: &str = "drop-table";
+    let set_id = resolve_set(cluster, set)?;
+    let set = &cluster.sets[&set_id];
+    let id = parse_member_id(OP, "table", table_id)?;
+    let Some(table) = set.tables.iter().find(|t| t.id == TableId(id)) else {
+        return Err(refuse(
+            OP,
+            format!(
+                "{} has no table with id {id} (its tables: {})",
+                set.label(),
+                list_ids(set.tables.iter().map(|t| (t.id.0, t.name.to_string())))
+            ),
+        ));
+    };
+    let origin = live_origin(cluster, OP, set)?;
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(try_or_exit(
+        vec![SetDropTable { origin, id: table.id }.into()],
+        format!(
+            "Could not drop table {id} ({}) from {}: see the error above",
+            table.name,
+            set.label()
+        ),
+    ));
+    script.push(echo(format!(
+        "Table {id} ({}) is no longer replicated in {}",
+        table.name,
+        set.label()
+    )));
+    let mut next = cluster.clone();
+    next.sets
+        .get_mut(&set_id)
+        .expect("resolved")
+        .tables
+        .retain(|t| t.id != TableId(id));
+    finish(OP, script, next)
+}
+
+/// `slonik_drop_sequence SEQ_ID SET`: stop replicating one sequence of the set.
+pub fn drop_sequence(cluster: &Cluster, sequence_id: &str, set: &str) -> Result<Change, OpError> {
+    const OP: &str = "drop-sequence";
+    let set_id = resolve_set(cluster, set)?;
+    let set = &cluster.sets[&set_id];
+    let id = parse_member_id(OP, "sequence", sequence_id)?;
+    let Some(sequence) = set.sequences.iter().find(|s| s.id == SequenceId(id)) else {
+        return Err(refuse(
+            OP,
+            format!(
+                "{} has no sequence with id {id} (its sequences: {})",
+                set.label(),
+                list_ids(set.sequences.iter().map(|s| (s.id.0, s.name.to_string())))
+            ),
+        ));
+    };
+    let origin = live_origin(cluster, OP, set)?;
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(try_or_exit(
+        vec![SetDropSequence {
+            origin,
+            id: sequence.id,
+        }
+        .into()],
+        format!(
+            "Could not drop sequence {id} ({}) from {}: see the error above",
+            sequence.name,
+            set.label()
+        ),
+    ));
+    script.push(echo(format!(
+        "Sequence {id} ({}) is no longer replicated in {}",
+        sequence.name,
+        set.label()
+    )));
+    let mut next = cluster.clone();
+    next.sets
+        .get_mut(&set_id)
+        .expect("resolved")
+        .sequences
+        .retain(|s| s.id != SequenceId(id));
+    finish(OP, script, next)
+}
+
+fn parse_member_id(operation: &'static str, what: &str, arg: &str) -> Result<u32, OpError> {
+    arg.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            refuse(
+                operation,
+                format!("`{arg}` is not a {what} id: give the number Slony knows it by"),
+            )
+        })
+}
+
+fn list_ids(items: impl Iterator<Item = (u32, String)>) -> String {
+    let list: Vec<String> = items.map(|(id, name)| format!("{id} = {name}")).collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
