@@ -48,6 +48,11 @@ pub mod version;
 
 use std::path::Path;
 
+/// The README's Rust examples run as doctests, so the documented API cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use error::{Error, Result};
 pub use model::config::ConfigFile;
 pub use model::Cluster;

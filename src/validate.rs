@@ -182,6 +182,14 @@ pub enum Problem {
         /// Why.
         problem: ConninfoProblem,
     },
+    /// A shell command (`slon_start`, `slon_stop`) that cannot be run as one line.
+    #[error("{item} {reason}")]
+    BadCommand {
+        /// Where (`node 2 slon_start`).
+        item: String,
+        /// Why, and what to do.
+        reason: &'static str,
+    },
     /// A setting out of the range slonik accepts.
     #[error("wait_timeout = {value} is out of range: use 0 (wait forever) to 2147483647 seconds")]
     BadWaitTimeout {
@@ -313,7 +321,17 @@ fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap<NodeId, No
             provider: n.provider,
             forward: n.forward,
             failed: n.failed,
+            slon_start: n.slon_start.clone(),
+            slon_stop: n.slon_stop.clone(),
         };
+        for (key, command) in [("slon_start", &n.slon_start), ("slon_stop", &n.slon_stop)] {
+            if let Some(reason) = command.as_deref().and_then(command_problem) {
+                p.push(Problem::BadCommand {
+                    item: format!("node {} {key}", n.id),
+                    reason,
+                });
+            }
+        }
         if nodes.insert(n.id, node).is_some() {
             p.push(Problem::DuplicateNode { node: n.id });
         }
@@ -326,6 +344,20 @@ fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap<NodeId, No
         }
     }
     nodes
+}
+
+/// Why a configured shell command cannot be used, if it cannot: runbooks print it as one
+/// line of a shell script and of a Markdown code block.
+fn command_problem(command: &str) -> Option<&'static str> {
+    if command.trim().is_empty() {
+        Some("is empty: give the command, or leave the key out to use the default slon command line")
+    } else if command.contains(['\n', '\r']) {
+        Some("spans several lines: write one command line (join commands with `&&`, or call a script)")
+    } else if command.contains('\0') {
+        Some("contains a NUL byte, which no shell command can carry")
+    } else {
+        None
+    }
 }
 
 fn relation_name(entry: &TableEntry, default_schema: &str) -> QualifiedName {
@@ -651,6 +683,8 @@ fn check_literals(cluster: &Cluster, p: &mut Vec<Problem>) {
     }
     p.append(&mut identifier_problems(cluster));
     for node in cluster.nodes.values() {
+        // The path inherits the admin parts, so report a problem they share only once.
+        let admin_problems = node.admin_conninfo(version).err().unwrap_or_default();
         let conninfos = [
             ("admin conninfo", node.admin_conninfo(version), Storage::Local),
             ("path conninfo", node.path_conninfo(version), Storage::Stored),
@@ -666,10 +700,15 @@ fn check_literals(cluster: &Cluster, p: &mut Vec<Problem>) {
                         });
                     }
                 }
-                Err(problems) => p.extend(problems.into_iter().map(|problem| Problem::Conninfo {
-                    item: item.clone(),
-                    problem,
-                })),
+                Err(problems) => p.extend(
+                    problems
+                        .into_iter()
+                        .filter(|problem| storage == Storage::Local || !admin_problems.contains(problem))
+                        .map(|problem| Problem::Conninfo {
+                            item: item.clone(),
+                            problem,
+                        }),
+                ),
             }
         }
     }

@@ -47,6 +47,10 @@ pub struct Node {
     pub forward: bool,
     /// Failed over and not yet dropped: left out of every script header.
     pub failed: bool,
+    /// Shell command that starts its slon (runbooks); `None` means the default command line.
+    pub slon_start: Option<String>,
+    /// Shell command that stops its slon (runbooks); `None` means the default.
+    pub slon_stop: Option<String>,
 }
 
 impl Node {
@@ -224,6 +228,8 @@ fn node_config(node: &Node) -> NodeConfig {
         provider: node.provider,
         forward: node.forward,
         failed: node.failed,
+        slon_start: node.slon_start.clone(),
+        slon_stop: node.slon_stop.clone(),
     }
 }
 

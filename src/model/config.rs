@@ -97,6 +97,15 @@ pub struct NodeConfig {
     /// Set after a failover: the node is out of the cluster until it is dropped and rebuilt.
     #[serde(default, skip_serializing_if = "is_false")]
     pub failed: bool,
+    /// Shell command that starts this node's slon daemon (`systemctl start slon@1`,
+    /// `slon_start 1`, ...), used by runbooks. Default: a plain `slon` command line in the
+    /// background with a pid file in the current directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slon_start: Option<String>,
+    /// Shell command that stops this node's slon daemon, used by runbooks. Default: kill the
+    /// pid in the pid file the default `slon_start` writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slon_stop: Option<String>,
 }
 
 impl NodeConfig {

@@ -162,8 +162,14 @@ pub(crate) fn try_or_exit(body: Vec<Statement>, message: String) -> Statement {
     .into()
 }
 
-/// `echo '...'`
+/// `echo '...'`, starting with a capital letter whatever label it starts with.
 pub(crate) fn echo(text: impl Into<String>) -> Statement {
+    let text = text.into();
+    let mut chars = text.chars();
+    let text = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    };
     Echo::new(text).into()
 }
 

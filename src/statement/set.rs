@@ -127,7 +127,8 @@ impl SetAddTable {
                 if self.key.is_some() {
                     return Err(l.invalid("`key` cannot be combined with `tables`"));
                 }
-                l.lit("tables", regex, Storage::Stored)?
+                let regex = pattern(&l, regex)?;
+                l.lit("tables", &regex, Storage::Local)?
             }
         };
         l = match &self.key {
@@ -190,12 +191,22 @@ impl SetAddSequence {
                 .lit("fully qualified name", fully_qualified_name, Storage::Stored)?,
             SequenceSelector::Pattern(regex) => {
                 l.since("option `sequences`", SlonyVersion::V2_1)?;
-                l.lit("sequences", regex, Storage::Stored)?
+                let regex = pattern(&l, regex)?;
+                l.lit("sequences", &regex, Storage::Local)?
             }
         };
         Ok(l.opt_lit("comment", self.comment.as_deref(), Storage::Stored)?
             .done())
     }
+}
+
+/// slonik pastes `tables =` / `sequences =` unescaped into `E'...'` (slonik-syntax.md §2):
+/// backslashes are regex escapes there, but a single quote would end the SQL string.
+fn pattern(l: &Lower, regex: &str) -> Result<String, RenderError> {
+    if regex.contains('\'') {
+        return Err(l.invalid("a `tables`/`sequences` pattern cannot contain a single quote: slonik pastes it unescaped into SQL"));
+    }
+    Ok(regex.to_string())
 }
 
 /// `set drop table (origin = 1, id = 3);` (there is no `set id` option)

@@ -1,0 +1,168 @@
+//! Shared by the fixture-driven tests: the fixtures, their `#>` operation lines, and a
+//! parser from those lines (command-line syntax) to library operations.
+
+#![allow(dead_code)] // each test file uses part of this module
+
+use std::path::{Path, PathBuf};
+
+use slonik_gen::ops::{Ddl, Operation};
+
+/// The operations run on the shipped example (every command of the CLI).
+pub const GEEKDB_OPS: &[&str] = &[
+    "print-preamble",
+    "init-cluster",
+    "store-node 2",
+    "store-node node2 1",
+    "drop-node 2 1",
+    "uninstall-nodes",
+    "restart-node 1 node2",
+    "restart-node --all",
+    "update-nodes",
+    "create-set set1",
+    "drop-set set1",
+    "subscribe-set set1 2",
+    "unsubscribe-set 1 node2",
+    "move-set set1 1 2",
+    "failover 1 2",
+    "execute-script set1 tests/inputs/ddl.sql",
+    "execute-script set1 --sql alter table geekdb.files add column note text;",
+    "drop-table 1 set1",
+    "drop-sequence 1 set1",
+];
+
+/// A config used as a test input, with the operations to run on it.
+pub struct Fixture {
+    /// Path relative to the crate root.
+    pub path: PathBuf,
+    /// Short name for snapshots.
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+    /// Operation lines.
+    pub ops: Vec<String>,
+}
+
+/// Every valid fixture: the shipped example plus `tests/inputs/*.toml` without `err_`.
+pub fn valid_fixtures() -> Vec<Fixture> {
+    let mut fixtures = vec![fixture(Path::new("examples/geekdb.toml"))];
+    fixtures[0].ops = GEEKDB_OPS.iter().map(|s| s.to_string()).collect();
+    fixtures.extend(input_files().into_iter().filter(|p| !is_error_fixture(p)).map(|p| fixture(&p)));
+    fixtures
+}
+
+/// Every `tests/inputs/err_*.toml`.
+pub fn error_fixtures() -> Vec<Fixture> {
+    input_files().into_iter().filter(|p| is_error_fixture(p)).map(|p| fixture(&p)).collect()
+}
+
+fn is_error_fixture(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("err_"))
+}
+
+fn input_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/inputs")
+        .expect("tests/inputs exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn fixture(path: &Path) -> Fixture {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ops = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("#> "))
+        .map(str::to_string)
+        .collect();
+    Fixture {
+        path: path.to_path_buf(),
+        name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+        text,
+        ops,
+    }
+}
+
+/// Parses one operation line written in command-line syntax.
+pub fn parse_op(line: &str) -> Operation {
+    let (words, sql) = match line.split_once(" --sql ") {
+        Some((head, sql)) => (head, Some(sql.to_string())),
+        None => (line, None),
+    };
+    let mut words: Vec<String> = words.split_whitespace().map(str::to_string).collect();
+    let node = words.iter().position(|w| w == "--node").map(|i| {
+        let value = words.remove(i + 1);
+        words.remove(i);
+        value
+    });
+    let command = words.remove(0);
+    let arg = |i: usize| words.get(i).cloned().unwrap_or_else(|| panic!("`{line}` needs argument {i}"));
+    match command.as_str() {
+        "print-preamble" => Operation::PrintPreamble,
+        "init-cluster" => Operation::InitCluster,
+        "store-node" => Operation::StoreNode {
+            node: arg(0),
+            event_node: words.get(1).cloned(),
+        },
+        "drop-node" => Operation::DropNode {
+            node: arg(0),
+            event_node: arg(1),
+        },
+        "uninstall-nodes" => Operation::UninstallNodes,
+        "restart-node" => Operation::RestartNodes {
+            nodes: words.iter().filter(|w| *w != "--all").cloned().collect(),
+        },
+        "update-nodes" => Operation::UpdateNodes,
+        "create-set" => Operation::CreateSet { set: arg(0) },
+        "drop-set" => Operation::DropSet { set: arg(0) },
+        "merge-sets" => Operation::MergeSets {
+            node: arg(0),
+            target: arg(1),
+            source: arg(2),
+        },
+        "subscribe-set" => Operation::SubscribeSet { set: arg(0), node: arg(1) },
+        "unsubscribe-set" => Operation::UnsubscribeSet { set: arg(0), node: arg(1) },
+        "move-set" => Operation::MoveSet {
+            set: arg(0),
+            from: arg(1),
+            to: arg(2),
+        },
+        "failover" => Operation::Failover {
+            pairs: words.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect(),
+        },
+        "execute-script" => Operation::ExecuteScript {
+            set: arg(0),
+            ddl: match sql {
+                Some(sql) => Ddl::Sql(sql),
+                None => Ddl::File(arg(1)),
+            },
+            node,
+        },
+        "drop-table" => Operation::DropTable {
+            table_id: arg(0),
+            set: arg(1),
+        },
+        "drop-sequence" => Operation::DropSequence {
+            sequence_id: arg(0),
+            set: arg(1),
+        },
+        other => panic!("unknown operation `{other}` in a fixture"),
+    }
+}
+
+/// Finds `slonik` on PATH. With `SLONIK_GEN_E2E=1` a missing slonik is a failure.
+pub fn slonik_or_skip(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("slonik"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("SLONIK_GEN_E2E").as_deref() == Ok("1") {
+            panic!("{test}: SLONIK_GEN_E2E=1 but `slonik` is not on PATH: apt-get install slony1-2-bin");
+        }
+        eprintln!("skipping {test}: needs the real slonik (apt-get install slony1-2-bin); set SLONIK_GEN_E2E=1 to make this a failure");
+    }
+    found
+}

@@ -1,0 +1,1 @@
+alter table app.accounts add column note text;
