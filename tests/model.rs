@@ -11,7 +11,12 @@ fn config_round_trips_through_the_model() {
         let cluster = load_config_str(&fixture.text, &fixture.path).unwrap_or_else(|e| panic!("{e}"));
         let written = cluster.to_toml();
         let again = load_config_str(&written, "written.toml").unwrap_or_else(|e| panic!("{e}\n{written}"));
-        assert_eq!(cluster, again, "{} does not survive a round trip:\n{written}", fixture.path.display());
+        assert_eq!(
+            cluster,
+            again,
+            "{} does not survive a round trip:\n{written}",
+            fixture.path.display()
+        );
         assert_eq!(written, again.to_toml());
     }
 }
@@ -35,13 +40,23 @@ fn table_ids_follow_file_order_and_do_not_move_when_tables_are_appended() {
     let base = std::fs::read_to_string("examples/geekdb.toml").unwrap();
     let cluster = load_config_str(&base, "geekdb.toml").unwrap();
     let ids = |c: &slonik_gen::Cluster| {
-        c.sets[&SetId(1)].tables.iter().map(|t| (t.name.to_string(), t.id)).collect::<Vec<_>>()
+        c.sets[&SetId(1)]
+            .tables
+            .iter()
+            .map(|t| (t.name.to_string(), t.id))
+            .collect::<Vec<_>>()
     };
     assert_eq!(
         ids(&cluster),
-        vec![("geekdb.files".to_string(), TableId(1)), ("geekdb.additional_roll".to_string(), TableId(2))]
+        vec![
+            ("geekdb.files".to_string(), TableId(1)),
+            ("geekdb.additional_roll".to_string(), TableId(2))
+        ]
     );
-    let appended = base.replace(r#"tables = ["files", "additional_roll"]"#, r#"tables = ["files", "additional_roll", "audit"]"#);
+    let appended = base.replace(
+        r#"tables = ["files", "additional_roll"]"#,
+        r#"tables = ["files", "additional_roll", "audit"]"#,
+    );
     let grown = load_config_str(&appended, "geekdb.toml").unwrap();
     assert_eq!(ids(&grown)[..2], ids(&cluster)[..]);
     assert_eq!(ids(&grown)[2].1, TableId(3));
@@ -49,17 +64,29 @@ fn table_ids_follow_file_order_and_do_not_move_when_tables_are_appended() {
 
 #[test]
 fn implicit_ids_skip_explicit_ones_across_sets() {
-    let cluster = load_config_str(&std::fs::read_to_string("tests/inputs/keyed.toml").unwrap(), "keyed.toml").unwrap();
+    let cluster = load_config_str(
+        &std::fs::read_to_string("tests/inputs/keyed.toml").unwrap(),
+        "keyed.toml",
+    )
+    .unwrap();
     let set1: Vec<u32> = cluster.sets[&SetId(1)].tables.iter().map(|t| t.id.0).collect();
     let set2: Vec<u32> = cluster.sets[&SetId(2)].tables.iter().map(|t| t.id.0).collect();
     assert_eq!(set1, vec![10, 11, 50, 12]);
     assert_eq!(set2, vec![13, 14]);
-    let seqs: Vec<u32> = cluster.sets.values().flat_map(|s| s.sequences.iter().map(|q| q.id.0)).collect();
+    let seqs: Vec<u32> = cluster
+        .sets
+        .values()
+        .flat_map(|s| s.sequences.iter().map(|q| q.id.0))
+        .collect();
     assert_eq!(seqs, vec![3, 1, 2]);
 }
 
 fn cascade() -> slonik_gen::Cluster {
-    load_config_str(&std::fs::read_to_string("tests/inputs/cascade.toml").unwrap(), "cascade.toml").unwrap()
+    load_config_str(
+        &std::fs::read_to_string("tests/inputs/cascade.toml").unwrap(),
+        "cascade.toml",
+    )
+    .unwrap()
 }
 
 #[test]
@@ -68,7 +95,10 @@ fn failover_next_state_moves_the_origin_and_repoints_cascades() {
     let set = &next.sets[&SetId(1)];
     assert_eq!(set.origin, NodeId(2));
     assert!(next.nodes[&NodeId(1)].failed);
-    assert!(!next.subscriptions.contains_key(&(SetId(1), NodeId(2))), "the new origin no longer subscribes");
+    assert!(
+        !next.subscriptions.contains_key(&(SetId(1), NodeId(2))),
+        "the new origin no longer subscribes"
+    );
     assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(2));
     assert_eq!(next.default_origin, NodeId(2));
     // The next state is a valid config again: it reloads.
@@ -87,10 +117,18 @@ fn move_set_next_state_swaps_origin_and_subscriber() {
 
 #[test]
 fn subscribe_unsubscribe_drop_and_merge_update_the_state() {
-    let multi = load_config_str(&std::fs::read_to_string("tests/inputs/multi_origin.toml").unwrap(), "m.toml").unwrap();
+    let multi = load_config_str(
+        &std::fs::read_to_string("tests/inputs/multi_origin.toml").unwrap(),
+        "m.toml",
+    )
+    .unwrap();
     let merged = ops::merge_sets(&multi, "1", "core", "extra").unwrap().next;
     assert!(!merged.sets.contains_key(&SetId(2)));
-    let names: Vec<String> = merged.sets[&SetId(1)].tables.iter().map(|t| t.name.name.clone()).collect();
+    let names: Vec<String> = merged.sets[&SetId(1)]
+        .tables
+        .iter()
+        .map(|t| t.name.name.clone())
+        .collect();
     assert_eq!(names, ["users", "groups", "preferences"]);
     assert!(merged.subscribers(SetId(2)).next().is_none());
 
@@ -117,6 +155,11 @@ fn operations_refuse_what_slony_would_reject() {
     assert!(refused(ops::subscribe_set(&c, "accounts", "1")).contains("origin"));
     assert!(refused(ops::failover(&c, &[("1", "1")])).contains("its own backup"));
     assert!(refused(ops::store_node(&c, "node9", None)).contains("no node `node9`"));
-    let old = load_config_str_for(&std::fs::read_to_string("tests/inputs/cascade.toml").unwrap(), "c", Some(SlonyVersion::V2_1)).unwrap();
+    let old = load_config_str_for(
+        &std::fs::read_to_string("tests/inputs/cascade.toml").unwrap(),
+        "c",
+        Some(SlonyVersion::V2_1),
+    )
+    .unwrap();
     assert!(refused(ops::failover(&old, &[("1", "2"), ("3", "2")])).contains("needs Slony-I 2.2"));
 }

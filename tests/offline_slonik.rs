@@ -48,13 +48,22 @@ fn every_2_2_fixture_script_passes_the_real_slonik() {
             .unwrap_or_else(|e| panic!("{e}"));
         for (i, line) in fixture.ops.iter().enumerate() {
             if let Ok(change) = common::parse_op(line).run(&cluster) {
-                files.push(write_offline_copy(dir.path(), &format!("{}-{i:02}", fixture.name), &change.script));
+                files.push(write_offline_copy(
+                    dir.path(),
+                    &format!("{}-{i:02}", fixture.name),
+                    &change.script,
+                ));
             }
         }
     }
     assert!(files.len() >= 50, "only {} scripts were generated", files.len());
     let bad = rejected(&slonik, &files);
-    assert!(bad.is_empty(), "slonik rejected {} of {} scripts:\n{bad:#?}", bad.len(), files.len());
+    assert!(
+        bad.is_empty(),
+        "slonik rejected {} of {} scripts:\n{bad:#?}",
+        bad.len(),
+        files.len()
+    );
 }
 
 #[test]
@@ -72,7 +81,11 @@ fn the_offline_check_catches_a_script_slonik_rejects() {
     )
     .unwrap();
     let good = dir.path().join("good.slonik");
-    std::fs::write(&good, "cluster name = replication;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n").unwrap();
+    std::fs::write(
+        &good,
+        "cluster name = replication;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n",
+    )
+    .unwrap();
     let found = rejected(&slonik, &[good, bad.clone()]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, bad);

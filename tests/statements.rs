@@ -15,30 +15,136 @@ const S1: SetId = SetId(1);
 fn every_statement() -> Vec<(&'static str, Statement)> {
     let fqn = r#""geekdb"."files""#.to_string();
     vec![
-        ("init cluster", InitCluster { id: N1, comment: Some("Node 1".into()) }.into()),
-        ("store node", StoreNode { id: N2, comment: None, event_node: N1, spoolnode: None }.into()),
-        ("store node spoolnode", StoreNode { id: N2, comment: None, event_node: N1, spoolnode: Some(false) }.into()),
-        ("drop node", DropNode { ids: vec![N2], event_node: N1 }.into()),
-        ("drop node list", DropNode { ids: vec![N2, N3], event_node: N1 }.into()),
+        (
+            "init cluster",
+            InitCluster {
+                id: N1,
+                comment: Some("Node 1".into()),
+            }
+            .into(),
+        ),
+        (
+            "store node",
+            StoreNode {
+                id: N2,
+                comment: None,
+                event_node: N1,
+                spoolnode: None,
+            }
+            .into(),
+        ),
+        (
+            "store node spoolnode",
+            StoreNode {
+                id: N2,
+                comment: None,
+                event_node: N1,
+                spoolnode: Some(false),
+            }
+            .into(),
+        ),
+        (
+            "drop node",
+            DropNode {
+                ids: vec![N2],
+                event_node: N1,
+            }
+            .into(),
+        ),
+        (
+            "drop node list",
+            DropNode {
+                ids: vec![N2, N3],
+                event_node: N1,
+            }
+            .into(),
+        ),
         ("uninstall node", UninstallNode { id: N2 }.into()),
         ("restart node", RestartNode { id: N2 }.into()),
-        ("store path", StorePath { server: N1, client: N2, conninfo: "host=a dbname=b".into(), connretry: Some(10) }.into()),
-        ("drop path", DropPath { server: N1, client: N2, event_node: Some(N2) }.into()),
-        ("store listen", StoreListen { origin: N1, receiver: N3, provider: Some(N2) }.into()),
-        ("drop listen", DropListen { origin: N1, receiver: N3, provider: None }.into()),
+        (
+            "store path",
+            StorePath {
+                server: N1,
+                client: N2,
+                conninfo: "host=a dbname=b".into(),
+                connretry: Some(10),
+            }
+            .into(),
+        ),
+        (
+            "drop path",
+            DropPath {
+                server: N1,
+                client: N2,
+                event_node: Some(N2),
+            }
+            .into(),
+        ),
+        (
+            "store listen",
+            StoreListen {
+                origin: N1,
+                receiver: N3,
+                provider: Some(N2),
+            }
+            .into(),
+        ),
+        (
+            "drop listen",
+            DropListen {
+                origin: N1,
+                receiver: N3,
+                provider: None,
+            }
+            .into(),
+        ),
         ("update functions", UpdateFunctions { id: N1 }.into()),
-        ("clone prepare", ClonePrepare { id: NodeId(4), provider: N2, comment: Some("clone".into()) }.into()),
-        ("clone finish", CloneFinish { id: NodeId(4), provider: N2 }.into()),
+        (
+            "clone prepare",
+            ClonePrepare {
+                id: NodeId(4),
+                provider: N2,
+                comment: Some("clone".into()),
+            }
+            .into(),
+        ),
+        (
+            "clone finish",
+            CloneFinish {
+                id: NodeId(4),
+                provider: N2,
+            }
+            .into(),
+        ),
         ("switch log", SwitchLog { id: N1 }.into()),
-        ("create set", CreateSet { id: S1, origin: N1, comment: Some("it's".into()) }.into()),
+        (
+            "create set",
+            CreateSet {
+                id: S1,
+                origin: N1,
+                comment: Some("it's".into()),
+            }
+            .into(),
+        ),
         ("drop set", DropSet { id: S1, origin: N1 }.into()),
-        ("merge set", MergeSet { id: S1, add_id: SetId(2), origin: N1 }.into()),
+        (
+            "merge set",
+            MergeSet {
+                id: S1,
+                add_id: SetId(2),
+                origin: N1,
+            }
+            .into(),
+        ),
         (
             "set add table",
             SetAddTable {
                 set_id: S1,
                 origin: Some(N1),
-                table: TableSelector::Name { id: TableId(1), fully_qualified_name: fqn.clone() },
+                table: TableSelector::Name {
+                    id: TableId(1),
+                    fully_qualified_name: fqn.clone(),
+                },
                 key: Some(TableKey::Index("files_key".into())),
                 comment: Some("files".into()),
                 add_sequences: None,
@@ -62,7 +168,10 @@ fn every_statement() -> Vec<(&'static str, Statement)> {
             SetAddTable {
                 set_id: S1,
                 origin: Some(N1),
-                table: TableSelector::Name { id: TableId(2), fully_qualified_name: fqn.clone() },
+                table: TableSelector::Name {
+                    id: TableId(2),
+                    fully_qualified_name: fqn.clone(),
+                },
                 key: Some(TableKey::Serial),
                 comment: None,
                 add_sequences: None,
@@ -74,30 +183,104 @@ fn every_statement() -> Vec<(&'static str, Statement)> {
             SetAddSequence {
                 set_id: S1,
                 origin: Some(N1),
-                sequence: SequenceSelector::Name { id: SequenceId(1), fully_qualified_name: r#""geekdb"."s""#.into() },
+                sequence: SequenceSelector::Name {
+                    id: SequenceId(1),
+                    fully_qualified_name: r#""geekdb"."s""#.into(),
+                },
                 comment: None,
             }
             .into(),
         ),
         (
             "set add sequence sequences=",
-            SetAddSequence { set_id: S1, origin: None, sequence: SequenceSelector::Pattern("geekdb\\\\..*".into()), comment: None }
-                .into(),
+            SetAddSequence {
+                set_id: S1,
+                origin: None,
+                sequence: SequenceSelector::Pattern("geekdb\\\\..*".into()),
+                comment: None,
+            }
+            .into(),
         ),
-        ("set drop table", SetDropTable { origin: N1, id: TableId(1) }.into()),
-        ("set drop sequence", SetDropSequence { origin: N1, id: SequenceId(1) }.into()),
-        ("set move table", SetMoveTable { origin: N1, id: TableId(1), new_set: SetId(2) }.into()),
-        ("set move sequence", SetMoveSequence { origin: N1, id: SequenceId(1), new_set: SetId(2) }.into()),
-        ("table add key", TableAddKey { node_id: N1, fully_qualified_name: fqn.clone() }.into()),
-        ("store trigger", StoreTrigger { table_id: TableId(1), trigger_name: "audit".into(), event_node: Some(N1) }.into()),
-        ("drop trigger", DropTrigger { table_id: TableId(1), trigger_name: "audit".into(), event_node: None }.into()),
+        (
+            "set drop table",
+            SetDropTable {
+                origin: N1,
+                id: TableId(1),
+            }
+            .into(),
+        ),
+        (
+            "set drop sequence",
+            SetDropSequence {
+                origin: N1,
+                id: SequenceId(1),
+            }
+            .into(),
+        ),
+        (
+            "set move table",
+            SetMoveTable {
+                origin: N1,
+                id: TableId(1),
+                new_set: SetId(2),
+            }
+            .into(),
+        ),
+        (
+            "set move sequence",
+            SetMoveSequence {
+                origin: N1,
+                id: SequenceId(1),
+                new_set: SetId(2),
+            }
+            .into(),
+        ),
+        (
+            "table add key",
+            TableAddKey {
+                node_id: N1,
+                fully_qualified_name: fqn.clone(),
+            }
+            .into(),
+        ),
+        (
+            "store trigger",
+            StoreTrigger {
+                table_id: TableId(1),
+                trigger_name: "audit".into(),
+                event_node: Some(N1),
+            }
+            .into(),
+        ),
+        (
+            "drop trigger",
+            DropTrigger {
+                table_id: TableId(1),
+                trigger_name: "audit".into(),
+                event_node: None,
+            }
+            .into(),
+        ),
         ("lock set", LockSet { id: S1, origin: N1 }.into()),
         ("unlock set", UnlockSet { id: S1, origin: N1 }.into()),
-        ("move set", MoveSet { id: S1, old_origin: N1, new_origin: N2 }.into()),
+        (
+            "move set",
+            MoveSet {
+                id: S1,
+                old_origin: N1,
+                new_origin: N2,
+            }
+            .into(),
+        ),
         (
             "execute script file",
-            ExecuteScript { set_id: None, source: ScriptSource::File("tests/inputs/ddl.sql".into()), event_node: N1, execute_only_on: None }
-                .into(),
+            ExecuteScript {
+                set_id: None,
+                source: ScriptSource::File("tests/inputs/ddl.sql".into()),
+                event_node: N1,
+                execute_only_on: None,
+            }
+            .into(),
         ),
         (
             "execute script set id",
@@ -119,22 +302,82 @@ fn every_statement() -> Vec<(&'static str, Statement)> {
             }
             .into(),
         ),
-        ("repair config", RepairConfig { set_id: S1, event_node: Some(N1), execute_only_on: None }.into()),
-        ("subscribe set", SubscribeSet { id: S1, provider: N1, receiver: N2, forward: true, omit_copy: None }.into()),
-        ("subscribe set omit copy", SubscribeSet { id: S1, provider: N1, receiver: N2, forward: false, omit_copy: Some(true) }.into()),
+        (
+            "repair config",
+            RepairConfig {
+                set_id: S1,
+                event_node: Some(N1),
+                execute_only_on: None,
+            }
+            .into(),
+        ),
+        (
+            "subscribe set",
+            SubscribeSet {
+                id: S1,
+                provider: N1,
+                receiver: N2,
+                forward: true,
+                omit_copy: None,
+            }
+            .into(),
+        ),
+        (
+            "subscribe set omit copy",
+            SubscribeSet {
+                id: S1,
+                provider: N1,
+                receiver: N2,
+                forward: false,
+                omit_copy: Some(true),
+            }
+            .into(),
+        ),
         ("unsubscribe set", UnsubscribeSet { id: S1, receiver: N2 }.into()),
-        ("resubscribe node", ResubscribeNode { origin: N1, provider: N2, receiver: N3 }.into()),
-        ("failover", Failover { nodes: vec![(N1, N2)] }.into()),
-        ("failover multi", Failover { nodes: vec![(N1, N2), (N3, N2)] }.into()),
+        (
+            "resubscribe node",
+            ResubscribeNode {
+                origin: N1,
+                provider: N2,
+                receiver: N3,
+            }
+            .into(),
+        ),
+        (
+            "failover",
+            Failover {
+                nodes: vec![(N1, N2)],
+            }
+            .into(),
+        ),
+        (
+            "failover multi",
+            Failover {
+                nodes: vec![(N1, N2), (N3, N2)],
+            }
+            .into(),
+        ),
         (
             "wait for event",
-            WaitForEvent { origin: NodeOrAll::Node(N1), confirmed: NodeOrAll::All, wait_on: N1, timeout: Some(0) }.into(),
+            WaitForEvent {
+                origin: NodeOrAll::Node(N1),
+                confirmed: NodeOrAll::All,
+                wait_on: N1,
+                timeout: Some(0),
+            }
+            .into(),
         ),
         ("sync", Sync { id: N1 }.into()),
         ("sleep", Sleep { seconds: 3 }.into()),
         ("echo", Echo::new("it's # not @a comment").into()),
         ("date", Date { format: None }.into()),
-        ("date format", Date { format: Some("%F".into()) }.into()),
+        (
+            "date format",
+            Date {
+                format: Some("%F".into()),
+            }
+            .into(),
+        ),
         ("exit", Exit { code: 3 }.into()),
         ("exit -1", Exit { code: -1 }.into()),
         (
@@ -163,7 +406,12 @@ fn one(version: SlonyVersion, statement: &Statement) -> Result<String, RenderErr
 }
 
 fn display(l: &Lowered) -> String {
-    let opts = l.options.iter().map(|o| format!("{} = {}", o.key, o.value)).collect::<Vec<_>>().join(", ");
+    let opts = l
+        .options
+        .iter()
+        .map(|o| format!("{} = {}", o.key, o.value))
+        .collect::<Vec<_>>()
+        .join(", ");
     match (&l.positional, opts.is_empty()) {
         (Some(arg), _) => format!("{} {arg};", l.keyword),
         (None, true) => format!("{};", l.keyword),
@@ -189,18 +437,28 @@ fn version_table_of_every_statement() {
 #[test]
 fn wait_for_event_inside_try_is_refused() {
     let statement: Statement = TryBlock {
-        body: vec![WaitForEvent { origin: NodeOrAll::Node(N1), confirmed: NodeOrAll::All, wait_on: N1, timeout: None }.into()],
+        body: vec![WaitForEvent {
+            origin: NodeOrAll::Node(N1),
+            confirmed: NodeOrAll::All,
+            wait_on: N1,
+            timeout: None,
+        }
+        .into()],
         ..TryBlock::default()
     }
     .into();
     for v in SlonyVersion::ALL {
-        assert!(one(v, &statement).unwrap_err().to_string().contains("cannot run inside a try block"));
+        assert!(one(v, &statement)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot run inside a try block"));
     }
 }
 
 #[test]
 fn every_statement_that_renders_for_2_2_passes_the_real_slonik() {
-    let Some(slonik) = common::slonik_or_skip("every_statement_that_renders_for_2_2_passes_the_real_slonik") else {
+    let Some(slonik) = common::slonik_or_skip("every_statement_that_renders_for_2_2_passes_the_real_slonik")
+    else {
         return;
     };
     let cluster = load_config_str(

@@ -46,17 +46,28 @@ pub struct Fixture {
 pub fn valid_fixtures() -> Vec<Fixture> {
     let mut fixtures = vec![fixture(Path::new("examples/geekdb.toml"))];
     fixtures[0].ops = GEEKDB_OPS.iter().map(|s| s.to_string()).collect();
-    fixtures.extend(input_files().into_iter().filter(|p| !is_error_fixture(p)).map(|p| fixture(&p)));
+    fixtures.extend(
+        input_files()
+            .into_iter()
+            .filter(|p| !is_error_fixture(p))
+            .map(|p| fixture(&p)),
+    );
     fixtures
 }
 
 /// Every `tests/inputs/err_*.toml`.
 pub fn error_fixtures() -> Vec<Fixture> {
-    input_files().into_iter().filter(|p| is_error_fixture(p)).map(|p| fixture(&p)).collect()
+    input_files()
+        .into_iter()
+        .filter(|p| is_error_fixture(p))
+        .map(|p| fixture(&p))
+        .collect()
 }
 
 fn is_error_fixture(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("err_"))
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("err_"))
 }
 
 fn input_files() -> Vec<PathBuf> {
@@ -97,7 +108,12 @@ pub fn parse_op(line: &str) -> Operation {
         value
     });
     let command = words.remove(0);
-    let arg = |i: usize| words.get(i).cloned().unwrap_or_else(|| panic!("`{line}` needs argument {i}"));
+    let arg = |i: usize| {
+        words
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| panic!("`{line}` needs argument {i}"))
+    };
     match command.as_str() {
         "print-preamble" => Operation::PrintPreamble,
         "init-cluster" => Operation::InitCluster,
@@ -121,8 +137,14 @@ pub fn parse_op(line: &str) -> Operation {
             target: arg(1),
             source: arg(2),
         },
-        "subscribe-set" => Operation::SubscribeSet { set: arg(0), node: arg(1) },
-        "unsubscribe-set" => Operation::UnsubscribeSet { set: arg(0), node: arg(1) },
+        "subscribe-set" => Operation::SubscribeSet {
+            set: arg(0),
+            node: arg(1),
+        },
+        "unsubscribe-set" => Operation::UnsubscribeSet {
+            set: arg(0),
+            node: arg(1),
+        },
         "move-set" => Operation::MoveSet {
             set: arg(0),
             from: arg(1),
