@@ -46,6 +46,10 @@ pub fn default_wait_timeout() -> u32 {
 }
 
 /// One `[[node]]`.
+///
+/// The connection parts are repeated here rather than `#[serde(flatten)]`-ed from
+/// [`ConnectionParts`]: serde cannot combine `flatten` with `deny_unknown_fields`, and
+/// rejecting typos matters more in a file that is edited during an outage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {

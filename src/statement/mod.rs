@@ -25,52 +25,88 @@ pub use subscription::{Failover, ResubscribeNode, SubscribeSet, UnsubscribeSet};
 
 use crate::version::SlonyVersion;
 
-/// Any slonik statement, or a `try` block of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)] // each variant is documented on its struct
-pub enum Statement {
-    InitCluster(InitCluster),
-    StoreNode(StoreNode),
-    DropNode(DropNode),
-    UninstallNode(UninstallNode),
-    RestartNode(RestartNode),
-    StorePath(StorePath),
-    DropPath(DropPath),
-    StoreListen(StoreListen),
-    DropListen(DropListen),
-    UpdateFunctions(UpdateFunctions),
-    ClonePrepare(ClonePrepare),
-    CloneFinish(CloneFinish),
-    SwitchLog(SwitchLog),
-    CreateSet(CreateSet),
-    DropSet(DropSet),
-    MergeSet(MergeSet),
-    SetAddTable(SetAddTable),
-    SetAddSequence(SetAddSequence),
-    SetDropTable(SetDropTable),
-    SetDropSequence(SetDropSequence),
-    SetMoveTable(SetMoveTable),
-    SetMoveSequence(SetMoveSequence),
-    TableAddKey(TableAddKey),
-    StoreTrigger(StoreTrigger),
-    DropTrigger(DropTrigger),
-    LockSet(LockSet),
-    UnlockSet(UnlockSet),
-    MoveSet(MoveSet),
-    ExecuteScript(ExecuteScript),
-    RepairConfig(RepairConfig),
-    SubscribeSet(SubscribeSet),
-    UnsubscribeSet(UnsubscribeSet),
-    ResubscribeNode(ResubscribeNode),
-    Failover(Failover),
-    WaitForEvent(WaitForEvent),
-    Sync(Sync),
-    Sleep(Sleep),
-    Echo(Echo),
-    Date(Date),
-    Exit(Exit),
-    Try(TryBlock),
+/// Declares [`Statement`] with one variant per statement struct, the `From` conversions,
+/// and the per-version dispatch, from a single list so they cannot drift apart.
+macro_rules! statements {
+    ($($variant:ident),* $(,)?) => {
+        /// Any slonik statement, or a `try` block of them.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(missing_docs)] // each variant is documented on its struct
+        pub enum Statement {
+            $($variant($variant),)*
+            Try(TryBlock),
+        }
+
+        $(impl From<$variant> for Statement {
+            fn from(s: $variant) -> Statement {
+                Statement::$variant(s)
+            }
+        })*
+
+        impl From<TryBlock> for Statement {
+            fn from(block: TryBlock) -> Statement {
+                Statement::Try(block)
+            }
+        }
+
+        impl Statement {
+            /// The statement for one version, or why that version cannot run it.
+            /// A `try` block cannot be lowered alone: use [`Statement::lines`].
+            pub fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+                match self {
+                    $(Statement::$variant(s) => s.lower(v),)*
+                    Statement::Try(_) => Err(RenderError::Invalid {
+                        statement: "try",
+                        reason: "a try block renders as several lines".into(),
+                    }),
+                }
+            }
+        }
+    };
 }
+
+statements!(
+    InitCluster,
+    StoreNode,
+    DropNode,
+    UninstallNode,
+    RestartNode,
+    StorePath,
+    DropPath,
+    StoreListen,
+    DropListen,
+    UpdateFunctions,
+    ClonePrepare,
+    CloneFinish,
+    SwitchLog,
+    CreateSet,
+    DropSet,
+    MergeSet,
+    SetAddTable,
+    SetAddSequence,
+    SetDropTable,
+    SetDropSequence,
+    SetMoveTable,
+    SetMoveSequence,
+    TableAddKey,
+    StoreTrigger,
+    DropTrigger,
+    LockSet,
+    UnlockSet,
+    MoveSet,
+    ExecuteScript,
+    RepairConfig,
+    SubscribeSet,
+    UnsubscribeSet,
+    ResubscribeNode,
+    Failover,
+    WaitForEvent,
+    Sync,
+    Sleep,
+    Echo,
+    Date,
+    Exit,
+);
 
 /// `try { ... } on error { ... } on success { ... }`
 ///
@@ -84,15 +120,6 @@ pub struct TryBlock {
     pub on_error: Vec<Statement>,
     /// Run when the body succeeds.
     pub on_success: Vec<Statement>,
-}
-
-macro_rules! lower_each {
-    ($self:ident, $v:ident, $($variant:ident),*) => {
-        match $self {
-            $(Statement::$variant(s) => s.lower($v),)*
-            Statement::Try(_) => unreachable!("try blocks are flattened by Statement::lines"),
-        }
-    };
 }
 
 /// One line of a rendered script body.
@@ -115,61 +142,6 @@ pub enum Line {
 }
 
 impl Statement {
-    /// The statement for one version, or why that version cannot run it.
-    /// A `try` block cannot be lowered alone: use [`Statement::lines`].
-    pub fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
-        if let Statement::Try(_) = self {
-            return Err(RenderError::Invalid {
-                statement: "try",
-                reason: "a try block renders as several lines".into(),
-            });
-        }
-        lower_each!(
-            self,
-            v,
-            InitCluster,
-            StoreNode,
-            DropNode,
-            UninstallNode,
-            RestartNode,
-            StorePath,
-            DropPath,
-            StoreListen,
-            DropListen,
-            UpdateFunctions,
-            ClonePrepare,
-            CloneFinish,
-            SwitchLog,
-            CreateSet,
-            DropSet,
-            MergeSet,
-            SetAddTable,
-            SetAddSequence,
-            SetDropTable,
-            SetDropSequence,
-            SetMoveTable,
-            SetMoveSequence,
-            TableAddKey,
-            StoreTrigger,
-            DropTrigger,
-            LockSet,
-            UnlockSet,
-            MoveSet,
-            ExecuteScript,
-            RepairConfig,
-            SubscribeSet,
-            UnsubscribeSet,
-            ResubscribeNode,
-            Failover,
-            WaitForEvent,
-            Sync,
-            Sleep,
-            Echo,
-            Date,
-            Exit
-        )
-    }
-
     /// Appends this statement's lines (a try block gives several) for version `v`.
     pub fn lines(&self, v: SlonyVersion, depth: usize, out: &mut Vec<Line>) -> Result<(), RenderError> {
         let Statement::Try(block) = self else {
