@@ -621,7 +621,6 @@ fn e2e_password_and_passfile_nodes() {
     };
     step("init-cluster", ops::init_cluster(&cluster));
     step("create-set", ops::create_set(&cluster, "set1"));
-    drop(step);
     for n in 1..=3 {
         c.start_slon(CLUSTER, n);
     }
