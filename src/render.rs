@@ -70,6 +70,16 @@ impl Script {
         self.statements.extend(statements);
     }
 
+    /// Fails exactly when [`Script::render`] fails, with the same error, but lowers one line
+    /// at a time and drops it, so checking a script of 100,000 tables takes no more memory
+    /// than checking one of ten.
+    pub fn check(&self) -> Result<(), RenderError> {
+        for statement in &self.statements {
+            statement.each_line(self.version, 0, &mut |_line| Ok::<(), RenderError>(()))?;
+        }
+        self.header().map(drop)
+    }
+
     /// Lowers every statement for the script's version: everything that can fail, fails here,
     /// before a single byte is written.
     pub fn lower(&self) -> Result<Vec<Line>, RenderError> {
@@ -80,9 +90,9 @@ impl Script {
         Ok(lines)
     }
 
-    fn template<'a>(&'a self, lines: &'a [Line]) -> Result<ScriptTemplate<'a>, RenderError> {
-        let header = self
-            .admin
+    /// The header lines; fails when an admin conninfo cannot be written as a literal.
+    fn header(&self) -> Result<Vec<HeaderLine>, RenderError> {
+        self.admin
             .iter()
             .map(|(id, conninfo)| {
                 literal::encode(conninfo, Storage::Local, self.version)
@@ -93,45 +103,75 @@ impl Script {
                         problem,
                     })
             })
-            .collect::<Result<_, _>>()?;
-        let lines = lines
-            .iter()
-            .map(|line| match line {
-                Line::Statement { depth, lowered } => LineView {
-                    indent: indent(*depth),
-                    block: None,
-                    statement: Some(lowered),
-                },
-                Line::Block { depth, text } => LineView {
-                    indent: indent(*depth),
-                    block: Some(text),
-                    statement: None,
-                },
-            })
-            .collect();
-        Ok(ScriptTemplate {
-            cluster: &self.cluster,
-            header,
-            lines,
-        })
+            .collect()
     }
 
     /// The script as text, ending in exactly one newline.
     pub fn render(&self) -> Result<String, RenderError> {
         let lines = self.lower()?;
-        let text = self
-            .template(&lines)?
-            .render()
-            .expect("rendering plain data into a String cannot fail");
+        let text = ScriptTemplate {
+            cluster: &self.cluster,
+            header: self.header()?,
+            lines: views(&lines),
+        }
+        .render()
+        .expect("rendering plain data into a String cannot fail");
         Ok(text)
     }
 
-    /// Streams the script into `out`. Nothing is written unless every statement lowers.
+    /// Streams the script into `out` with the same bytes as [`Script::render`]. Nothing is
+    /// written unless every statement lowers ([`Script::check`] runs first); then the lines
+    /// are lowered again and written a few hundred at a time, so memory stays flat however
+    /// long the script (a create-set of 100,000 tables is one `try` block of 100,000 lines).
     pub fn write_to(&self, out: &mut impl io::Write) -> Result<(), crate::Error> {
-        let lines = self.lower()?;
-        let template = self.template(&lines)?;
-        template.write_into(out).map_err(crate::Error::Io)
+        self.check()?;
+        HeaderTemplate {
+            cluster: &self.cluster,
+            header: self.header()?,
+        }
+        .write_into(out)
+        .map_err(crate::Error::Io)?;
+        let mut batch = Vec::with_capacity(LINES_PER_WRITE);
+        for statement in &self.statements {
+            statement.each_line(self.version, 0, &mut |line| {
+                batch.push(line);
+                if batch.len() == LINES_PER_WRITE {
+                    write_lines(&batch, out)?;
+                    batch.clear();
+                }
+                Ok::<(), crate::Error>(())
+            })?;
+        }
+        write_lines(&batch, out)
     }
+}
+
+/// How many lines [`Script::write_to`] lowers before it writes them: enough to make the
+/// template call cheap per line, few enough that memory does not grow with the script.
+const LINES_PER_WRITE: usize = 256;
+
+fn write_lines(lines: &[Line], out: &mut impl io::Write) -> Result<(), crate::Error> {
+    LinesTemplate { lines: views(lines) }
+        .write_into(out)
+        .map_err(crate::Error::Io)
+}
+
+fn views(lines: &[Line]) -> Vec<LineView<'_>> {
+    lines
+        .iter()
+        .map(|line| match line {
+            Line::Statement { depth, lowered } => LineView {
+                indent: indent(*depth),
+                block: None,
+                statement: Some(lowered),
+            },
+            Line::Block { depth, text } => LineView {
+                indent: indent(*depth),
+                block: Some(text),
+                statement: None,
+            },
+        })
+        .collect()
 }
 
 fn indent(depth: usize) -> &'static str {
@@ -150,10 +190,148 @@ struct LineView<'a> {
     statement: Option<&'a Lowered>,
 }
 
+/// The whole script ([`Script::render`]): `header.slonik`, then `lines.slonik`.
 #[derive(Template)]
 #[template(path = "script.slonik", escape = "none")]
 struct ScriptTemplate<'a> {
     cluster: &'a str,
     header: Vec<HeaderLine>,
     lines: Vec<LineView<'a>>,
+}
+
+/// `cluster name` and the admin conninfos ([`Script::write_to`]).
+#[derive(Template)]
+#[template(path = "header.slonik", escape = "none")]
+struct HeaderTemplate<'a> {
+    cluster: &'a str,
+    header: Vec<HeaderLine>,
+}
+
+/// A batch of body lines ([`Script::write_to`]).
+#[derive(Template)]
+#[template(path = "lines.slonik", escape = "none")]
+struct LinesTemplate<'a> {
+    lines: Vec<LineView<'a>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::statement::{Echo, NodeOrAll, Sync, TryBlock, WaitForEvent};
+
+    fn cluster(tables: usize, version: SlonyVersion) -> Cluster {
+        let mut toml = String::from("cluster = \"replication\"\n");
+        for id in 1..=3 {
+            toml.push_str(&format!(
+                "[[node]]\nid = {id}\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"db\"\n",
+                5431 + id
+            ));
+        }
+        toml.push_str("[[set]]\nid = 1\nname = \"set1\"\ntables = [");
+        for t in 0..tables {
+            toml.push_str(&format!("\"public.t{t}\", "));
+        }
+        toml.push_str("]\n");
+        crate::load_config_str_for(&toml, "test.toml", Some(version)).expect("valid config")
+    }
+
+    fn streamed(script: &Script) -> Result<Vec<u8>, (crate::Error, Vec<u8>)> {
+        let mut out = Vec::new();
+        match script.write_to(&mut out) {
+            Ok(()) => Ok(out),
+            Err(e) => Err((e, out)),
+        }
+    }
+
+    /// Echo statements at top level: `count` body lines after the header.
+    fn echoes(count: usize) -> Script {
+        let mut script = Script::new(&cluster(1, SlonyVersion::V2_2), [NodeId(1)]).expect("header");
+        for i in 0..count {
+            script.push(Echo::new(format!("line {i}")));
+        }
+        script
+    }
+
+    #[test]
+    fn streaming_gives_the_bytes_of_render() {
+        for version in SlonyVersion::ALL {
+            // 600 tables: one try block spanning several write batches.
+            let cluster = cluster(600, version);
+            let scripts = [
+                crate::ops::create_set(&cluster, "set1")
+                    .expect("create-set")
+                    .script,
+                crate::ops::init_cluster(&cluster).expect("init-cluster").script,
+            ];
+            for script in scripts {
+                let rendered = script.render().expect("renders");
+                assert_eq!(
+                    String::from_utf8(streamed(&script).expect("streams")).expect("utf-8"),
+                    rendered,
+                    "{version}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_is_exact_at_batch_boundaries() {
+        for count in [
+            0,
+            1,
+            LINES_PER_WRITE - 1,
+            LINES_PER_WRITE,
+            LINES_PER_WRITE + 1,
+            2 * LINES_PER_WRITE,
+        ] {
+            let script = echoes(count);
+            let text = String::from_utf8(streamed(&script).expect("streams")).expect("utf-8");
+            assert_eq!(text, script.render().expect("renders"), "{count} lines");
+            assert_eq!(text.lines().count(), 2 + count, "{count} lines");
+        }
+    }
+
+    #[test]
+    fn nothing_is_written_when_the_last_line_fails() {
+        let mut script = echoes(3 * LINES_PER_WRITE);
+        let mut body: Vec<Statement> = (0..LINES_PER_WRITE)
+            .map(|i| Echo::new(format!("inside {i}")).into())
+            .collect();
+        // Rejected only when the try block's checks reach it, after every line before it.
+        body.push(
+            WaitForEvent {
+                origin: NodeOrAll::Node(NodeId(1)),
+                confirmed: NodeOrAll::All,
+                wait_on: NodeId(1),
+                timeout: None,
+            }
+            .into(),
+        );
+        script.push(TryBlock {
+            body,
+            on_error: vec![Sync { id: NodeId(1) }.into()],
+            on_success: Vec::new(),
+        });
+        let expected = script.lower().expect_err("wait for event inside try is rejected");
+        assert_eq!(script.check(), Err(expected.clone()));
+        assert_eq!(script.render(), Err(expected.clone()));
+        let (error, written) = streamed(&script).expect_err("write_to refuses the script");
+        assert!(written.is_empty(), "wrote {} bytes before failing", written.len());
+        assert!(
+            matches!(&error, crate::Error::Render(e) if *e == expected),
+            "unexpected error {error:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_is_written_when_the_header_fails() {
+        let mut script = echoes(LINES_PER_WRITE + 1);
+        // 2.1 cannot write a `'` in any literal.
+        script.version = SlonyVersion::V2_1;
+        script.admin[0].1 = "host=127.0.0.1 password=it's".to_string();
+        let expected = script.render().expect_err("the header cannot be written");
+        assert_eq!(script.check(), Err(expected));
+        let (_, written) = streamed(&script).expect_err("write_to refuses the script");
+        assert!(written.is_empty(), "wrote {} bytes before failing", written.len());
+    }
 }

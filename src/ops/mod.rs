@@ -55,12 +55,12 @@ pub enum OpError {
         reason: String,
     },
     /// A statement could not be rendered for the target version.
-    #[error("{operation}: {source}")]
+    #[error("{operation}: {error}")]
     Render {
         /// The operation.
         operation: &'static str,
-        /// Why.
-        source: RenderError,
+        /// Why (part of the message, so not a `source` the CLI would print again).
+        error: RenderError,
     },
 }
 
@@ -126,15 +126,15 @@ pub(crate) fn script_for(
             .map(|n| n.id)
             .filter(|id| !leave_out.contains(id)),
     )
-    .map_err(|source| OpError::Render { operation, source })
+    .map_err(|error| OpError::Render { operation, error })
 }
 
 /// Checks that the whole script renders for the target version, so an operation never
 /// hands out a script that fails later.
 pub(crate) fn finish(operation: &'static str, script: Script, next: Cluster) -> Result<Change, OpError> {
     script
-        .lower()
-        .map_err(|source| OpError::Render { operation, source })?;
+        .check()
+        .map_err(|error| OpError::Render { operation, error })?;
     Ok(Change { script, next })
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn sync_and_wait(cluster: &Cluster, origin: NodeId, confirmed: NodeOr
 pub(crate) fn try_or_exit(body: Vec<Statement>, message: String) -> Statement {
     TryBlock {
         body,
-        on_error: vec![Echo::new(message).into(), Exit { code: 1 }.into()],
+        on_error: vec![echo(message), Exit { code: 1 }.into()],
         on_success: Vec::new(),
     }
     .into()
@@ -170,7 +170,30 @@ pub(crate) fn echo(text: impl Into<String>) -> Statement {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => text,
     };
-    Echo::new(text).into()
+    Echo::new(fit_literal(text)).into()
+}
+
+/// The longest literal slonik 2.1 and 2.2 survive (slonik-syntax.md §1.3).
+const MAX_LITERAL_BYTES: usize = 511;
+
+/// Text the generator writes itself (messages, default comments), cut and ended with `...`
+/// when it would not fit in one literal: names up to the limit are valid in the config, and
+/// a message quoting several of them must not make the whole operation fail.
+pub(crate) fn fit_literal(text: String) -> String {
+    let cost = |c: char| c.len_utf8() + usize::from(c == '\'');
+    if text.chars().map(cost).sum::<usize>() <= MAX_LITERAL_BYTES {
+        return text;
+    }
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        if used + cost(c) > MAX_LITERAL_BYTES - 3 {
+            break;
+        }
+        used += cost(c);
+        end = i + c.len_utf8();
+    }
+    format!("{}...", &text[..end])
 }
 
 /// One operation with its arguments, as data: what the command line, the altperl drop-in
@@ -306,5 +329,91 @@ impl Operation {
             Operation::DropTable { table_id, set } => drop_table(cluster, table_id, set),
             Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, sequence_id, set),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Found by tests/random_offline.rs: node and set names up to the literal limit are
+    // valid, but every operation whose messages quote them failed to render.
+    #[test]
+    fn names_at_the_literal_limit_do_not_make_operations_fail() {
+        let long = |c: &str| c.repeat(480) + "'";
+        let mut toml = format!(
+            "cluster = \"c\"\n[[node]]\nid = 1\nname = \"{}\"\n[[node]]\nid = 2\nname = \"{}\"\n",
+            long("n"),
+            long("m")
+        );
+        for id in 1..=3 {
+            toml.push_str(&format!(
+                "[[set]]\nid = {id}\nname = \"{}{id}\"\ntables = [\"t{id}\"]\nsequences = [\"s{id}\"]\n\
+                 [[subscription]]\nset = {id}\nreceiver = 2\n",
+                long("s")
+            ));
+        }
+        let cluster = crate::load_config_str(&toml, "long.toml").unwrap();
+        let ops = [
+            Operation::InitCluster,
+            Operation::StoreNode {
+                node: "2".into(),
+                event_node: None,
+            },
+            Operation::CreateSet { set: "1".into() },
+            Operation::DropSet { set: "1".into() },
+            Operation::MergeSets {
+                node: "1".into(),
+                target: "1".into(),
+                source: "2".into(),
+            },
+            Operation::SubscribeSet {
+                set: "1".into(),
+                node: "2".into(),
+            },
+            Operation::UnsubscribeSet {
+                set: "1".into(),
+                node: "2".into(),
+            },
+            Operation::MoveSet {
+                set: "1".into(),
+                from: "1".into(),
+                to: "2".into(),
+            },
+            Operation::Failover {
+                pairs: vec![("1".into(), "2".into())],
+            },
+            Operation::ExecuteScript {
+                set: "1".into(),
+                ddl: Ddl::Sql("select 1;".into()),
+                node: None,
+            },
+            Operation::DropTable {
+                table_id: "1".into(),
+                set: "1".into(),
+            },
+            Operation::DropSequence {
+                sequence_id: "1".into(),
+                set: "1".into(),
+            },
+        ];
+        for op in ops {
+            let change = op.run(&cluster).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+            let text = change.script.render().unwrap_or_else(|e| panic!("{op:?}: {e}"));
+            assert!(
+                text.contains("...';"),
+                "{op:?}: no message was shortened:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn fit_literal_counts_doubled_quotes_and_keeps_characters_whole() {
+        assert_eq!(fit_literal("short 'enough'".into()), "short 'enough'");
+        let quotes = fit_literal("'".repeat(300));
+        assert_eq!(quotes, format!("{}...", "'".repeat(254)));
+        let wide = fit_literal("é".repeat(300));
+        assert!(wide.ends_with("é..."), "{wide}");
+        assert!(wide.len() <= MAX_LITERAL_BYTES);
     }
 }

@@ -1,14 +1,18 @@
 //! Node-level operations: preamble, init-cluster, store-node, drop-node, uninstall, restart, update.
 
-use super::{echo, finish, refuse, resolve_active, resolve_node, script_for, try_or_exit, Change, OpError};
+use super::{
+    echo, finish, refuse, resolve_active, resolve_node, script_for, sync_and_wait, try_or_exit, Change,
+    OpError,
+};
 use crate::model::{Cluster, Node, NodeId};
 use crate::statement::{
-    DropNode, InitCluster, RestartNode, Statement, StoreNode, StorePath, UninstallNode, UpdateFunctions,
+    DropNode, InitCluster, NodeOrAll, RestartNode, Statement, StoreNode, StorePath, UninstallNode,
+    UpdateFunctions,
 };
 
 fn node_comment(node: &Node) -> String {
     node.comment.clone().unwrap_or_else(|| match &node.name {
-        Some(name) => format!("Node {} - {name}", node.id),
+        Some(name) => super::fit_literal(format!("Node {} - {name}", node.id)),
         None => format!("Node {}", node.id),
     })
 }
@@ -187,6 +191,13 @@ pub fn drop_node(cluster: &Cluster, node: &str, event_node: &str) -> Result<Chan
         cluster.name,
         cluster.name
     )));
+    // A node that applies the drop after a later `store path` for a re-added node would
+    // delete the new paths with the old ones (seen on a real cluster), so finish only when
+    // every node has processed it.
+    script.push(echo(format!(
+        "Waiting until every node has processed the drop of node {id}"
+    )));
+    script.extend(sync_and_wait(cluster, event, NodeOrAll::All));
     let mut next = cluster.clone();
     next.nodes.remove(&id);
     next.subscriptions.retain(|_, s| s.receiver != id);

@@ -48,11 +48,12 @@ pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
     script.push(CreateSet {
         id: set.id,
         origin,
-        comment: Some(
-            set.comment
-                .clone()
-                .unwrap_or_else(|| format!("Set {} ({}) for cluster {}", set.id, set.name, cluster.name)),
-        ),
+        comment: Some(set.comment.clone().unwrap_or_else(|| {
+            super::fit_literal(format!(
+                "Set {} ({}) for cluster {}",
+                set.id, set.name, cluster.name
+            ))
+        })),
     });
     let mut adds: Vec<Statement> = Vec::new();
     for table in &set.tables {

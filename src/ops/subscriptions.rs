@@ -215,14 +215,29 @@ pub fn move_set(cluster: &Cluster, set: &str, from: &str, to: &str) -> Result<Ch
     let mut next = cluster.clone();
     let moved = next.sets.get_mut(&set_id).expect("resolved");
     moved.origin = new;
+    // As Slony-I's moveSet_int does: reverse the provider chain from the new origin back
+    // to the old one, then subscribe the old origin, forwarding, to the last node of it.
     let new_sub = next.subscriptions.remove(&(set_id, new)).expect("checked above");
+    let mut last = new;
+    let mut hop = new_sub.provider;
+    while hop != old {
+        let Some(sub) = next.subscriptions.get_mut(&(set_id, hop)) else {
+            break;
+        };
+        let further = std::mem::replace(&mut sub.provider, last);
+        last = hop;
+        hop = further;
+        if last == new {
+            break; // a provider loop, which validation rules out
+        }
+    }
     next.subscriptions.insert(
         (set_id, old),
         Subscription {
             set: set_id,
             receiver: old,
-            provider: new,
-            forward: new_sub.forward,
+            provider: last,
+            forward: true,
         },
     );
     finish(OP, script, next)
@@ -303,6 +318,11 @@ pub fn failover(cluster: &Cluster, pairs: &[(&str, &str)]) -> Result<Change, OpE
             next.default_origin = *b;
         }
     }
+    // Slony-I points every subscriber of a failed node at its backup, whether or not the
+    // backup has the set to give; refuse rather than leave a subscriber with no data.
+    if let Some(message) = failover_leaves_unfed(cluster, &next) {
+        return Err(refuse(OP, message));
+    }
     let origins = next
         .sets
         .values()
@@ -315,4 +335,167 @@ pub fn failover(cluster: &Cluster, pairs: &[(&str, &str)]) -> Result<Change, OpE
         origins.join(", ")
     )));
     finish(OP, script, next)
+}
+
+/// Why the state after a failover would leave a subscriber without a working provider:
+/// its provider is itself, failed, not forwarding, or receives the set in a loop.
+fn failover_leaves_unfed(before: &Cluster, after: &Cluster) -> Option<String> {
+    let reaches_origin = |sub: &Subscription| {
+        let origin = after.sets[&sub.set].origin;
+        let mut node = sub.provider;
+        for _ in 0..=after.subscriptions.len() {
+            if node == origin {
+                return true;
+            }
+            match after.subscriptions.get(&(sub.set, node)) {
+                Some(up) => node = up.provider,
+                None => return false,
+            }
+        }
+        false
+    };
+    let old_provider = |sub: &Subscription| {
+        before
+            .subscriptions
+            .get(&(sub.set, sub.receiver))
+            .map_or(sub.provider, |s| s.provider)
+    };
+    let unfed: Vec<&Subscription> = after
+        .subscriptions
+        .values()
+        .filter(|s| {
+            s.provider == s.receiver
+                || after.nodes.get(&s.provider).is_none_or(|n| n.failed)
+                || !after.can_provide(s.set, s.provider)
+                || !reaches_origin(s)
+        })
+        .collect();
+    // Name a subscription the failover redirected: that is the one the operator can act on.
+    let sub = unfed
+        .iter()
+        .find(|s| old_provider(s) != s.provider)
+        .or(unfed.first())?;
+    let (receiver, provider, failed) = (sub.receiver, sub.provider, old_provider(sub));
+    let set = before.sets[&sub.set].label();
+    Some(if provider == receiver {
+        format!(
+            "backup node {receiver} receives {set} from failed node {failed}, and nothing would feed it afterwards: resubscribe node {receiver} to another provider first, or pick another backup"
+        )
+    } else if after.can_provide(sub.set, provider) {
+        format!(
+            "node {receiver} receives {set} from failed node {failed}; Slony-I would point it at backup node {provider}, which itself receives {set} through node {receiver}: pick a backup that does not receive {set} through node {failed}, or resubscribe node {provider} to another provider first"
+        )
+    } else {
+        format!(
+            "node {receiver} receives {set} from failed node {failed}; Slony-I would point it at backup node {provider}, which does not forward {set}: pick a backup that subscribes to {set} with forward = true, or resubscribe node {receiver} to another provider first"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SetId;
+
+    /// Set 1 goes 1 -> 2 -> 3; node 4 subscribes from 1 without forwarding.
+    fn chain() -> Cluster {
+        let mut toml = String::from("cluster = \"c\"\n");
+        for id in 1..=4 {
+            toml.push_str(&format!("[[node]]\nid = {id}\n"));
+        }
+        toml.push_str(
+            "[[set]]\nid = 1\ntables = [\"t\"]\n\
+             [[subscription]]\nset = 1\nreceiver = 2\nprovider = 1\n\
+             [[subscription]]\nset = 1\nreceiver = 3\nprovider = 2\n\
+             [[subscription]]\nset = 1\nreceiver = 4\nprovider = 1\nforward = false\n",
+        );
+        crate::load_config_str(&toml, "chain.toml").unwrap()
+    }
+
+    fn refusal(result: Result<Change, OpError>) -> String {
+        match result {
+            Err(OpError::Refused { reason, .. }) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    // Found by tests/random_offline.rs: failing over a provider that is not an origin
+    // left its subscribers pointed at a backup without the set, a state the config
+    // validator itself rejects.
+    #[test]
+    fn failover_refuses_a_backup_that_cannot_feed_the_failed_providers_subscribers() {
+        let cluster = chain();
+        let reason = refusal(failover(&cluster, &[("2", "4")]));
+        assert!(
+            reason.contains("node 3 receives set 1 (set1) from failed node 2"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("backup node 4, which does not forward"),
+            "{reason}"
+        );
+        let reason = refusal(failover(&cluster, &[("2", "3")]));
+        assert!(
+            reason.contains("backup node 3 receives set 1 (set1) from failed node 2"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn failover_refuses_a_backup_downstream_of_the_failed_provider() {
+        // 1 -> 2 -> 3 -> 5: failing 2 over to 5 would feed 3 from 5 and 5 from 3.
+        let mut toml = chain().to_toml();
+        toml.push_str(
+            "[[node]]\nid = 5\n[[subscription]]\nset = 1\nreceiver = 5\nprovider = 3\nforward = true\n",
+        );
+        let cluster = crate::load_config_str(&toml, "chain5.toml").unwrap();
+        let reason = refusal(failover(&cluster, &[("2", "5")]));
+        assert!(
+            reason.contains("node 3 receives set 1 (set1) from failed node 2; Slony-I would point it at backup node 5, which itself receives"),
+            "{reason}"
+        );
+    }
+
+    // Found by tests/random_offline.rs: the old origin took over the new origin's
+    // `forward = false`, so the nodes it fed were left without a provider.
+    #[test]
+    fn move_set_makes_the_old_origin_a_forwarding_subscriber_like_slony() {
+        let cluster = chain();
+        let next = move_set(&cluster, "1", "1", "4").unwrap().next;
+        let old = next.subscriptions[&(SetId(1), NodeId(1))];
+        assert_eq!((old.provider, old.forward), (NodeId(4), true));
+        assert_eq!(next.subscriptions[&(SetId(1), NodeId(2))].provider, NodeId(1));
+        assert_eq!(
+            crate::load_config_str(&next.to_toml(), "next.toml").unwrap(),
+            next
+        );
+    }
+
+    #[test]
+    fn move_set_reverses_the_provider_chain_like_slony() {
+        // 3 receives through 2: moving to 3 makes 2 receive from 3 and 1 from 2.
+        let cluster = chain();
+        let next = move_set(&cluster, "1", "1", "3").unwrap().next;
+        let provider = |n: u32| next.subscriptions[&(SetId(1), NodeId(n))].provider;
+        assert_eq!(next.sets[&SetId(1)].origin, NodeId(3));
+        assert_eq!(
+            (provider(2), provider(1), provider(4)),
+            (NodeId(3), NodeId(2), NodeId(1))
+        );
+        assert!(!next.subscriptions.contains_key(&(SetId(1), NodeId(3))));
+        assert_eq!(
+            crate::load_config_str(&next.to_toml(), "next.toml").unwrap(),
+            next
+        );
+    }
+
+    #[test]
+    fn failover_to_a_forwarding_subscriber_keeps_a_loadable_state() {
+        let cluster = chain();
+        for pair in [("2", "1"), ("1", "2"), ("1", "3")] {
+            let next = failover(&cluster, &[pair]).unwrap().next;
+            let reloaded = crate::load_config_str(&next.to_toml(), "next.toml").unwrap();
+            assert_eq!(reloaded, next, "after failover {pair:?}");
+        }
+    }
 }

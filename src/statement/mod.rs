@@ -144,31 +144,46 @@ pub enum Line {
 impl Statement {
     /// Appends this statement's lines (a try block gives several) for version `v`.
     pub fn lines(&self, v: SlonyVersion, depth: usize, out: &mut Vec<Line>) -> Result<(), RenderError> {
+        self.each_line(v, depth, &mut |line| {
+            out.push(line);
+            Ok(())
+        })
+    }
+
+    /// Hands this statement's lines to `f` one at a time, in order, with the same checks and
+    /// errors as [`Statement::lines`], so a long try block can be checked or written without
+    /// holding all of its lines.
+    pub fn each_line<E: From<RenderError>>(
+        &self,
+        v: SlonyVersion,
+        depth: usize,
+        f: &mut impl FnMut(Line) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Statement::Try(block) = self else {
-            out.push(Line::Statement {
+            return f(Line::Statement {
                 depth,
                 lowered: self.lower(v)?,
             });
-            return Ok(());
         };
         let invalid = |reason: &str| RenderError::Invalid {
             statement: "try",
             reason: reason.into(),
         };
         if block.body.is_empty() {
-            return Err(invalid("a try block needs at least one statement"));
+            return Err(invalid("a try block needs at least one statement").into());
         }
         if block.body.iter().any(|s| matches!(s, Statement::Try(_))) {
-            return Err(invalid("slonik does not allow a try directly inside a try"));
+            return Err(invalid("slonik does not allow a try directly inside a try").into());
         }
         if block.body.iter().any(|s| matches!(s, Statement::WaitForEvent(_))) {
             return Err(invalid(
                 "`wait for event` cannot run inside a try block (a syntax error from 2.0 on); put it before or after the block",
-            ));
+            )
+            .into());
         }
-        out.push(Line::Block { depth, text: "try {" });
+        f(Line::Block { depth, text: "try {" })?;
         for s in &block.body {
-            s.lines(v, depth + 1, out)?;
+            s.each_line(v, depth + 1, f)?;
         }
         for (header, handler) in [
             ("} on error {", &block.on_error),
@@ -177,12 +192,11 @@ impl Statement {
             if handler.is_empty() {
                 continue;
             }
-            out.push(Line::Block { depth, text: header });
+            f(Line::Block { depth, text: header })?;
             for s in handler {
-                s.lines(v, depth + 1, out)?;
+                s.each_line(v, depth + 1, f)?;
             }
         }
-        out.push(Line::Block { depth, text: "}" });
-        Ok(())
+        f(Line::Block { depth, text: "}" })
     }
 }
