@@ -151,6 +151,233 @@ pub enum Command {
         /// The set
         set: String,
     },
+    /// Multi-step runbooks from the model: switchover, failover, failback, rebuild-node,
+    /// add-tables (docs/runbooks.md)
+    #[command(
+        after_help = "Example: slonik-gen --config geekdb.toml runbook --format sh failover --dead 1 --backup 2 > failover.sh\n         slonik-gen --config after-failover.toml runbook failback --node 1   # read it first (Markdown)"
+    )]
+    Runbook(RunbookArgs),
+    /// Print the config of an existing cluster: `import altperl slon_tools.conf` (docs/import.md)
+    #[command(
+        subcommand,
+        after_help = "Example: slonik-gen import altperl /etc/slony1/slon_tools.conf > slonik-gen.toml"
+    )]
+    Import(ImportCommand),
+    #[command(flatten)]
+    ImportTool(ImportTool),
+}
+
+/// `import` sources.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Evaluate altperl's slon_tools.conf with perl and print the equivalent config (TOML)
+    #[command(
+        after_help = "Example: slonik-gen import altperl /etc/slony1/slon_tools.conf > slonik-gen.toml\n         slonik-gen import altperl --map-schema public=geekdb slon_tools.conf > slonik-gen.toml"
+    )]
+    Altperl {
+        /// The slon_tools.conf ($SLONYNODES is honoured as under altperl)
+        file: PathBuf,
+        /// Rename a schema of the imported table and sequence names (repeatable)
+        #[arg(long, value_name = "FROM=TO")]
+        map_schema: Vec<String>,
+    },
+    /// Read a running cluster's Slony catalog on one node and print the config it describes
+    #[cfg(feature = "import-live")]
+    #[command(
+        after_help = "Example: slonik-gen import cluster --conninfo 'host=SlaNod dbname=geekdb user=postgres' --cluster replication > now.toml"
+    )]
+    Cluster {
+        /// How to reach one node (libpq key=value or postgresql:// URI; no service/passfile)
+        #[arg(long)]
+        conninfo: String,
+        /// The Slony-I cluster name (catalog schema `_NAME`)
+        #[arg(long)]
+        cluster: String,
+    },
+}
+
+/// Commands of the import side that are not sources (flattened into [`Command`]).
+#[derive(Debug, Subcommand)]
+pub enum ImportTool {
+    /// Create links named like the altperl tools (slonik_failover, ...) to this binary in DIR
+    #[command(
+        after_help = "Example: slonik-gen install-links /usr/local/bin\n         slonik_failover --config /etc/slony1/slon_tools.conf 1 2 | slonik"
+    )]
+    InstallLinks {
+        /// The directory (created if missing)
+        dir: PathBuf,
+        /// Replace files there that are not already links to this binary
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compare the config with a running cluster's catalog; list every difference, exit 1 if any
+    #[cfg(feature = "import-live")]
+    #[command(
+        after_help = "Example: slonik-gen --config geekdb.toml check-cluster --conninfo 'host=SlaNod dbname=geekdb user=postgres'"
+    )]
+    CheckCluster {
+        /// How to reach one node (libpq key=value or postgresql:// URI; no service/passfile)
+        #[arg(long)]
+        conninfo: String,
+    },
+}
+
+impl ImportCommand {
+    /// The library request this command asks for.
+    pub fn request(self) -> slonik_gen::import::Request {
+        match self {
+            ImportCommand::Altperl { file, map_schema } => {
+                slonik_gen::import::Request::Altperl { file, map_schema }
+            }
+            #[cfg(feature = "import-live")]
+            ImportCommand::Cluster { conninfo, cluster } => {
+                slonik_gen::import::Request::Cluster { conninfo, cluster }
+            }
+        }
+    }
+}
+
+impl ImportTool {
+    /// The library request this command asks for; `config` is the global `--config`.
+    #[cfg_attr(not(feature = "import-live"), allow(unused_variables))]
+    pub fn request(self, config: Option<PathBuf>) -> slonik_gen::import::Request {
+        match self {
+            #[cfg(feature = "import-live")]
+            ImportTool::CheckCluster { conninfo } => {
+                slonik_gen::import::Request::CheckCluster { config, conninfo }
+            }
+            ImportTool::InstallLinks { dir, force } => {
+                slonik_gen::import::Request::InstallLinks { dir, force }
+            }
+        }
+    }
+}
+
+/// `runbook` arguments.
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// Output: md (a numbered runbook), sh (one bash script that runs it), json (the plan as data)
+    #[arg(long, global = true, default_value = "md", value_name = "md|sh|json")]
+    pub format: slonik_gen::runbook::Format,
+    /// The plan.
+    #[command(subcommand)]
+    pub plan: RunbookCommand,
+}
+
+/// The runbooks.
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Move sets to a direct subscriber: checks, lock, sync, wait, move; never leaves a set locked
+    #[command(
+        after_help = "Example: slonik-gen runbook --format sh switchover --set set1 --to 2 > switchover.sh\n         slonik-gen runbook switchover --from 1 --to 2   # every set of node 1"
+    )]
+    Switchover {
+        /// A set to move (repeatable)
+        #[arg(
+            long = "set",
+            value_name = "SET",
+            required_unless_present = "from",
+            conflicts_with = "from"
+        )]
+        sets: Vec<String>,
+        /// Move every set whose origin is NODE
+        #[arg(long, value_name = "NODE")]
+        from: Option<String>,
+        /// The new origin
+        #[arg(long, value_name = "NODE")]
+        to: String,
+    },
+    /// Give the sets of dead nodes to a backup node, optionally dropping the dead nodes
+    #[command(
+        after_help = "Example: slonik-gen --write-config after-failover.toml runbook --format sh failover --dead 1 --backup 2 > failover.sh"
+    )]
+    Failover {
+        /// A dead node (repeatable; several use Slony-I 2.2's one-command form)
+        #[arg(long, value_name = "NODE", required = true, num_args = 1..)]
+        dead: Vec<String>,
+        /// The node that takes over their sets
+        #[arg(long, value_name = "NODE")]
+        backup: String,
+        /// Also drop the dead nodes from the cluster
+        #[arg(long)]
+        drop_dead: bool,
+    },
+    /// Rebuild a failed node and make it the origin of its sets again (the scenario's case 2)
+    #[command(
+        after_help = "Example: slonik-gen --config after-failover.toml --write-config geekdb.toml runbook --format sh failback --node 1 > failback.sh"
+    )]
+    Failback(RebuildArgs),
+    /// Rebuild a node as a subscriber: drop it, prepare its database, store it, subscribe it
+    #[command(after_help = "Example: slonik-gen runbook --format sh rebuild-node --node 3 > rebuild.sh")]
+    RebuildNode(RebuildArgs),
+    /// Add tables (and sequences) to a live set through a temporary set that is then merged
+    #[command(
+        after_help = "Example: slonik-gen --write-config geekdb.toml runbook --format sh add-tables --set set1 geekdb.audit_log > add-tables.sh"
+    )]
+    AddTables {
+        /// The set that receives the tables
+        #[arg(long, value_name = "SET")]
+        set: String,
+        /// Tables: schema.table, or table in the set's default schema
+        #[arg(value_name = "TABLE", required_unless_present = "sequences")]
+        tables: Vec<String>,
+        /// A sequence to add as well (repeatable)
+        #[arg(long = "sequence", value_name = "SEQ")]
+        sequences: Vec<String>,
+    },
+}
+
+/// `failback` / `rebuild-node` arguments.
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// The node to rebuild
+    #[arg(long, value_name = "NODE")]
+    pub node: String,
+    /// A set it carries (repeatable) [default: every set]
+    #[arg(long = "set", value_name = "SET")]
+    pub sets: Vec<String>,
+    /// How its database is prepared: drop-schema (drop Slony's schema) or recreate (new
+    /// database with the schema copied from the current origin)
+    #[arg(long, default_value = "drop-schema", value_name = "drop-schema|recreate")]
+    pub prepare: slonik_gen::runbook::Prepare,
+}
+
+impl RunbookCommand {
+    /// The library request this command asks for.
+    pub fn request(self) -> slonik_gen::runbook::Request {
+        use slonik_gen::runbook::Request;
+        match self {
+            RunbookCommand::Switchover { sets, from, to } => Request::Switchover { sets, from, to },
+            RunbookCommand::Failover {
+                dead,
+                backup,
+                drop_dead,
+            } => Request::Failover {
+                dead,
+                backup,
+                drop_dead,
+            },
+            RunbookCommand::Failback(args) => Request::Failback {
+                node: args.node,
+                sets: args.sets,
+                prepare: args.prepare,
+            },
+            RunbookCommand::RebuildNode(args) => Request::RebuildNode {
+                node: args.node,
+                sets: args.sets,
+                prepare: args.prepare,
+            },
+            RunbookCommand::AddTables {
+                set,
+                tables,
+                sequences,
+            } => Request::AddTables {
+                set,
+                tables,
+                sequences,
+            },
+        }
+    }
 }
 
 /// `restart-node` arguments.
@@ -211,6 +438,10 @@ impl Command {
             },
             Command::DropTable { table_id, set } => Operation::DropTable { table_id, set },
             Command::DropSequence { sequence_id, set } => Operation::DropSequence { sequence_id, set },
+            Command::Import(_) | Command::ImportTool(_) => {
+                unreachable!("main runs import commands before reading a config")
+            }
+            Command::Runbook(_) => unreachable!("main runs runbooks before asking for an operation"),
         }
     }
 }

@@ -37,6 +37,9 @@ pub enum Error {
     /// The operation cannot be done on this cluster.
     #[error(transparent)]
     Operation(#[from] OpError),
+    /// An import (`slonik-gen import ...`, the altperl drop-in) failed.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// A statement cannot be rendered for the target version.
     #[error(transparent)]
     Render(#[from] RenderError),

@@ -37,10 +37,12 @@
 
 pub mod cli_support;
 pub mod error;
+pub mod import;
 pub mod literal;
 pub mod model;
 pub mod ops;
 pub mod render;
+pub mod runbook;
 pub mod statement;
 mod suggest;
 pub mod validate;

@@ -9,6 +9,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Run through a link named like an altperl tool (slonik_failover, ...): take its arguments.
+    if let Some(code) = slonik_gen::import::altperl_cli::run_if_invoked_as_altperl() {
+        return code;
+    }
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -26,11 +30,25 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
+    match cli.command {
+        cli::Command::Import(command) => {
+            return slonik_gen::import::run(&command.request(), cli.slony_version)
+        }
+        cli::Command::ImportTool(tool) => {
+            return slonik_gen::import::run(&tool.request(cli.config), cli.slony_version)
+        }
+        _ => {}
+    }
     let config = slonik_gen::cli_support::config_path(cli.config.as_deref());
     let cluster = slonik_gen::load_config(&config, cli.slony_version)?;
     let check = cli.check;
     let write_config = cli.write_config;
-    let operation = cli.command.operation();
+    let operation = match cli.command {
+        cli::Command::Runbook(args) => {
+            return run_runbook(&cluster, &config, cli.slony_version, args, check, write_config)
+        }
+        command => command.operation(),
+    };
     slonik_gen::cli_support::preflight(&operation)?;
     let change = operation.run(&cluster)?;
     if let Some(golden) = check {
@@ -49,6 +67,37 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     change.script.write_to(&mut out)?;
+    out.flush().map_err(slonik_gen::Error::Io)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen runbook ...`: the plan in the asked format on stdout, nothing else; the
+/// config written with the state after the plan, keeping the user's comments.
+fn run_runbook(
+    cluster: &slonik_gen::Cluster,
+    config: &std::path::Path,
+    version: Option<slonik_gen::SlonyVersion>,
+    args: cli::RunbookArgs,
+    check: Option<std::path::PathBuf>,
+    write_config: Option<std::path::PathBuf>,
+) -> Result<ExitCode, slonik_gen::Error> {
+    let plan = args.plan.request().run(cluster)?;
+    let text = plan.render(args.format)?;
+    if let Some(golden) = check {
+        return Ok(match slonik_gen::runbook::check_against(&text, &golden)? {
+            None => ExitCode::SUCCESS,
+            Some(diff) => {
+                eprint!("{diff}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    if let Some(path) = write_config {
+        slonik_gen::runbook::config_edit::write_config(config, version, &plan.next, &path)?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(text.as_bytes()).map_err(slonik_gen::Error::Io)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
     Ok(ExitCode::SUCCESS)
 }

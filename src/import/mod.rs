@@ -1,0 +1,243 @@
+//! Bringing existing clusters in: altperl's `slon_tools.conf` ([`altperl`]) and the altperl
+//! command line itself ([`altperl_cli`], the `slonik_*` drop-in).
+//!
+//! An import never guesses silently: what slon_tools.conf cannot say (subscriptions) or
+//! what altperl leaves to chance (the ids of keyed tables) is decided deterministically and
+//! written as a `#` note at the top of the imported config.
+
+pub mod altperl;
+pub mod altperl_cli;
+pub mod live;
+pub mod names;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::validate::Problems;
+use crate::version::SlonyVersion;
+
+pub use altperl::{import_altperl, AltperlOptions, Imported};
+
+/// Why an import failed. Every variant names the file, and the line where one is known.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// `perl` could not be started.
+    #[error("cannot run `{}` to read {}: {source}; install perl (the altperl tools need it too) or point SLONIK_GEN_PERL at it", perl.display(), path.display())]
+    PerlNotRun {
+        /// The perl binary tried.
+        perl: PathBuf,
+        /// The config being imported.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config cannot be evaluated or has a shape the import does not support.
+    #[error("{}: {message}", Location { path, line: *line })]
+    Config {
+        /// The file the problem is in (the config or a file it loads).
+        path: PathBuf,
+        /// The line, where Perl or the recorded `add_node` call says it.
+        line: Option<u32>,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A live cluster could not be read.
+    #[error("{conninfo}: {message}")]
+    Live {
+        /// The conninfo, password removed.
+        conninfo: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// `install-links` could not create a link.
+    #[error("{}: {message}", path.display())]
+    Links {
+        /// The link (or directory).
+        path: PathBuf,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// A command-line value that cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    /// The imported config describes an impossible cluster.
+    #[error("{}: the config imported from it is not valid: {problems}\n{hint}", path.display())]
+    Invalid {
+        /// The imported file.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Problems,
+        /// Where the values in the problems came from.
+        hint: String,
+    },
+}
+
+/// `file:line` or `file`.
+struct Location<'a> {
+    path: &'a PathBuf,
+    line: Option<u32>,
+}
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// A command of the import side of the CLI, as data: the binary maps its arguments onto
+/// it and hands it to [`run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// `import altperl FILE [--map-schema FROM=TO]...`
+    Altperl {
+        /// The slon_tools.conf.
+        file: PathBuf,
+        /// `FROM=TO` schema renames.
+        map_schema: Vec<String>,
+    },
+    /// `import cluster --conninfo C --cluster NAME`
+    #[cfg(feature = "import-live")]
+    Cluster {
+        /// How to reach one node.
+        conninfo: String,
+        /// The Slony-I cluster name.
+        cluster: String,
+    },
+    /// `--config FILE check-cluster --conninfo C`
+    #[cfg(feature = "import-live")]
+    CheckCluster {
+        /// `--config`, else the usual default.
+        config: Option<PathBuf>,
+        /// How to reach one node.
+        conninfo: String,
+    },
+    /// `install-links DIR [--force]`
+    InstallLinks {
+        /// Where the links go.
+        dir: PathBuf,
+        /// Replace files that are not already links to this binary.
+        force: bool,
+    },
+}
+
+/// Runs an import command: the result on `out`, perl's own messages on `err`.
+pub fn run_to(
+    request: &Request,
+    version: Option<SlonyVersion>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, crate::Error> {
+    match request {
+        Request::Altperl { file, map_schema } => {
+            let options = AltperlOptions {
+                slony_version: version.unwrap_or_default(),
+                schema_map: schema_map(map_schema)?,
+                ..AltperlOptions::default()
+            };
+            let imported = import_altperl(file, &options)?;
+            let toml = imported.to_toml();
+            err.write_all(imported.perl_output.as_bytes())
+                .map_err(crate::Error::Io)?;
+            out.write_all(toml.as_bytes()).map_err(crate::Error::Io)?;
+            out.flush().map_err(crate::Error::Io)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "import-live")]
+        Request::Cluster { conninfo, cluster } => {
+            let imported = live::import_cluster(conninfo, cluster, version)?;
+            out.write_all(imported.to_toml().as_bytes())
+                .map_err(crate::Error::Io)?;
+            out.flush().map_err(crate::Error::Io)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "import-live")]
+        Request::CheckCluster { config, conninfo } => {
+            let path = crate::cli_support::config_path(config.as_deref());
+            let wanted = crate::load_config(&path, version)?;
+            let imported = live::import_cluster(conninfo, &wanted.name, Some(wanted.version))?;
+            let found = live::differences(&wanted, &imported.cluster);
+            if found.is_empty() {
+                writeln!(
+                    out,
+                    "{} matches cluster {} as read from {}",
+                    path.display(),
+                    wanted.name,
+                    imported.source
+                )
+                .map_err(crate::Error::Io)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            writeln!(
+                out,
+                "{} differs from cluster {} as read from {} ({} difference{}):",
+                path.display(),
+                wanted.name,
+                imported.source,
+                found.len(),
+                if found.len() == 1 { "" } else { "s" }
+            )
+            .map_err(crate::Error::Io)?;
+            for difference in found {
+                writeln!(out, "- {difference}").map_err(crate::Error::Io)?;
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Request::InstallLinks { dir, force } => {
+            let target = std::env::current_exe()
+                .and_then(|exe| exe.canonicalize())
+                .map_err(|e| ImportError::Links {
+                    path: dir.clone(),
+                    message: format!("cannot tell where this binary is: {e}"),
+                })?;
+            for outcome in altperl_cli::install_links(dir, &target, *force)? {
+                let line = match outcome {
+                    altperl_cli::LinkOutcome::Created(link) => format!("created {}", link.display()),
+                    altperl_cli::LinkOutcome::Present(link) => format!("already there {}", link.display()),
+                    altperl_cli::LinkOutcome::Replaced(link) => format!("replaced {}", link.display()),
+                };
+                writeln!(out, "{line} -> {}", target.display()).map_err(crate::Error::Io)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// [`run_to`] on the process's stdout and stderr.
+pub fn run(request: &Request, version: Option<SlonyVersion>) -> Result<ExitCode, crate::Error> {
+    run_to(
+        request,
+        version,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
+}
+
+/// Parses `FROM=TO` schema renames.
+pub fn schema_map(pairs: &[String]) -> Result<BTreeMap<String, String>, ImportError> {
+    let mut map = BTreeMap::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+                if map.insert(from.to_string(), to.to_string()).is_some() {
+                    return Err(ImportError::Usage(format!(
+                        "--map-schema {pair}: schema `{from}` is mapped twice; give one mapping per schema"
+                    )));
+                }
+            }
+            _ => {
+                return Err(ImportError::Usage(format!(
+                    "--map-schema {pair}: write FROM=TO, e.g. --map-schema public=geekdb"
+                )))
+            }
+        }
+    }
+    Ok(map)
+}

@@ -1,0 +1,313 @@
+//! Writing the state after a plan into the user's own config file.
+//!
+//! The scenario's operator edited `$MASTERNODE` by hand, twice, mid-incident. Here the
+//! config is edited by the tool, and only where the state changed: set origins, tables
+//! added to a set, subscriptions (provider, forward, added, removed), failed and dropped
+//! nodes, node providers and the default origin. Everything else (comments, key order,
+//! blank lines, the short `tables = ["files"]` forms) stays as the user wrote it, through
+//! `toml_edit`. The result is loaded again and must describe exactly the plan's next
+//! state; otherwise nothing is written and the error says why.
+
+use std::path::Path;
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
+
+use crate::model::config::{ConfigFile, SetRef, TableEntry};
+use crate::model::{Cluster, NodeId, QualifiedName, SetId};
+use crate::ops::OpError;
+use crate::version::SlonyVersion;
+use crate::{Error, Result};
+
+const OP: &str = "write-config";
+
+fn refused(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Operation(OpError::Refused {
+        operation: OP,
+        reason: format!("{}: {reason}", path.display()),
+    })
+}
+
+/// Reads the config at `config`, writes it with the state `next` to `out` (which may be
+/// the same file), keeping comments and layout.
+pub fn write_config(config: &Path, version: Option<SlonyVersion>, next: &Cluster, out: &Path) -> Result<()> {
+    let original = std::fs::read_to_string(config).map_err(|source| Error::ReadConfig {
+        path: config.to_path_buf(),
+        source,
+    })?;
+    let text = updated_config(&original, config, version, next)?;
+    std::fs::write(out, text).map_err(|source| Error::WriteConfig {
+        path: out.to_path_buf(),
+        source,
+    })
+}
+
+/// The text of the config `original` (read from `path`, for messages) changed to describe
+/// `next`, or an error when the file cannot express it without a rewrite.
+pub fn updated_config(
+    original: &str,
+    path: &Path,
+    version: Option<SlonyVersion>,
+    next: &Cluster,
+) -> Result<String> {
+    let mut doc: DocumentMut = original
+        .parse()
+        .map_err(|e: toml_edit::TomlError| Error::ParseConfig {
+            message: e.to_string(),
+            path: path.to_path_buf(),
+        })?;
+    let file: ConfigFile = toml::from_str(original).map_err(|e| Error::ParseConfig {
+        message: e.to_string(),
+        path: path.to_path_buf(),
+    })?;
+
+    update_default_origin(&mut doc, next);
+    update_nodes(&mut doc, next);
+    update_sets(&mut doc, &file, next, path)?;
+    update_subscriptions(&mut doc, &file, next);
+
+    let text = doc.to_string();
+    let reloaded = crate::load_config_str_for(&text, path, version).map_err(|e| {
+        refused(
+            path,
+            format!("the updated file does not load ({e}); nothing was written: write the state to a new file instead"),
+        )
+    })?;
+    if &reloaded != next {
+        return Err(refused(
+            path,
+            format!(
+                "the file's layout cannot express the new state (it would read as `{}` instead of `{}`); nothing was written: write the state to a new file instead",
+                super::catalog::state_summary(&reloaded),
+                super::catalog::state_summary(next)
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// Sets `key` to `value`, keeping the comment after the old value.
+fn set_value(table: &mut Table, key: &str, value: impl Into<Value>) {
+    let mut value = value.into();
+    if let Some(old) = table.get(key).and_then(Item::as_value) {
+        *value.decor_mut() = old.decor().clone();
+    }
+    table.insert(key, Item::Value(value));
+}
+
+fn int_of(table: &Table, key: &str) -> Option<i64> {
+    table.get(key).and_then(Item::as_integer)
+}
+
+fn node_value(id: NodeId) -> i64 {
+    i64::from(id.0)
+}
+
+fn update_default_origin(doc: &mut DocumentMut, next: &Cluster) {
+    let written = int_of(doc.as_table(), "default_origin");
+    let implied = next.nodes.keys().next().map(|n| node_value(*n));
+    let wanted = node_value(next.default_origin);
+    match written {
+        Some(v) if v != wanted => set_value(doc.as_table_mut(), "default_origin", wanted),
+        None if implied != Some(wanted) => set_value(doc.as_table_mut(), "default_origin", wanted),
+        _ => {}
+    }
+}
+
+fn array_of_tables<'a>(doc: &'a mut DocumentMut, key: &str) -> Option<&'a mut ArrayOfTables> {
+    doc.get_mut(key).and_then(Item::as_array_of_tables_mut)
+}
+
+fn update_nodes(doc: &mut DocumentMut, next: &Cluster) {
+    let Some(nodes) = array_of_tables(doc, "node") else {
+        return;
+    };
+    nodes.retain(|t| int_of(t, "id").is_none_or(|id| next.nodes.contains_key(&NodeId(id as u32))));
+    for table in nodes.iter_mut() {
+        let Some(id) = int_of(table, "id") else { continue };
+        let node = &next.nodes[&NodeId(id as u32)];
+        let failed = table.get("failed").and_then(Item::as_bool).unwrap_or(false);
+        if node.failed && !failed {
+            set_value(table, "failed", true);
+        } else if !node.failed && failed {
+            table.remove("failed");
+        }
+        let provider = int_of(table, "provider");
+        match node.provider {
+            Some(p) if provider != Some(node_value(p)) => set_value(table, "provider", node_value(p)),
+            None if provider.is_some() => {
+                table.remove("provider");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The set a `[[set]]` table describes, by its id.
+fn set_id_of(table: &Table) -> Option<SetId> {
+    int_of(table, "id").map(|id| SetId(id as u32))
+}
+
+fn entry_name(entry: &TableEntry, default_schema: &str) -> QualifiedName {
+    QualifiedName::new(
+        entry.schema.clone().unwrap_or_else(|| default_schema.to_string()),
+        entry.name.clone(),
+    )
+}
+
+fn update_sets(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster, path: &Path) -> Result<()> {
+    let missing: Vec<String> = next
+        .sets
+        .values()
+        .filter(|s| !file.sets.iter().any(|f| f.id == s.id))
+        .map(|s| s.label())
+        .collect();
+    if !missing.is_empty() {
+        return Err(refused(
+            path,
+            format!(
+                "{} would be new to the file, which slonik-gen does not add by itself; nothing was written",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let Some(sets) = array_of_tables(doc, "set") else {
+        return Ok(());
+    };
+    sets.retain(|t| set_id_of(t).is_none_or(|id| next.sets.contains_key(&id)));
+    for table in sets.iter_mut() {
+        let Some(id) = set_id_of(table) else { continue };
+        let set = &next.sets[&id];
+        let Some(written) = file.sets.iter().find(|f| f.id == id) else {
+            continue;
+        };
+        let origin = written.origin.unwrap_or(next.default_origin);
+        if written.origin.is_some() && origin != set.origin
+            || written.origin.is_none() && next.default_origin != set.origin
+        {
+            set_value(table, "origin", node_value(set.origin));
+        }
+        let default_schema = written.default_schema.clone().unwrap_or_else(|| "public".into());
+        let known_tables: Vec<QualifiedName> = written
+            .tables
+            .iter()
+            .map(|t| entry_name(t, &default_schema))
+            .collect();
+        let new_tables: Vec<InlineTable> = set
+            .tables
+            .iter()
+            .filter(|t| !known_tables.contains(&t.name))
+            .map(|t| relation_entry(&t.name, t.id.0))
+            .collect();
+        append_entries(table, "tables", new_tables);
+        let known_sequences: Vec<QualifiedName> = written
+            .sequences
+            .iter()
+            .map(|t| entry_name(t, &default_schema))
+            .collect();
+        let new_sequences: Vec<InlineTable> = set
+            .sequences
+            .iter()
+            .filter(|s| !known_sequences.contains(&s.name))
+            .map(|s| relation_entry(&s.name, s.id.0))
+            .collect();
+        append_entries(table, "sequences", new_sequences);
+    }
+    Ok(())
+}
+
+/// `{ name = "t", schema = "s", id = 7 }`: the id is explicit, so ids allocated later in
+/// the file never shift.
+fn relation_entry(name: &QualifiedName, id: u32) -> InlineTable {
+    let mut entry = InlineTable::new();
+    entry.insert("name", Value::from(name.name.as_str()));
+    entry.insert("schema", Value::from(name.schema.as_str()));
+    entry.insert("id", Value::from(i64::from(id)));
+    entry
+}
+
+fn append_entries(table: &mut Table, key: &str, entries: Vec<InlineTable>) {
+    if entries.is_empty() {
+        return;
+    }
+    if table.get(key).and_then(Item::as_array).is_none() {
+        table.insert(key, Item::Value(Value::Array(Array::new())));
+    }
+    if let Some(array) = table.get_mut(key).and_then(Item::as_array_mut) {
+        for entry in entries {
+            array.push(Value::InlineTable(entry));
+        }
+    }
+}
+
+/// The set a `[[subscription]]` refers to, resolved the way validation does.
+fn subscription_set(next: &Cluster, set: &SetRef) -> Option<SetId> {
+    match set {
+        SetRef::Id(id) => Some(SetId(*id)),
+        SetRef::Name(name) => next.set_arg(name),
+    }
+}
+
+fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster) {
+    let keys: Vec<Option<(SetId, NodeId)>> = file
+        .subscriptions
+        .iter()
+        .map(|s| subscription_set(next, &s.set).map(|set| (set, s.receiver)))
+        .collect();
+    let mut covered = Vec::new();
+    if let Some(subs) = array_of_tables(doc, "subscription") {
+        let mut index = 0;
+        subs.retain(|_| {
+            let keep = keys
+                .get(index)
+                .copied()
+                .flatten()
+                .is_some_and(|key| next.subscriptions.contains_key(&key));
+            index += 1;
+            keep
+        });
+        let kept: Vec<((SetId, NodeId), &crate::model::config::SubscriptionConfig)> = keys
+            .iter()
+            .zip(&file.subscriptions)
+            .filter_map(|(key, written)| {
+                key.filter(|k| next.subscriptions.contains_key(k))
+                    .map(|k| (k, written))
+            })
+            .collect();
+        for (table, (key, written)) in subs.iter_mut().zip(kept) {
+            covered.push(key);
+            let sub = &next.subscriptions[&key];
+            let receiver = &next.nodes[&key.1];
+            let implied_provider = receiver.provider.unwrap_or(next.sets[&key.0].origin);
+            if written.provider.unwrap_or(implied_provider) != sub.provider {
+                set_value(table, "provider", node_value(sub.provider));
+            }
+            if written.forward.unwrap_or(receiver.forward) != sub.forward {
+                set_value(table, "forward", sub.forward);
+            }
+        }
+    }
+    let added: Vec<Table> = next
+        .subscriptions
+        .iter()
+        .filter(|(key, _)| !covered.contains(key))
+        .map(|(_, sub)| {
+            let mut table = Table::new();
+            table.insert("set", Item::Value(Value::from(next.sets[&sub.set].name.as_str())));
+            table.insert("receiver", Item::Value(Value::from(node_value(sub.receiver))));
+            table.insert("provider", Item::Value(Value::from(node_value(sub.provider))));
+            table.insert("forward", Item::Value(Value::from(sub.forward)));
+            table
+        })
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    if array_of_tables(doc, "subscription").is_none() {
+        doc.insert("subscription", Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    if let Some(subs) = array_of_tables(doc, "subscription") {
+        for table in added {
+            subs.push(table);
+        }
+    }
+}

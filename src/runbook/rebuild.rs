@@ -1,0 +1,320 @@
+//! Rebuilding a node (after a failover, or a broken subscriber) and failing back to it:
+//! the scenario's case 2, done right.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::switchover::add_switchover;
+use super::{and_list, catalog, shell, slon_start_command, slon_stop_command, Builder, Plan, Probe};
+use crate::model::conninfo::{conninfo_text, ConninfoUse};
+use crate::model::{Cluster, Node, NodeId, SetId};
+use crate::ops::{self, refuse, resolve_node, resolve_set, OpError};
+
+/// How a rebuilt node's database is prepared before `store node`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prepare {
+    /// Drop Slony-I's `"_<cluster>"` schema (and with it every Slony trigger); the
+    /// application tables stay and are refilled by the subscription's initial copy.
+    #[default]
+    DropSchema,
+    /// Drop and create the database, then copy the schema only from the current origin:
+    /// `pg_dump -s` without the `"_<cluster>"` schema and without Slony's triggers.
+    Recreate,
+}
+
+/// A prepare mode that is not `drop-schema` or `recreate`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown --prepare `{0}`: use drop-schema or recreate")]
+pub struct UnknownPrepare(pub String);
+
+impl FromStr for Prepare {
+    type Err = UnknownPrepare;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "drop-schema" => Ok(Prepare::DropSchema),
+            "recreate" => Ok(Prepare::Recreate),
+            other => Err(UnknownPrepare(other.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Prepare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Prepare::DropSchema => "drop-schema",
+            Prepare::Recreate => "recreate",
+        })
+    }
+}
+
+/// `rebuild-node --node N [--set SET]...`: drop N from the cluster (if the catalog still
+/// has it), prepare its database, store it again with paths both ways, start its slon and
+/// subscribe it to the sets (default: every set), waiting until each subscription is active.
+pub fn rebuild_node(cluster: &Cluster, node: &str, sets: &[&str], prepare: Prepare) -> Result<Plan, OpError> {
+    build(cluster, node, sets, prepare, false)
+}
+
+/// `failback --node N [--set SET]...`: [`rebuild_node`], then a switchover of the sets back
+/// to N, so N is their origin again. With no `--set`, every set moves back to N; the sets
+/// must then share one origin (the node that took over), otherwise say which with `--set`.
+pub fn failback(cluster: &Cluster, node: &str, sets: &[&str], prepare: Prepare) -> Result<Plan, OpError> {
+    build(cluster, node, sets, prepare, true)
+}
+
+fn build(
+    cluster: &Cluster,
+    node_arg: &str,
+    set_args: &[&str],
+    prepare: Prepare,
+    failback: bool,
+) -> Result<Plan, OpError> {
+    let op: &'static str = if failback { "failback" } else { "rebuild-node" };
+    let id = resolve_node(cluster, node_arg)?;
+    let node = cluster.nodes[&id].clone();
+    if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
+        return Err(refuse(
+            op,
+            format!(
+                "node {id} is the origin of {} in this config: if node {id} died, run the failover runbook first and rebuild with the config it writes (--write-config), where node {id} is marked failed; if it is healthy, move its sets away first (switchover)",
+                set.label()
+            ),
+        ));
+    }
+    let mut sets: Vec<SetId> = if set_args.is_empty() {
+        cluster.sets.keys().copied().collect()
+    } else {
+        set_args
+            .iter()
+            .map(|s| resolve_set(cluster, s))
+            .collect::<Result<_, _>>()?
+    };
+    sets.sort();
+    sets.dedup();
+    if sets.is_empty() {
+        return Err(refuse(op, "the config has no set for the node to subscribe to"));
+    }
+    for set in &sets {
+        let s = &cluster.sets[set];
+        if cluster.nodes[&s.origin].failed {
+            return Err(refuse(
+                op,
+                format!(
+                    "the origin of {}, node {}, is marked failed: fail over first",
+                    s.label(),
+                    s.origin
+                ),
+            ));
+        }
+    }
+    if failback && set_args.is_empty() {
+        let origins: Vec<NodeId> = {
+            let mut o: Vec<NodeId> = sets.iter().map(|s| cluster.sets[s].origin).collect();
+            o.sort();
+            o.dedup();
+            o
+        };
+        if origins.len() > 1 {
+            return Err(refuse(
+                op,
+                format!(
+                    "the sets have different origins (nodes {}): say which sets node {id} gets back with --set",
+                    and_list(&origins)
+                ),
+            ));
+        }
+    }
+    let event = event_node(cluster, id, &sets).ok_or_else(|| {
+        refuse(
+            op,
+            format!("node {id} is the only live node: there is nothing to rebuild it from"),
+        )
+    })?;
+    let event_label = cluster.nodes[&event].label();
+    let names = and_list(&sets.iter().map(|s| cluster.sets[s].label()).collect::<Vec<_>>());
+    let title = if failback {
+        format!(
+            "Fail back to {}: rebuild it from {event_label} and make it the origin of {names} again",
+            node.label()
+        )
+    } else {
+        format!("Rebuild {} as a subscriber of {names}", node.label())
+    };
+    let mut builder = Builder::new(op, title, cluster)?;
+
+    builder.shell(
+        format!("Stop the slon of {}", node.label()),
+        format!("Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt. A failure here is expected when it is not running"),
+        id,
+        slon_stop_command(cluster, &node),
+        true,
+    );
+    builder.check(
+        format!("Check that the database of {} is up", node.label()),
+        "Everything below needs it; better to stop here than after the node has been dropped",
+        id,
+        "select 1".to_string(),
+        "1",
+        0,
+    );
+    // ops::drop_node waits until every node has processed the drop: a node that applied
+    // it after the new `store path` would delete the new paths too.
+    let dropped = ops::drop_node(builder.state(), &id.to_string(), &event.to_string())?;
+    builder.change(
+        format!("Drop the old {} from the cluster", node.label()),
+        format!("The cluster still knows node {id} (failed, or with its old subscriptions); it must be dropped before it can be stored again. The event node is node {event}, the current origin, which is up. The script waits until every node has processed the drop: a node that applied it after the new `store path` would delete the new paths too"),
+        dropped,
+    )?;
+    builder.only_if_last(Probe {
+        node: event,
+        sql: catalog::node_known(cluster, id),
+        expect: "1".into(),
+    });
+    prepare_database(&mut builder, cluster, &node, event, prepare)?;
+
+    // The node comes back as a healthy member: what the model forgot when it was dropped.
+    let mut state = builder.state().clone();
+    let mut returning = node.clone();
+    returning.failed = false;
+    state.nodes.insert(id, returning);
+    builder.set_state(state);
+
+    let stored = ops::store_node(builder.state(), &id.to_string(), Some(&event.to_string()))?;
+    builder.change(
+        format!("Store {} again, with paths to and from every node", node.label()),
+        format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
+        stored,
+    )?;
+    builder.shell(
+        format!("Start the slon of {}", node.label()),
+        format!("Node {id} needs its own slon to receive the subscriptions that follow"),
+        id,
+        slon_start_command(cluster, &node)?,
+        false,
+    );
+    for &set in &sets {
+        let name = cluster.sets[&set].name.clone();
+        let subscribed = ops::subscribe_set(builder.state(), &name, &id.to_string())?;
+        let state = subscribed.next.clone();
+        let sub = state.subscriptions[&(set, id)];
+        let label = state.sets[&set].label();
+        builder.change(
+            format!("Subscribe {} to {label} from node {}", node.label(), sub.provider),
+            format!("The initial copy empties node {id}'s tables and fills them from node {}, so whatever node {id} held before (such as rows written before it failed) is replaced by the current data", sub.provider),
+            subscribed,
+        )?;
+        builder.check(
+            format!("Check that the subscription of node {id} to {label} is active"),
+            "sub_active turns true once the initial copy has finished; only an active subscriber can become an origin again or feed other nodes",
+            id,
+            catalog::active_subscriptions(&state, &[set], id, Some(sub.provider)),
+            "1",
+            state.wait_timeout,
+        );
+    }
+    if failback {
+        add_switchover(&mut builder, &sets, id)?;
+        builder.manual(
+            format!("Send the applications back to {}", node.label()),
+            "slonik-gen cannot reach your connection pooler (the scenario's steps 13 and 14)",
+            format!(
+                "{} is the origin of {names} again: point the applications at it and re-attach it in pgpool-II (`pcp_attach_node`), then check `show pool_nodes`.",
+                node.label()
+            ),
+        );
+    } else {
+        builder.manual(
+            format!("Let readers use {} again", node.label()),
+            "slonik-gen cannot reach your connection pooler",
+            format!(
+                "{} is an up-to-date subscriber again: re-attach it in pgpool-II (`pcp_attach_node`) or wherever readers are balanced.",
+                node.label()
+            ),
+        );
+    }
+    Ok(builder.finish())
+}
+
+/// The node that generates the drop and store events: the origin of the first set, which
+/// is up (checked by the caller), else the default origin, else any live node.
+fn event_node(cluster: &Cluster, node: NodeId, sets: &[SetId]) -> Option<NodeId> {
+    sets.iter()
+        .map(|s| cluster.sets[s].origin)
+        .chain(std::iter::once(cluster.default_origin))
+        .chain(cluster.active_nodes().map(|n| n.id))
+        .find(|n| *n != node && cluster.nodes.get(n).is_some_and(|x| !x.failed))
+}
+
+fn prepare_database(
+    builder: &mut Builder,
+    cluster: &Cluster,
+    node: &Node,
+    source: NodeId,
+    prepare: Prepare,
+) -> Result<(), OpError> {
+    let op = builder.operation();
+    let schema = catalog::schema(cluster);
+    let id = node.id;
+    match prepare {
+        Prepare::DropSchema => {
+            builder.sql(
+                format!("Remove the old Slony-I catalog from {}", node.label()),
+                format!("`store node` installs a fresh {schema} schema and fails with \"namespace already exists\" if the old one is still there (the scenario's step 6); dropping it also removes Slony's triggers from the application tables. The tables and their data stay: the subscription's initial copy replaces the data"),
+                id,
+                format!("set client_min_messages = warning;\ndrop schema if exists {schema} cascade;"),
+            );
+        }
+        Prepare::Recreate => {
+            let Some(dbname) = node.admin.dbname.clone() else {
+                return Err(refuse(
+                    op,
+                    format!("--prepare recreate drops and creates node {id}'s database, so its dbname must be in the config; add dbname to node {id}, or use --prepare drop-schema"),
+                ));
+            };
+            let mut maintenance = node.admin.clone();
+            maintenance.dbname = Some("postgres".into());
+            let maintenance = conninfo_text(&maintenance.params(), ConninfoUse::Admin, cluster.version)
+                .map_err(|p| refuse(op, format!("node {id} maintenance connection: {}", p[0])))?;
+            let node_conninfo = conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version)
+                .map_err(|p| refuse(op, format!("node {id} admin connection: {}", p[0])))?;
+            let source_node = &cluster.nodes[&source];
+            let source_conninfo =
+                conninfo_text(&source_node.admin.params(), ConninfoUse::Admin, cluster.version)
+                    .map_err(|p| refuse(op, format!("node {source} admin connection: {}", p[0])))?;
+            let db = crate::model::names::quote_ident(&dbname);
+            builder.shell(
+                format!("Drop and create the database of {}", node.label()),
+                format!("Starts node {id} from an empty database, as the scenario's step 3 did; it connects to the `postgres` database of node {id}'s instance to do it, and fails if anything is still connected to {dbname}"),
+                id,
+                format!(
+                    "psql -X -q -v ON_ERROR_STOP=1 -d {} -c {} -c {}",
+                    shell::quote(&maintenance),
+                    shell::quote(&format!("drop database if exists {db}")),
+                    shell::quote(&format!("create database {db}")),
+                ),
+                false,
+            );
+            let trigger_pattern = format!(
+                " TRIGGER .* _{}_(logtrigger|truncatetrigger|denyaccess|truncatedeny) ",
+                cluster.name.replace('$', "\\$")
+            );
+            builder.shell(
+                format!("Copy the schema (only) from node {source} to {}", node.label()),
+                format!("The tables must exist on node {id} before it subscribes. The dump leaves out Slony-I's own schema {schema} (`-N`), which made the scenario's `store node` fail, and Slony's triggers on the application tables, which call functions in that schema and would not restore"),
+                id,
+                format!(
+                    "dump_dir=$(mktemp -d)\npg_dump -Fc -s -N {} -f \"$dump_dir/schema.dump\" -d {}\npg_restore -l \"$dump_dir/schema.dump\" | grep -v -E {} >\"$dump_dir/schema.list\"\npg_restore --exit-on-error -L \"$dump_dir/schema.list\" -d {} \"$dump_dir/schema.dump\"\nrm -rf \"$dump_dir\"",
+                    shell::quote(&schema),
+                    shell::quote(&source_conninfo),
+                    shell::quote(&trigger_pattern),
+                    shell::quote(&node_conninfo),
+                ),
+                false,
+            );
+        }
+    }
+    Ok(())
+}

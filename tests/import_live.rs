@@ -1,0 +1,276 @@
+//! `slonik-gen import cluster` and `check-cluster` against a real two-node Slony-I 2.2
+//! cluster (tests/support/cluster.rs): the import reproduces the state our scripts built,
+//! then the state after a move and a failover done with plain slonik, as the library's
+//! `move-set` and `failover` predicted it; `check-cluster` reports the drifted config.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use slonik_gen::import::live::{differences, import_cluster};
+use slonik_gen::model::{NodeId, SetId};
+use support::cluster::{tools_or_skip, TestCluster};
+
+const CLUSTER: &str = "replication";
+/// Stored in node 2's paths; must never appear in any output.
+const PASSWORD: &str = "sekrit_pw_42";
+
+fn config_toml(c: &TestCluster) -> String {
+    format!(
+        r#"cluster = "{CLUSTER}"
+wait_timeout = 120
+
+[[node]]
+id = 1
+name = "MasNod"
+host = "127.0.0.1"
+port = {p1}
+dbname = "geekdb"
+user = "postgres"
+
+[[node]]
+id = 2
+name = "SlaNod"
+host = "127.0.0.1"
+port = {p2}
+dbname = "geekdb"
+user = "postgres"
+password = "{PASSWORD}"
+
+[[set]]
+id = 1
+name = "set1"
+default_schema = "geekdb"
+tables = ["files", {{ name = "additional_roll", key = "additional_roll_id_key" }}]
+sequences = ["files_id_seq"]
+
+[[subscription]]
+set = "set1"
+receiver = 2
+"#,
+        p1 = c.port(1),
+        p2 = c.port(2)
+    )
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn slonik_gen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn set_origin_on(c: &TestCluster, node: u32) -> String {
+    c.sql(
+        node,
+        &format!("select set_origin from \"_{CLUSTER}\".sl_set where set_id = 1"),
+    )
+}
+
+#[test]
+fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
+    let Some(tools) =
+        tools_or_skip("e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover")
+    else {
+        return;
+    };
+    let mut c = TestCluster::start(&tools, 2, "geekdb");
+    c.sql_all(
+        "create schema geekdb;
+         create table geekdb.files (id serial primary key, name text);
+         create table geekdb.additional_roll (id int not null unique, note text);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("geekdb.toml");
+    std::fs::write(&config_path, config_toml(&c)).unwrap();
+    let config_arg = config_path.to_str().unwrap();
+    let planned = slonik_gen::load_config(&config_path, None).expect("the test config is valid");
+
+    // Build the cluster with our own scripts.
+    for op in [
+        slonik_gen::ops::init_cluster(&planned),
+        slonik_gen::ops::create_set(&planned, "set1"),
+    ] {
+        c.slonik_ok(&op.expect("generates").script.render().unwrap());
+    }
+    c.start_slon(CLUSTER, 1);
+    c.start_slon(CLUSTER, 2);
+    let subscribe = slonik_gen::ops::subscribe_set(&planned, "set1", "2").unwrap();
+    c.slonik_ok(&subscribe.script.render().unwrap());
+
+    // 1. The import reproduces the config.
+    let live = import_cluster(&c.conninfo(1), CLUSTER, None).expect("imports");
+    assert_eq!(differences(&planned, &live.cluster), Vec::<String>::new());
+    let set = &live.cluster.sets[&SetId(1)];
+    assert_eq!(set.name, "set1", "read back from the create-set comment");
+    assert_eq!(set.tables[1].key.as_deref(), Some("additional_roll_id_key"));
+    assert_eq!(set.tables[0].key, None, "the primary key is not written as a key");
+    let toml = live.to_toml();
+    assert!(!toml.contains(PASSWORD), "{toml}");
+    assert!(toml.contains("node 2: sl_path stores a password"), "{toml}");
+
+    let out = slonik_gen(&[
+        "import",
+        "cluster",
+        "--conninfo",
+        &c.conninfo(2),
+        "--cluster",
+        CLUSTER,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains(PASSWORD) && !text(&out.stderr).contains(PASSWORD));
+    let reloaded =
+        slonik_gen::load_config_str(&text(&out.stdout), "imported.toml").expect("the output loads");
+    assert_eq!(differences(&planned, &reloaded), Vec::<String>::new());
+
+    let out = slonik_gen(&[
+        "--config",
+        config_arg,
+        "check-cluster",
+        "--conninfo",
+        &c.conninfo(1),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("matches cluster replication"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // 2. A move done with plain slonik, as an operator would type it.
+    let header = c.slonik_header(CLUSTER, &[1, 2]);
+    c.slonik_ok(&format!(
+        "{header}lock set (id = 1, origin = 1);\nsync (id = 1);\n\
+         wait for event (origin = 1, confirmed = 2, wait on = 1, timeout = 120);\n\
+         move set (id = 1, old origin = 1, new origin = 2);\n\
+         wait for event (origin = 1, confirmed = 2, wait on = 1, timeout = 120);\n"
+    ));
+    c.wait_until(
+        "node 1 sees set 1 moved to node 2",
+        Duration::from_secs(60),
+        || set_origin_on(&c, 1) == "2",
+    );
+    let moved = import_cluster(&c.conninfo(1), CLUSTER, None).expect("imports");
+    assert_eq!(moved.cluster.sets[&SetId(1)].origin, NodeId(2));
+    let predicted = slonik_gen::ops::move_set(&planned, "set1", "1", "2")
+        .unwrap()
+        .next;
+    assert_eq!(
+        differences(&predicted, &moved.cluster),
+        Vec::<String>::new(),
+        "slonik-gen's move-set predicts the state plain slonik left"
+    );
+    let out = slonik_gen(&[
+        "--config",
+        config_arg,
+        "check-cluster",
+        "--conninfo",
+        &c.conninfo(1),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for needle in [
+        "set 1 (set1): the origin is node 2 in the cluster but node 1 in the config",
+        "set 1: node 1 subscribes from node 2 in the cluster but not in the config",
+        "set 1: node 2 subscribes (from node 1) in the config but not in the cluster",
+    ] {
+        assert!(report.contains(needle), "missing `{needle}` in:\n{report}");
+    }
+    assert!(!report.contains(PASSWORD) && !text(&out.stderr).contains(PASSWORD));
+
+    // 3. The new origin dies; failover with plain slonik on the survivor.
+    c.stop_slon(2);
+    c.stop_node_immediate(2);
+    let run = c.slonik_with_timeout(
+        &format!(
+            "{}try {{\n    failover (id = 2, backup node = 1);\n}} on error {{\n    exit 1;\n}}\n",
+            c.slonik_header(CLUSTER, &[1])
+        ),
+        Duration::from_secs(300),
+    );
+    assert!(run.success(), "failover failed:\n{}", run.output());
+    c.wait_until("node 1 is the origin again", Duration::from_secs(120), || {
+        set_origin_on(&c, 1) == "1"
+    });
+    let failed_over = import_cluster(&c.conninfo(1), CLUSTER, None).unwrap_or_else(|e| {
+        panic!(
+            "imports after the failover: {e}\n{}\n{}",
+            c.sql(1, &format!("select * from \"_{CLUSTER}\".sl_node")),
+            c.sql(1, &format!("select * from \"_{CLUSTER}\".sl_path"))
+        )
+    });
+    assert!(
+        failed_over.cluster.nodes[&NodeId(2)].failed,
+        "{}",
+        failed_over.to_toml()
+    );
+    assert_eq!(failed_over.cluster.sets[&SetId(1)].origin, NodeId(1));
+    let predicted = slonik_gen::ops::failover(&predicted, &[("2", "1")]).unwrap().next;
+    assert_eq!(
+        differences(&predicted, &failed_over.cluster),
+        Vec::<String>::new(),
+        "slonik-gen's failover predicts the state plain slonik left:\n{}",
+        failed_over.to_toml()
+    );
+    let out = slonik_gen(&[
+        "--config",
+        config_arg,
+        "check-cluster",
+        "--conninfo",
+        &c.conninfo(1),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("node 2 has failed over in the cluster"),
+        "{report}"
+    );
+    assert!(!report.contains(PASSWORD));
+    // The imported config gives scripts for the next steps (drop the failed node).
+    let drop =
+        slonik_gen::ops::drop_node(&failed_over.cluster, "2", "1").expect("drop-node of the failed node");
+    assert!(drop
+        .script
+        .render()
+        .unwrap()
+        .contains("drop node (id = 2, event node = 1);"));
+}
+
+#[test]
+fn e2e_wrong_cluster_names_and_unreachable_nodes_are_clear_errors() {
+    let Some(tools) = tools_or_skip("e2e_wrong_cluster_names_and_unreachable_nodes_are_clear_errors") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 1, "geekdb");
+    let err = import_cluster(&c.conninfo(1), "nosuch", None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no Slony-I cluster `nosuch`"), "{err}");
+    let out = slonik_gen(&[
+        "import",
+        "cluster",
+        "--conninfo",
+        &format!("host=127.0.0.1 port=1 dbname=x user=postgres password={PASSWORD}"),
+        "--cluster",
+        CLUSTER,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("password=***"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}

@@ -1,0 +1,686 @@
+//! Runbooks on a real PostgreSQL 15 + Slony-I 2.2 cluster: the generated shell scripts are
+//! run with bash against the harness's nodes, with writes running, and the result is
+//! checked row by row and against the plan's next state.
+//!
+//! * `failover_then_failback`: the scenario's case 2 end to end on three nodes.
+//! * `switchover_under_write_load`: zero lost rows across a controlled switchover.
+//! * `add_tables_to_a_live_set`: new tables replicated through a temporary set.
+//!
+//! The config each test builds points every node at the harness's 127.0.0.1 ports, and
+//! its `slon_start`/`slon_stop` commands run slon with a pid file in the cluster's
+//! directory, so the scripts start and stop the slons themselves (a [`SlonGuard`] kills
+//! any that are left when the test ends). Each plan's wall time is printed.
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use slonik_gen::model::{NodeId, SetId};
+use slonik_gen::runbook::{config_edit, Format, Plan, Prepare, Request};
+use slonik_gen::{load_config_str, ops, Cluster};
+use support::cluster::{processes_using_dir, tools_or_skip, TestCluster, Tools};
+
+const CLUSTER: &str = "replication";
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// The tables of the scenario's set, and the schema every node gets.
+const SCHEMA: &str = "
+    CREATE SCHEMA geekdb;
+    CREATE SEQUENCE geekdb.files_id_seq;
+    CREATE TABLE geekdb.files (id bigint PRIMARY KEY, name text NOT NULL, written_on int NOT NULL);
+    CREATE TABLE geekdb.additional_roll (id bigint PRIMARY KEY, file_id bigint NOT NULL, roll text NOT NULL);
+";
+
+fn slon_pid_file(c: &TestCluster, node: u32) -> PathBuf {
+    c.dir().join(format!("runbook-slon{node}.pid"))
+}
+
+/// The test's config: the scenario's cluster on the harness's nodes, `origin` feeding
+/// every other node directly.
+fn config_toml(c: &TestCluster, tools: &Tools, nodes: u32) -> String {
+    let mut toml = format!(
+        "# The scenario's cluster on the test harness ({nodes} nodes).\ncluster = \"{CLUSTER}\"\nslony_version = \"2.2\"\ndefault_origin = 1   # altperl's $MASTERNODE\nwait_timeout = 300\n"
+    );
+    for n in 1..=nodes {
+        let pid = slon_pid_file(c, n);
+        let log = c.dir().join(format!("runbook-slon{n}.log"));
+        let conninfo = c.conninfo(n);
+        let start = format!(
+            "{} -s 200 -t 1000 -p {} {CLUSTER} '{conninfo}' >>{} 2>&1 &",
+            tools.slon.display(),
+            pid.display(),
+            log.display()
+        );
+        // Waits until the watchdog and its worker are gone, so nothing holds the catalog.
+        let stop = format!(
+            "pid=$(cat {pid}) && kill \"$pid\" && while pgrep -f -- '-p {pid} ' >/dev/null; do sleep 0.2; done && rm -f {pid}",
+            pid = pid.display()
+        );
+        toml.push_str(&format!(
+            "\n[[node]]\nid = {n}\nname = \"node{n}\"\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"{}\"\nuser = \"postgres\"\nslon_start = {}\nslon_stop = {}\n",
+            c.port(n),
+            c.dbname(),
+            toml_string(&start),
+            toml_string(&stop)
+        ));
+    }
+    toml.push_str(
+        "\n[[set]]\nid = 1\nname = \"set1\"\norigin = 1\ncomment = \"geekdb application tables\"\ndefault_schema = \"geekdb\"   # the tables live in geekdb, not public\ntables = [\"files\", \"additional_roll\"]\nsequences = [\"files_id_seq\"]\n",
+    );
+    for n in 2..=nodes {
+        toml.push_str(&format!(
+            "\n[[subscription]]   # node {n} reads from the origin\nset = \"set1\"\nreceiver = {n}\nprovider = 1\nforward = true\n"
+        ));
+    }
+    toml
+}
+
+fn toml_string(text: &str) -> String {
+    format!("'''{text}'''")
+}
+
+/// Kills the slons the scripts started (by their pid-file path) when the test ends.
+struct SlonGuard {
+    dir: PathBuf,
+}
+
+impl Drop for SlonGuard {
+    fn drop(&mut self) {
+        let needle = format!("{}/runbook-slon", self.dir.display());
+        for pid in processes_using_dir(&self.dir) {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+                .unwrap_or_default();
+            if cmdline.contains(&needle) && cmdline.contains(" -p ") {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
+fn bash(script: &str, dir: &Path, name: &str, tools: &Tools) -> (bool, String, Duration) {
+    let path = dir.join(format!("{name}.sh"));
+    fs::write(&path, script).expect("write the runbook");
+    let out_path = dir.join(format!("{name}.out"));
+    let out = fs::File::create(&out_path).expect("create the output file");
+    let err = out.try_clone().expect("dup");
+    let started = Instant::now();
+    let mut child = Command::new("bash")
+        .arg(&path)
+        .current_dir(dir)
+        .env("SLONIK", &tools.slonik)
+        .env("PSQL", tools.pg("psql"))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                tools.pg_bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("run bash");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for bash") {
+            break Some(status);
+        }
+        if started.elapsed() > SCRIPT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(200));
+    };
+    let elapsed = started.elapsed();
+    let output = fs::read_to_string(&out_path).unwrap_or_default();
+    (status.is_some_and(|s| s.success()), output, elapsed)
+}
+
+/// Runs a plan's shell script; panics with its output (and the cluster's logs) on failure.
+fn run_plan(c: &TestCluster, tools: &Tools, plan: &Plan, name: &str) -> Duration {
+    let script = plan.render(Format::Shell).expect("the plan renders");
+    let (ok, output, elapsed) = bash(&script, c.dir(), name, tools);
+    eprintln!(
+        "runbook {name} ({}): {} steps, wall time {:.1}s",
+        plan.title,
+        plan.steps.len(),
+        elapsed.as_secs_f64()
+    );
+    if !ok {
+        panic!(
+            "runbook {name} failed after {:.1}s:\n{output}\n{}",
+            elapsed.as_secs_f64(),
+            c.log_tails(40)
+        );
+    }
+    assert!(
+        output.contains("Runbook finished: every step succeeded."),
+        "{output}"
+    );
+    elapsed
+}
+
+/// Builds the cluster with the library's own operations, starts the slons through the
+/// config's commands and subscribes every node.
+fn set_up(c: &TestCluster, tools: &Tools, cluster: &Cluster) {
+    c.sql_all(SCHEMA);
+    c.slonik_ok(&ops::init_cluster(cluster).unwrap().script.render().unwrap());
+    c.slonik_ok(&ops::create_set(cluster, "set1").unwrap().script.render().unwrap());
+    for node in cluster.nodes.values() {
+        let command = slonik_gen::runbook::slon_start_command(cluster, node).unwrap();
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(c.dir())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}");
+    }
+    let mut state = cluster.clone();
+    for receiver in cluster
+        .subscriptions
+        .keys()
+        .map(|(_, r)| *r)
+        .collect::<BTreeSet<_>>()
+    {
+        let change = ops::subscribe_set(&state, "set1", &receiver.to_string()).unwrap();
+        c.slonik_ok(&change.script.render().unwrap());
+        state = change.next;
+    }
+    let _ = tools;
+}
+
+/// Writes rows in small transactions (both tables at once) to the first node of
+/// `targets` that accepts them, as an application behind a pooler would. Only the origin
+/// accepts: Slony's triggers refuse writes on subscribers and on a locked set.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    gate: Arc<Mutex<()>>,
+    targets: Arc<Mutex<Vec<(u32, u16)>>>,
+    committed: Arc<Mutex<Vec<(i64, u32)>>>,
+    failed: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(psql: PathBuf, dbname: String, targets: Vec<(u32, u16)>) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let gate = Arc::new(Mutex::new(()));
+        let targets = Arc::new(Mutex::new(targets));
+        let committed = Arc::new(Mutex::new(Vec::new()));
+        let failed = Arc::new(AtomicU64::new(0));
+        let handle = {
+            let (stop, gate, targets, committed, failed) = (
+                stop.clone(),
+                gate.clone(),
+                targets.clone(),
+                committed.clone(),
+                failed.clone(),
+            );
+            thread::spawn(move || {
+                let mut id: i64 = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    {
+                        let _writing = gate.lock().unwrap_or_else(|p| p.into_inner());
+                        id += 1;
+                        let order = targets.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        let mut done = false;
+                        for (node, port) in order {
+                            let sql = format!(
+                                "INSERT INTO geekdb.files VALUES ({id}, 'file {id}', {node}); INSERT INTO geekdb.additional_roll VALUES ({id}, {id}, md5('{id}'))"
+                            );
+                            let ok = Command::new(&psql)
+                                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", &sql, "-d"])
+                                .arg(format!(
+                                    "host=127.0.0.1 port={port} dbname={dbname} user=postgres connect_timeout=3"
+                                ))
+                                .stdout(Stdio::null())
+                                .stderr(Stdio::null())
+                                .status()
+                                .is_ok_and(|s| s.success());
+                            if ok {
+                                committed
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .push((id, node));
+                                done = true;
+                                break;
+                            }
+                        }
+                        if !done {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    thread::sleep(Duration::from_millis(40));
+                }
+            })
+        };
+        Writer {
+            stop,
+            gate,
+            targets,
+            committed,
+            failed,
+            handle: Some(handle),
+        }
+    }
+
+    fn set_targets(&self, targets: Vec<(u32, u16)>) {
+        *self.targets.lock().unwrap() = targets;
+    }
+
+    fn committed_on(&self, node: u32) -> usize {
+        self.committed
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, n)| *n == node)
+            .count()
+    }
+
+    fn committed_ids(&self) -> Vec<i64> {
+        self.committed.lock().unwrap().iter().map(|(id, _)| *id).collect()
+    }
+
+    fn wait_for_rows_on(&self, node: u32, rows: usize, timeout: Duration) {
+        let start = Instant::now();
+        let before = self.committed_on(node);
+        while self.committed_on(node) < before + rows {
+            assert!(
+                start.elapsed() < timeout,
+                "the writer did not get {rows} rows into node {node} within {timeout:?}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn finish(mut self) -> (Vec<i64>, u64) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(handle) = self.handle.take() {
+            handle.join().expect("the writer thread");
+        }
+        (self.committed_ids(), self.failed.load(Ordering::SeqCst))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn count(c: &TestCluster, node: u32, table: &str) -> String {
+    c.psql(node, &format!("SELECT count(*) FROM {table}"))
+        .unwrap_or_else(|e| e)
+}
+
+/// Every node holds exactly the committed rows, with equal count and checksum per table.
+fn assert_every_row_everywhere(c: &TestCluster, nodes: &[u32], origin: u32, committed: &[i64]) {
+    let expected = committed.len().to_string();
+    for table in ["geekdb.files", "geekdb.additional_roll"] {
+        for &n in nodes {
+            c.wait_until(
+                &format!("{table} on node {n} has the {expected} committed rows"),
+                Duration::from_secs(120),
+                || count(c, n, table) == expected,
+            );
+        }
+        let reference = c.table_fingerprint(origin, table, "id");
+        assert_eq!(reference.0 as usize, committed.len(), "{table} on the origin");
+        for &n in nodes {
+            assert_eq!(
+                c.table_fingerprint(n, table, "id"),
+                reference,
+                "{table} on node {n} differs from node {origin}"
+            );
+        }
+    }
+    // The count matches, and every committed id is there: no row lost, none invented.
+    let ids = committed
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    for &n in nodes {
+        let present = c.sql(
+            n,
+            &format!("SELECT count(*) FROM geekdb.files WHERE id = ANY('{{{ids}}}'::bigint[])"),
+        );
+        assert_eq!(present, expected, "node {n} lacks committed rows");
+    }
+}
+
+/// The catalog of every node against the plan's next state, read independently of the
+/// library's own final check.
+fn assert_catalog_matches(c: &TestCluster, nodes: &[u32], next: &Cluster) {
+    let sets = next
+        .sets
+        .values()
+        .map(|s| format!("{}|{}", s.id, s.origin))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let subscriptions = next
+        .subscriptions
+        .values()
+        .map(|s| format!("{}|{}|{}|t", s.set, s.provider, s.receiver))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let node_list = next
+        .nodes
+        .values()
+        .map(|n| format!("{}|{}", n.id, if n.failed { "f" } else { "t" }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for &n in nodes {
+        c.wait_until(&format!("the catalog on node {n} matches the plan's next state"), Duration::from_secs(60), || {
+            c.psql(n, "SELECT set_id, set_origin FROM _replication.sl_set ORDER BY 1").ok().as_deref() == Some(sets.as_str())
+                && c.psql(n, "SELECT sub_set, sub_provider, sub_receiver, sub_active FROM _replication.sl_subscribe ORDER BY 1, 3").ok().as_deref()
+                    == Some(subscriptions.as_str())
+                && c.psql(n, "SELECT no_id, no_active FROM _replication.sl_node ORDER BY 1").ok().as_deref() == Some(node_list.as_str())
+        });
+    }
+}
+
+fn load(text: &str) -> Cluster {
+    load_config_str(text, "runbook-e2e.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn e2e_failover_then_failback() {
+    let Some(tools) = tools_or_skip("e2e_failover_then_failback") else {
+        return;
+    };
+    let total = Instant::now();
+    let mut c = TestCluster::start(&tools, 3, "geekdb");
+    let _slons = SlonGuard {
+        dir: c.dir().to_path_buf(),
+    };
+    let config_text = config_toml(&c, &tools, 3);
+    let config_path = c.dir().join("geekdb.toml");
+    fs::write(&config_path, &config_text).unwrap();
+    let cluster = load(&config_text);
+    set_up(&c, &tools, &cluster);
+
+    let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 30, Duration::from_secs(60));
+
+    // Asynchronous replication loses what the origin committed in its last moments, by
+    // design; the runbooks must lose nothing else. So the crash comes once the
+    // subscribers have every committed row, with the writer held at that point.
+    {
+        let _held = writer.gate.lock().unwrap();
+        let written = writer.committed_ids().len().to_string();
+        for n in [2, 3] {
+            c.wait_until(
+                &format!("node {n} has every row"),
+                Duration::from_secs(60),
+                || count(&c, n, "geekdb.files") == written,
+            );
+        }
+        c.stop_node_immediate(1);
+        // The pooler notices: from now on the application writes to node 2, which refuses
+        // until the failover has made it the origin.
+        writer.set_targets(vec![(2, c.port(2))]);
+    }
+
+    let failover = Request::Failover {
+        dead: vec!["1".into()],
+        backup: "2".into(),
+        drop_dead: false,
+    }
+    .run(&cluster)
+    .unwrap();
+    run_plan(&c, &tools, &failover, "failover");
+    assert_eq!(failover.next.sets[&SetId(1)].origin, NodeId(2));
+    assert_catalog_matches(&c, &[2, 3], &failover.next);
+    writer.wait_for_rows_on(2, 30, Duration::from_secs(120));
+
+    // The state after the failover goes into the user's file, comments kept.
+    let after_failover =
+        config_edit::updated_config(&config_text, &config_path, None, &failover.next).unwrap();
+    assert!(
+        after_failover.contains("# altperl's $MASTERNODE"),
+        "{after_failover}"
+    );
+    assert!(after_failover.contains("failed = true"), "{after_failover}");
+    let after_failover_cluster = load(&after_failover);
+    assert_eq!(after_failover_cluster, failover.next);
+
+    c.start_node(1);
+    let failback = Request::Failback {
+        node: "1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&after_failover_cluster)
+    .unwrap();
+    run_plan(&c, &tools, &failback, "failback");
+    writer.set_targets(vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 30, Duration::from_secs(120));
+    let (committed, failed) = writer.finish();
+    eprintln!(
+        "writer: {} rows committed, {failed} attempts refused while no node took writes",
+        committed.len()
+    );
+
+    assert_eq!(failback.next.sets[&SetId(1)].origin, NodeId(1));
+    assert_eq!(failback.next.default_origin, NodeId(1));
+    assert_catalog_matches(&c, &[1, 2, 3], &failback.next);
+    assert_every_row_everywhere(&c, &[1, 2, 3], 1, &committed);
+    // Rows were written on node 1, then node 2 during the outage, then node 1 again.
+    let per_node = c.sql(
+        1,
+        "SELECT string_agg(DISTINCT written_on::text, ',') FROM geekdb.files",
+    );
+    assert_eq!(per_node, "1,2");
+
+    // The config after both plans describes the cluster as it started (node 1 the origin
+    // again) and still carries the user's comments.
+    let after_failback =
+        config_edit::updated_config(&after_failover, &config_path, None, &failback.next).unwrap();
+    assert!(
+        after_failback.contains("# the tables live in geekdb, not public"),
+        "{after_failback}"
+    );
+    assert_eq!(load(&after_failback), failback.next);
+    assert_eq!(failback.next.sets, cluster.sets);
+    assert_eq!(failback.next.subscriptions, cluster.subscriptions);
+    eprintln!(
+        "failover_then_failback total {:.1}s",
+        total.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn e2e_switchover_under_write_load() {
+    let Some(tools) = tools_or_skip("e2e_switchover_under_write_load") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 3, "geekdb");
+    let _slons = SlonGuard {
+        dir: c.dir().to_path_buf(),
+    };
+    let config_text = config_toml(&c, &tools, 3);
+    let cluster = load(&config_text);
+    set_up(&c, &tools, &cluster);
+
+    // The application tries node 1 and then node 2: whichever is the origin takes the row.
+    let writer = Writer::start(
+        tools.pg("psql"),
+        c.dbname().to_string(),
+        vec![(1, c.port(1)), (2, c.port(2))],
+    );
+    writer.wait_for_rows_on(1, 30, Duration::from_secs(60));
+    let plan = Request::Switchover {
+        sets: vec!["set1".into()],
+        from: None,
+        to: "2".into(),
+    }
+    .run(&cluster)
+    .unwrap();
+    run_plan(&c, &tools, &plan, "switchover");
+    writer.wait_for_rows_on(2, 30, Duration::from_secs(60));
+    let (committed, failed) = writer.finish();
+    eprintln!(
+        "writer: {} rows committed, {failed} attempts refused during the lock",
+        committed.len()
+    );
+
+    assert_eq!(plan.next.sets[&SetId(1)].origin, NodeId(2));
+    assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
+    assert_every_row_everywhere(&c, &[1, 2, 3], 2, &committed);
+}
+
+#[test]
+fn e2e_add_tables_to_a_live_set() {
+    let Some(tools) = tools_or_skip("e2e_add_tables_to_a_live_set") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 3, "geekdb");
+    let _slons = SlonGuard {
+        dir: c.dir().to_path_buf(),
+    };
+    let config_text = config_toml(&c, &tools, 3);
+    let config_path = c.dir().join("geekdb.toml");
+    let cluster = load(&config_text);
+    set_up(&c, &tools, &cluster);
+
+    let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+    // The new tables exist everywhere (same DDL), with rows on the origin only.
+    c.sql_all(
+        "CREATE TABLE geekdb.audit_log (id bigint PRIMARY KEY, what text NOT NULL);
+         CREATE TABLE geekdb.\"Tags\" (tag text PRIMARY KEY);",
+    );
+    c.sql(
+        1,
+        "INSERT INTO geekdb.audit_log SELECT g, 'before ' || g FROM generate_series(1, 200) g",
+    );
+    c.sql(1, "INSERT INTO geekdb.\"Tags\" VALUES ('a'), ('b')");
+
+    let plan = Request::AddTables {
+        set: "set1".into(),
+        tables: vec!["audit_log".into(), "geekdb.Tags".into()],
+        sequences: Vec::new(),
+    }
+    .run(&cluster)
+    .unwrap();
+    run_plan(&c, &tools, &plan, "add-tables");
+    c.sql(
+        1,
+        "INSERT INTO geekdb.audit_log SELECT g, 'after ' || g FROM generate_series(201, 300) g",
+    );
+    let (committed, _) = writer.finish();
+
+    assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
+    let reference = c.table_fingerprint(1, "geekdb.audit_log", "id");
+    assert_eq!(reference.0, 300);
+    for n in [2, 3] {
+        c.wait_until(
+            &format!("audit_log reaches node {n}"),
+            Duration::from_secs(60),
+            || c.table_fingerprint(n, "geekdb.audit_log", "id") == reference,
+        );
+        assert_eq!(
+            c.table_fingerprint(n, "geekdb.\"Tags\"", "tag"),
+            c.table_fingerprint(1, "geekdb.\"Tags\"", "tag")
+        );
+    }
+    let tables = c.sql(2, "SELECT string_agg(tab_id || ':' || tab_nspname || '.' || tab_relname, ' ' ORDER BY tab_id) FROM _replication.sl_table WHERE tab_set = 1");
+    assert_eq!(
+        tables,
+        "1:geekdb.files 2:geekdb.additional_roll 3:geekdb.audit_log 4:geekdb.Tags"
+    );
+    assert_every_row_everywhere(&c, &[1, 2, 3], 1, &committed);
+
+    let updated = config_edit::updated_config(&config_text, &config_path, None, &plan.next).unwrap();
+    assert!(
+        updated.contains(r#"{ name = "audit_log", schema = "geekdb", id = 3 }"#),
+        "{updated}"
+    );
+    assert_eq!(load(&updated), plan.next);
+}
+
+#[test]
+fn e2e_rebuild_subscriber_from_a_schema_dump() {
+    let Some(tools) = tools_or_skip("e2e_rebuild_subscriber_from_a_schema_dump") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 3, "geekdb");
+    let _slons = SlonGuard {
+        dir: c.dir().to_path_buf(),
+    };
+    let config_text = config_toml(&c, &tools, 3);
+    let cluster = load(&config_text);
+    set_up(&c, &tools, &cluster);
+    let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+
+    // The scenario's step 3, done right: a new database with the schema copied from the
+    // origin, without Slony's schema and triggers, while the origin keeps taking writes.
+    let plan = Request::RebuildNode {
+        node: "3".into(),
+        sets: Vec::new(),
+        prepare: Prepare::Recreate,
+    }
+    .run(&cluster)
+    .unwrap();
+    run_plan(&c, &tools, &plan, "rebuild-node");
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+    let (committed, _) = writer.finish();
+    assert_eq!(plan.next, cluster);
+    assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
+    assert_every_row_everywhere(&c, &[1, 2, 3], 1, &committed);
+}
+
+#[test]
+fn e2e_switchover_to_a_subscriber_that_does_not_forward() {
+    let Some(tools) = tools_or_skip("e2e_switchover_to_a_subscriber_that_does_not_forward") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 3, "geekdb");
+    let _slons = SlonGuard {
+        dir: c.dir().to_path_buf(),
+    };
+    let config_text = config_toml(&c, &tools, 3).replace(
+        "receiver = 2\nprovider = 1\nforward = true",
+        "receiver = 2\nprovider = 1\nforward = false",
+    );
+    let cluster = load(&config_text);
+    assert!(!cluster.subscriptions[&(SetId(1), NodeId(2))].forward);
+    set_up(&c, &tools, &cluster);
+    let writer = Writer::start(
+        tools.pg("psql"),
+        c.dbname().to_string(),
+        vec![(1, c.port(1)), (2, c.port(2))],
+    );
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+    let plan = Request::Switchover {
+        sets: Vec::new(),
+        from: Some("1".into()),
+        to: "2".into(),
+    }
+    .run(&cluster)
+    .unwrap();
+    // The plan's last steps compare every node's catalog, forwarding flags included, with
+    // the next state: the model must know what Slony-I makes of the old origin.
+    run_plan(&c, &tools, &plan, "switchover-no-forward");
+    writer.wait_for_rows_on(2, 20, Duration::from_secs(60));
+    let (committed, _) = writer.finish();
+    let forwards = c.sql(2, "SELECT string_agg(sub_receiver || ':' || sub_forward, ' ' ORDER BY sub_receiver) FROM _replication.sl_subscribe");
+    eprintln!("forwarding after the switchover: {forwards}");
+    assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
+    assert_every_row_everywhere(&c, &[1, 2, 3], 2, &committed);
+}

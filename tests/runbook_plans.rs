@@ -1,0 +1,624 @@
+//! Runbook plans without a cluster: snapshots of every plan in every format on the
+//! scenario's config (`examples/geekdb.toml`) and on a three-node fixture with two sets
+//! and a cascade (`tests/fixtures/runbook/three_nodes.toml`); every shell script through
+//! `bash -n` and shellcheck, every slonik script through slonik's offline check; the
+//! refusals; the comment-preserving `--write-config`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use slonik_gen::model::{NodeId, SetId, TableId};
+use slonik_gen::runbook::{config_edit, Action, Format, Plan, Prepare, Request};
+use slonik_gen::{load_config_str, Cluster};
+
+const GEEKDB: &str = "examples/geekdb.toml";
+const THREE: &str = "tests/fixtures/runbook/three_nodes.toml";
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn load(path: &str) -> Cluster {
+    load_config_str(&read(path), path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// One plan to snapshot: its name, the command line that asks for it, and its input.
+struct Case {
+    name: &'static str,
+    command: String,
+    cluster: Cluster,
+    request: Request,
+}
+
+fn failover_request(drop_dead: bool) -> Request {
+    Request::Failover {
+        dead: strings(&["1"]),
+        backup: "2".into(),
+        drop_dead,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let geekdb = load(GEEKDB);
+    let three = load(THREE);
+    let geekdb_failed = failover_request(false).run(&geekdb).unwrap().next;
+    let three_failed = failover_request(false).run(&three).unwrap().next;
+    let case = |name, config: &str, cluster: &Cluster, args: &str, request| Case {
+        name,
+        command: format!("slonik-gen --config {config} runbook {args}"),
+        cluster: cluster.clone(),
+        request,
+    };
+    vec![
+        case(
+            "geekdb_switchover",
+            GEEKDB,
+            &geekdb,
+            "switchover --set set1 --to 2",
+            Request::Switchover {
+                sets: strings(&["set1"]),
+                from: None,
+                to: "2".into(),
+            },
+        ),
+        case(
+            "geekdb_failover",
+            GEEKDB,
+            &geekdb,
+            "failover --dead 1 --backup 2",
+            failover_request(false),
+        ),
+        case(
+            "geekdb_failback",
+            "<the config the failover wrote>",
+            &geekdb_failed,
+            "failback --node 1",
+            Request::Failback {
+                node: "1".into(),
+                sets: Vec::new(),
+                prepare: Prepare::DropSchema,
+            },
+        ),
+        case(
+            "geekdb_rebuild_node",
+            GEEKDB,
+            &geekdb,
+            "rebuild-node --node 2 --prepare recreate",
+            Request::RebuildNode {
+                node: "2".into(),
+                sets: Vec::new(),
+                prepare: Prepare::Recreate,
+            },
+        ),
+        case(
+            "geekdb_add_tables",
+            GEEKDB,
+            &geekdb,
+            "add-tables --set set1 audit_log",
+            Request::AddTables {
+                set: "set1".into(),
+                tables: strings(&["audit_log"]),
+                sequences: Vec::new(),
+            },
+        ),
+        case(
+            "three_switchover",
+            THREE,
+            &three,
+            "switchover --from 1 --to 2",
+            Request::Switchover {
+                sets: Vec::new(),
+                from: Some("1".into()),
+                to: "2".into(),
+            },
+        ),
+        case(
+            "three_failover",
+            THREE,
+            &three,
+            "failover --dead 1 --backup 2 --drop-dead",
+            failover_request(true),
+        ),
+        case(
+            "three_failback",
+            "<the config the failover wrote>",
+            &three_failed,
+            "failback --node 1",
+            Request::Failback {
+                node: "1".into(),
+                sets: Vec::new(),
+                prepare: Prepare::DropSchema,
+            },
+        ),
+        case(
+            "three_rebuild_node",
+            THREE,
+            &three,
+            "rebuild-node --node 3",
+            Request::RebuildNode {
+                node: "3".into(),
+                sets: Vec::new(),
+                prepare: Prepare::DropSchema,
+            },
+        ),
+        case(
+            "three_add_tables",
+            THREE,
+            &three,
+            "add-tables --set orders refunds \"sales.Refund Lines\" --sequence refunds_id_seq",
+            Request::AddTables {
+                set: "orders".into(),
+                tables: strings(&["refunds", "sales.Refund Lines"]),
+                sequences: strings(&["refunds_id_seq"]),
+            },
+        ),
+    ]
+}
+
+const FORMATS: [(Format, &str); 3] = [
+    (Format::Markdown, "md"),
+    (Format::Shell, "sh"),
+    (Format::Json, "json"),
+];
+
+#[test]
+fn every_plan_in_every_format() {
+    for case in cases() {
+        let plan = case
+            .request
+            .run(&case.cluster)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        for (format, ext) in FORMATS {
+            let text = plan.render(format).unwrap();
+            assert_eq!(
+                text,
+                plan.render(format).unwrap(),
+                "{} {ext}: same plan, same bytes",
+                case.name
+            );
+            assert!(
+                text.ends_with('\n') && !text.ends_with("\n\n"),
+                "{} {ext}: one final newline",
+                case.name
+            );
+            insta::with_settings!({
+                description => format!("{} --format {ext}", case.command),
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(format!("{}.{ext}", case.name), text);
+            });
+        }
+    }
+}
+
+fn shellcheck_available() -> bool {
+    Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn every_shell_script_parses_and_passes_shellcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let shellcheck = shellcheck_available();
+    if !shellcheck {
+        eprintln!("shellcheck not installed: only `bash -n` runs (apt-get install shellcheck)");
+    }
+    for case in cases() {
+        let plan = case.request.run(&case.cluster).unwrap();
+        let path = dir.path().join(format!("{}.sh", case.name));
+        std::fs::write(&path, plan.render(Format::Shell).unwrap()).unwrap();
+        let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: bash -n: {}",
+            case.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if shellcheck {
+            let out = Command::new("shellcheck").arg(&path).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: shellcheck:\n{}",
+                case.name,
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+}
+
+fn slonik_scripts(plan: &Plan) -> Vec<&slonik_gen::Script> {
+    let mut scripts = Vec::new();
+    for step in &plan.steps {
+        if let Action::Slonik(script) = &step.action {
+            scripts.push(script);
+        }
+        if let Some(recovery) = &step.on_failure {
+            if let Action::Slonik(script) = &recovery.action {
+                scripts.push(script);
+            }
+        }
+    }
+    scripts
+}
+
+fn slonik_binary() -> Option<PathBuf> {
+    ["/usr/bin/slonik", "/usr/local/bin/slonik"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn every_slonik_script_passes_the_offline_check() {
+    let Some(slonik) = slonik_binary() else {
+        eprintln!("slonik not installed: skipping the offline check (apt-get install slony1-2-bin)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for case in cases() {
+        let plan = case.request.run(&case.cluster).unwrap();
+        for (i, script) in slonik_scripts(&plan).into_iter().enumerate() {
+            let path = dir.path().join(format!("{}-{i}.slonik", case.name));
+            std::fs::write(&path, script.offline_check_copy().render().unwrap()).unwrap();
+            let out = Command::new(&slonik).arg(&path).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{} script {i} rejected by slonik:\n{}\n{}",
+                case.name,
+                script.render().unwrap(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} scripts checked");
+}
+
+#[test]
+fn failover_leaves_the_dead_node_out_and_marks_it_failed() {
+    let plan = failover_request(false).run(&load(GEEKDB)).unwrap();
+    let failover = slonik_scripts(&plan)
+        .into_iter()
+        .find(|s| s.render().unwrap().contains("failover ("))
+        .expect("a failover script");
+    assert_eq!(
+        failover.admin.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![NodeId(2)]
+    );
+    assert!(plan.next.nodes[&NodeId(1)].failed);
+    assert_eq!(plan.next.sets[&SetId(1)].origin, NodeId(2));
+    assert_eq!(plan.next.default_origin, NodeId(2));
+    // No step asks the dead node anything.
+    for step in &plan.steps {
+        match &step.action {
+            Action::Sql { node, .. } | Action::Check { node, .. } => {
+                assert_ne!(*node, NodeId(1), "{}", step.title)
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn several_dead_nodes_use_the_multi_node_form() {
+    let text = r#"
+        cluster = "c"
+        [[node]]
+        id = 1
+        host = "a"
+        [[node]]
+        id = 2
+        host = "b"
+        [[node]]
+        id = 3
+        host = "c"
+        [[set]]
+        id = 1
+        origin = 1
+        tables = ["t1"]
+        [[set]]
+        id = 2
+        origin = 3
+        tables = ["t2"]
+        [[subscription]]
+        set = 1
+        receiver = 2
+        [[subscription]]
+        set = 2
+        receiver = 2
+    "#;
+    let cluster = load_config_str(text, "multi.toml").unwrap();
+    let plan = Request::Failover {
+        dead: strings(&["1", "3"]),
+        backup: "2".into(),
+        drop_dead: true,
+    }
+    .run(&cluster)
+    .unwrap();
+    let md = plan.render(Format::Markdown).unwrap();
+    assert!(
+        md.contains("failover (node = (id = 1, backup node = 2), node = (id = 3, backup node = 2));"),
+        "{md}"
+    );
+    assert!(md.contains("drop node (id = 3, event node = 2);"), "{md}");
+    assert_eq!(
+        plan.next.nodes.keys().copied().collect::<Vec<_>>(),
+        vec![NodeId(2)]
+    );
+}
+
+#[test]
+fn failback_restores_the_original_layout() {
+    for path in [GEEKDB, THREE] {
+        let start = load(path);
+        let failed = failover_request(false).run(&start).unwrap().next;
+        let back = Request::Failback {
+            node: "1".into(),
+            sets: Vec::new(),
+            prepare: Prepare::DropSchema,
+        }
+        .run(&failed)
+        .unwrap();
+        assert_eq!(back.next.sets, start.sets, "{path}");
+        assert_eq!(back.next.nodes, start.nodes, "{path}");
+        assert_eq!(back.next.default_origin, start.default_origin, "{path}");
+        let mut expected = start.subscriptions.clone();
+        if path == THREE {
+            // The failover made node 2 the origin, so node 3's cascade through node 2 became
+            // a direct subscription; a provider written only on the subscription is not
+            // remembered through that, and the failback re-points node 3 to the origin
+            // (docs/runbooks.md: give the node `provider = 2` to keep a cascade).
+            expected.get_mut(&(SetId(1), NodeId(3))).unwrap().provider = NodeId(1);
+        }
+        assert_eq!(back.next.subscriptions, expected, "{path}");
+    }
+}
+
+fn refusal(cluster: &Cluster, request: Request) -> String {
+    request
+        .run(cluster)
+        .expect_err("the plan must be refused")
+        .to_string()
+}
+
+#[test]
+fn refusals_say_what_to_do() {
+    let three = load(THREE);
+    let geekdb = load(GEEKDB);
+    let cases: Vec<(Cluster, Request, &str)> = vec![
+        (
+            three.clone(),
+            Request::Switchover { sets: strings(&["orders"]), from: None, to: "3".into() },
+            "receives set 1 (orders) from node 2, not directly from the origin node 1",
+        ),
+        (
+            geekdb.clone(),
+            Request::Switchover { sets: strings(&["set1"]), from: None, to: "1".into() },
+            "node 1 is already the origin of set 1 (set1)",
+        ),
+        (
+            geekdb.clone(),
+            Request::Switchover { sets: strings(&["set1"]), from: Some("1".into()), to: "2".into() },
+            "give either --set",
+        ),
+        (
+            three.clone(),
+            Request::Failover { dead: strings(&["1"]), backup: "3".into(), drop_dead: false },
+            "receives set 1 (orders) from node 2: pick such a subscriber as --backup",
+        ),
+        (
+            geekdb.clone(),
+            Request::Failback { node: "1".into(), sets: Vec::new(), prepare: Prepare::DropSchema },
+            "node 1 is the origin of set 1 (set1) in this config: if node 1 died, run the failover runbook first",
+        ),
+        (
+            geekdb.clone(),
+            Request::AddTables { set: "set1".into(), tables: strings(&["files"]), sequences: Vec::new() },
+            "geekdb.files is already replicated in set 1 (set1)",
+        ),
+        (
+            geekdb.clone(),
+            Request::AddTables { set: "set1".into(), tables: strings(&["a", "geekdb.a"]), sequences: Vec::new() },
+            "geekdb.a is named twice",
+        ),
+        (
+            load_config_str("cluster = \"c\"\n[[node]]\nid = 1\nservice = \"n1\"\n[[node]]\nid = 2\nservice = \"n2\"\n[[set]]\nid = 1\ntables = [\"t\"]\n", "svc.toml").unwrap(),
+            Request::RebuildNode { node: "2".into(), sets: Vec::new(), prepare: Prepare::Recreate },
+            "its dbname must be in the config",
+        ),
+    ];
+    for (cluster, request, expected) in cases {
+        let message = refusal(&cluster, request.clone());
+        assert!(
+            message.contains(expected),
+            "{request:?}:\n{message}\nexpected to contain: {expected}"
+        );
+    }
+}
+
+#[test]
+fn add_tables_allocates_ids_after_every_set() {
+    let three = load(THREE);
+    let plan = Request::AddTables {
+        set: "catalog".into(),
+        tables: strings(&["reviews"]),
+        sequences: strings(&["reviews_id_seq"]),
+    }
+    .run(&three)
+    .unwrap();
+    let catalog = &plan.next.sets[&SetId(2)];
+    let added = catalog.tables.last().unwrap();
+    assert_eq!(added.name.to_string(), "sales.reviews");
+    // orders holds tables 1 and 2, catalog 3 and 4: the next free id is 5.
+    assert_eq!(added.id, TableId(5));
+    assert_eq!(catalog.sequences.last().unwrap().id.0, 2);
+    // The temporary set 3 is gone again, and nothing else changed.
+    assert_eq!(
+        plan.next.sets.keys().copied().collect::<Vec<_>>(),
+        vec![SetId(1), SetId(2)]
+    );
+    assert_eq!(plan.next.subscriptions, three.subscriptions);
+    let md = plan.render(Format::Markdown).unwrap();
+    assert!(md.contains("create set (id = 3, origin = 1"), "{md}");
+    assert!(md.contains("merge set (id = 2, add id = 3, origin = 1);"), "{md}");
+}
+
+#[test]
+fn write_config_keeps_comments_and_changes_only_the_state() {
+    let original = read(GEEKDB);
+    let path = Path::new(GEEKDB);
+    let geekdb = load(GEEKDB);
+    let failover = failover_request(false).run(&geekdb).unwrap();
+    let after = config_edit::updated_config(&original, path, None, &failover.next).unwrap();
+    let diff = similar::TextDiff::from_lines(&original, &after)
+        .unified_diff()
+        .context_radius(0)
+        .to_string();
+    insta::with_settings!({
+        description => "examples/geekdb.toml after `runbook failover --dead 1 --backup 2 --write-config`",
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("write_config_after_failover.diff", diff);
+    });
+    let reloaded = load_config_str(&after, path).unwrap();
+    assert_eq!(reloaded, failover.next);
+    // Failing back restores the file byte for byte.
+    let failback = Request::Failback {
+        node: "1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&reloaded)
+    .unwrap();
+    let back = config_edit::updated_config(&after, path, None, &failback.next).unwrap();
+    assert_eq!(back, original);
+}
+
+#[test]
+fn write_config_adds_tables_with_explicit_ids() {
+    let original = read(THREE);
+    let path = Path::new(THREE);
+    let plan = Request::AddTables {
+        set: "orders".into(),
+        tables: strings(&["refunds"]),
+        sequences: Vec::new(),
+    }
+    .run(&load(THREE))
+    .unwrap();
+    let after = config_edit::updated_config(&original, path, None, &plan.next).unwrap();
+    assert!(
+        after.contains(
+            r#"tables = ["orders", "order_lines", { name = "refunds", schema = "sales", id = 5 }]"#
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("# cascade: node 3 reads orders through node 2"),
+        "{after}"
+    );
+    assert_eq!(load_config_str(&after, path).unwrap(), plan.next);
+}
+
+#[test]
+fn write_config_refuses_what_the_file_cannot_say() {
+    // slonik-gen never invents a [[set]] entry in the user's file.
+    let original = read(GEEKDB);
+    let path = Path::new(GEEKDB);
+    let mut next = load(GEEKDB);
+    let mut extra = next.sets[&SetId(1)].clone();
+    extra.id = SetId(9);
+    extra.name = "set9".into();
+    extra.tables.clear();
+    extra.sequences.clear();
+    next.sets.insert(SetId(9), extra);
+    let err = config_edit::updated_config(&original, path, None, &next)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("examples/geekdb.toml") && err.contains("set 9 (set9) would be new to the file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn write_config_turns_inline_subscriptions_into_tables() {
+    let original = "cluster = \"c\"\nsubscription = [{ set = 1, receiver = 2 }]\n[[node]]\nid = 1\nhost = \"a\"\n[[node]]\nid = 2\nhost = \"b\"\n[[node]]\nid = 3\nhost = \"c\"\n[[set]]\nid = 1\ntables = [\"t\"]\n";
+    let path = Path::new("inline.toml");
+    let cluster = load_config_str(original, path).unwrap();
+    let mut next = cluster.clone();
+    next.subscriptions.insert(
+        (SetId(1), NodeId(3)),
+        slonik_gen::model::Subscription {
+            set: SetId(1),
+            receiver: NodeId(3),
+            provider: NodeId(1),
+            forward: true,
+        },
+    );
+    let after = config_edit::updated_config(original, path, None, &next).unwrap();
+    assert_eq!(load_config_str(&after, path).unwrap(), next, "{after}");
+}
+
+#[test]
+fn slon_commands_must_be_one_line() {
+    let text = "cluster = \"c\"\n[[node]]\nid = 1\nhost = \"a\"\nslon_start = \"\"\"\nslon c 'host=a'\nsleep 1\"\"\"\nslon_stop = \"  \"\n";
+    let err = load_config_str(text, "slon.toml").unwrap_err().to_string();
+    assert!(err.contains("node 1 slon_start spans several lines"), "{err}");
+    assert!(err.contains("node 1 slon_stop is empty"), "{err}");
+}
+
+#[test]
+fn default_slon_commands_keep_a_pid_file() {
+    let geekdb = load(GEEKDB);
+    let node = &geekdb.nodes[&NodeId(2)];
+    let start = slonik_gen::runbook::slon_start_command(&geekdb, node).unwrap();
+    assert_eq!(
+        start,
+        "nohup slon -p slon-replication-node2.pid replication 'host=SlaNod port=5432 dbname=geekdb user=postgres passfile=/var/lib/postgresql/.pgpass' >>slon-replication-node2.log 2>&1 &"
+    );
+    let stop = slonik_gen::runbook::slon_stop_command(&geekdb, node);
+    assert!(stop.contains("slon-replication-node2.pid"), "{stop}");
+    let three = load(THREE);
+    assert_eq!(
+        slonik_gen::runbook::slon_stop_command(&three, &three.nodes[&NodeId(1)]),
+        "ssh alpha sudo systemctl stop slon@shop-1"
+    );
+}
+
+#[test]
+fn json_is_the_plan_as_data() {
+    let plan = failover_request(false).run(&load(GEEKDB)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&plan.render(Format::Json).unwrap()).unwrap();
+    assert_eq!(json["title"], "Fail over node 1 (MasNod) to node 2 (SlaNod)");
+    let kinds: Vec<&str> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["shell", "check", "slonik", "check", "manual", "check"]);
+    assert_eq!(json["next"]["set"][0]["origin"], 2);
+    assert_eq!(json["next"]["node"][0]["failed"], true);
+}
+
+#[test]
+fn formats_parse_from_the_command_line() {
+    assert_eq!("md".parse::<Format>().unwrap(), Format::Markdown);
+    assert_eq!("sh".parse::<Format>().unwrap(), Format::Shell);
+    assert_eq!("json".parse::<Format>().unwrap(), Format::Json);
+    assert!("html"
+        .parse::<Format>()
+        .unwrap_err()
+        .to_string()
+        .contains("use md, sh or json"));
+    assert_eq!("recreate".parse::<Prepare>().unwrap(), Prepare::Recreate);
+    assert!("wipe".parse::<Prepare>().is_err());
+}
