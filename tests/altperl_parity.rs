@@ -241,53 +241,12 @@ fn parse_statement(text: &str, context: String) -> Stmt {
     }
 }
 
-/// A libpq conninfo as sorted `key=value` pairs, values unquoted.
+/// A libpq conninfo as sorted `key=value` pairs, values unquoted (parsed by the same
+/// code `import cluster` uses on `sl_path`).
 fn conninfo(text: &str) -> String {
-    let mut pairs = BTreeMap::new();
-    let mut chars = text.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        if key.is_empty() {
-            break;
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == '=') {
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '\'' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                chars.next();
-                if c == '\\' {
-                    value.extend(chars.next());
-                } else {
-                    value.push(c);
-                }
-            }
-        }
-        pairs.insert(key, value);
-    }
+    let pairs: BTreeMap<String, String> = slonik_gen::import::live::parse_conninfo(text)
+        .into_iter()
+        .collect();
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
