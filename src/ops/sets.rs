@@ -55,7 +55,7 @@ pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
             ))
         })),
     });
-    let mut adds: Vec<Statement> = Vec::new();
+    let mut adds: Vec<Statement> = Vec::with_capacity(set.tables.len() + set.sequences.len());
     for table in &set.tables {
         adds.push(
             SetAddTable {
