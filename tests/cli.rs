@@ -285,6 +285,10 @@ fn help_lists_every_command_with_an_example() {
         "execute-script",
         "drop-table",
         "drop-sequence",
+        "runbook",
+        "import",
+        "install-links",
+        "check-cluster",
     ];
     for command in commands {
         let help = text(&slonik_gen(&[command, "--help"]).stdout);

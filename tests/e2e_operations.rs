@@ -189,6 +189,30 @@ fn start(test: &str, nodes: u32) -> Option<(Tools, TestCluster)> {
     Some((tools, c))
 }
 
+/// The geekdb cluster on the harness's nodes 1-3, set 1 subscribed by nodes 2 and 3
+/// (`node3` adds lines to node 3, such as `provider = 2` for a cascade).
+fn geekdb_cluster(c: &TestCluster, node3: &str) -> Cluster {
+    load(&format!(
+        "cluster = \"{CLUSTER}\"\nwait_timeout = 120\n{}{}{}{}\n\
+         [[subscription]]\nset = 1\nreceiver = 2\n\n[[subscription]]\nset = 1\nreceiver = 3\n",
+        node_toml(c, 1, ""),
+        node_toml(c, 2, ""),
+        node_toml(c, 3, node3),
+        geekdb_set()
+    ))
+}
+
+/// init-cluster, create-set for each of `sets`, then a slon on every node.
+fn install(c: &mut TestCluster, cluster: &Cluster, sets: &[&str]) {
+    run(c, "init-cluster", ops::init_cluster(cluster));
+    for set in sets {
+        run(c, &format!("create-set {set}"), ops::create_set(cluster, set));
+    }
+    for n in c.node_ids() {
+        c.start_slon(CLUSTER, n);
+    }
+}
+
 /// init-cluster, create-set (odd names, keyed table, sequences), subscribe 2 from 1 and
 /// 3 cascaded from 2 with writes running during the copy, execute-script, move-set 1 → 2
 /// and back, each checked in the catalog and the data.
@@ -199,15 +223,7 @@ fn e2e_cluster_lifecycle() {
     };
     let begun = Instant::now();
     c.sql_all(SCHEMA);
-    let config = format!(
-        "cluster = \"{CLUSTER}\"\nwait_timeout = 120\n{}{}{}{}\n\
-         [[subscription]]\nset = 1\nreceiver = 2\n\n[[subscription]]\nset = 1\nreceiver = 3\n",
-        node_toml(&c, 1, ""),
-        node_toml(&c, 2, ""),
-        node_toml(&c, 3, "provider = 2"),
-        geekdb_set()
-    );
-    let cluster = load(&config);
+    let cluster = geekdb_cluster(&c, "provider = 2");
 
     run(&c, "init-cluster", ops::init_cluster(&cluster));
     assert_eq!(q(&c, 1, "select count(*) from _replication.sl_node"), "3");
@@ -324,20 +340,8 @@ fn e2e_failover_and_drop_node() {
     };
     let begun = Instant::now();
     c.sql_all(SCHEMA);
-    let config = format!(
-        "cluster = \"{CLUSTER}\"\nwait_timeout = 120\n{}{}{}{}\n\
-         [[subscription]]\nset = 1\nreceiver = 2\n\n[[subscription]]\nset = 1\nreceiver = 3\n",
-        node_toml(&c, 1, ""),
-        node_toml(&c, 2, ""),
-        node_toml(&c, 3, ""),
-        geekdb_set()
-    );
-    let cluster = load(&config);
-    run(&c, "init-cluster", ops::init_cluster(&cluster));
-    run(&c, "create-set", ops::create_set(&cluster, "set1"));
-    for n in 1..=3 {
-        c.start_slon(CLUSTER, n);
-    }
+    let cluster = geekdb_cluster(&c, "");
+    install(&mut c, &cluster, &["set1"]);
     let state = run(
         &c,
         "subscribe-set set1 2",
@@ -418,12 +422,7 @@ fn e2e_set_maintenance() {
         geekdb_set()
     );
     let cluster = load(&config);
-    run(&c, "init-cluster", ops::init_cluster(&cluster));
-    run(&c, "create-set set1", ops::create_set(&cluster, "set1"));
-    run(&c, "create-set extra", ops::create_set(&cluster, "extra"));
-    for n in 1..=3 {
-        c.start_slon(CLUSTER, n);
-    }
+    install(&mut c, &cluster, &["set1", "extra"]);
     let mut state = cluster.clone();
     for (set, node) in [("set1", "2"), ("set1", "3"), ("extra", "2"), ("extra", "3")] {
         state = run(
