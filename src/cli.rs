@@ -24,7 +24,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub check: Option<PathBuf>,
     /// Also write the cluster's state after the script (origins, subscriptions, failed and
-    /// dropped nodes) as a config file to FILE
+    /// dropped nodes) as a config file to FILE. Runbooks edit a copy of your file and keep
+    /// its comments; single operations write the whole config anew, without comments
     #[arg(long, global = true, value_name = "FILE")]
     pub write_config: Option<PathBuf>,
     /// The operation.
