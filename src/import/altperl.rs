@@ -434,16 +434,7 @@ impl Reader<'_> {
                 .map(|keys| keys.iter().filter_map(scalar_text).collect())
                 .unwrap_or_default();
             if !unknown.is_empty() {
-                self.notes.push(format!(
-                    "{place}: unknown key{} {} ignored, as altperl ignores {}",
-                    if unknown.len() == 1 { "" } else { "s" },
-                    unknown
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if unknown.len() == 1 { "it" } else { "them" }
-                ));
+                self.notes.push(unknown_keys_note(&place, &unknown));
             }
             let host = field("host");
             let dbname = field("dbname");
@@ -578,16 +569,7 @@ impl Reader<'_> {
             .filter(|k| !KNOWN.contains(k))
             .collect();
         if !unknown.is_empty() {
-            self.notes.push(format!(
-                "{what}: unknown key{} {} ignored, as altperl ignores {}",
-                if unknown.len() == 1 { "" } else { "s" },
-                unknown
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if unknown.len() == 1 { "it" } else { "them" }
-            ));
+            self.notes.push(unknown_keys_note(&what, &unknown));
         }
         let entry = |text: &str, id: u32, key: Option<String>| -> Result<TableEntry, ImportError> {
             let mut qname = altperl_name(text, fold_case).map_err(&fail)?;
@@ -803,4 +785,19 @@ mod tests {
         );
         assert_eq!(perl_location("no location here"), None);
     }
+}
+
+/// The note for keys altperl would silently ignore (on an `add_node` call or a set).
+fn unknown_keys_note(place: &str, unknown: &[impl AsRef<str>]) -> String {
+    let (plural, pronoun) = if unknown.len() == 1 {
+        ("", "it")
+    } else {
+        ("s", "them")
+    };
+    let keys = unknown
+        .iter()
+        .map(|k| format!("`{}`", k.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{place}: unknown key{plural} {keys} ignored, as altperl ignores {pronoun}")
 }
