@@ -1,39 +1,10 @@
 //! The binary as an operator runs it: stdout, stderr and exit codes.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn slonik_gen(args: &[&str]) -> Output {
-    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, &[])
-}
-
-fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slonik-gen"));
-    cmd.current_dir(dir).args(args).env_remove("SLONIK_GEN_CONFIG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("slonik-gen runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-/// Asserts a failed run: the exit code, nothing on stdout, and stderr mentioning `needle`.
-fn assert_fails(out: &Output, code: i32, needle: &str) {
-    assert_eq!(out.status.code(), Some(code), "stderr: {}", text(&out.stderr));
-    assert!(
-        out.stdout.is_empty(),
-        "stdout must stay empty on error, got: {}",
-        text(&out.stdout)
-    );
-    assert!(
-        text(&out.stderr).contains(needle),
-        "stderr lacks `{needle}`: {}",
-        text(&out.stderr)
-    );
-}
+use common::{assert_fails, run_in, slonik_gen, text};
 
 const EXAMPLE: &str = "examples/geekdb.toml";
 

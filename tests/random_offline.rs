@@ -40,9 +40,11 @@
 //! every part is. When a joined script is rejected, each part is run alone to name the
 //! culprit.
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
@@ -98,22 +100,6 @@ fn check<S: Strategy>(
         }
         Err(TestError::Abort(reason)) => panic!("{name}: aborted: {reason}"),
     }
-}
-
-/// `slonik` on PATH, or `None` after saying once why the slonik part is skipped.
-fn slonik_or_skip(test: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("slonik"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        if std::env::var("SLONIK_GEN_E2E").as_deref() == Ok("1") {
-            panic!("{test}: SLONIK_GEN_E2E=1 but `slonik` is not on PATH: apt-get install slony1-2-bin");
-        }
-        eprintln!("{test}: slonik not on PATH, checking only that nothing panics (apt-get install slony1-2-bin; SLONIK_GEN_E2E=1 makes this a failure)");
-    }
-    found
 }
 
 /// A small deterministic generator for argument choices, seeded by proptest.
@@ -1461,7 +1447,7 @@ fn run_ops(
 
 #[test]
 fn random_clusters_every_operation_passes_the_real_slonik() {
-    let slonik = slonik_or_skip("random_clusters_every_operation_passes_the_real_slonik");
+    let slonik = common::slonik_or_skip("random_clusters_every_operation_passes_the_real_slonik");
     let files = DdlFiles::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let stats = RefCell::new(Stats::default());
@@ -1520,7 +1506,7 @@ fn random_clusters_every_operation_passes_the_real_slonik() {
 /// The joined check must still find the one script slonik rejects among good ones.
 #[test]
 fn the_joined_slonik_check_names_a_rejected_script() {
-    let Some(slonik) = slonik_or_skip("the_joined_slonik_check_names_a_rejected_script") else {
+    let Some(slonik) = common::slonik_or_skip("the_joined_slonik_check_names_a_rejected_script") else {
         return;
     };
     let header = "cluster name = joined;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nnode 2 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n";

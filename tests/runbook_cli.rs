@@ -1,38 +1,12 @@
 //! `slonik-gen runbook ...` as an operator runs it: stdout, stderr, exit codes, files.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::{assert_fails, slonik_gen, text};
 
 use slonik_gen::runbook::{Format, Request};
 
 const EXAMPLE: &str = "examples/geekdb.toml";
-
-fn slonik_gen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .args(args)
-        .env_remove("SLONIK_GEN_CONFIG")
-        .output()
-        .expect("slonik-gen runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn assert_fails(out: &Output, code: i32, needle: &str) {
-    assert_eq!(out.status.code(), Some(code), "stderr: {}", text(&out.stderr));
-    assert!(
-        out.stdout.is_empty(),
-        "stdout must stay empty on error, got: {}",
-        text(&out.stdout)
-    );
-    assert!(
-        text(&out.stderr).contains(needle),
-        "stderr lacks `{needle}`: {}",
-        text(&out.stderr)
-    );
-}
 
 fn example() -> slonik_gen::Cluster {
     slonik_gen::load_config(EXAMPLE, None).unwrap()

@@ -744,6 +744,21 @@ fn map_strings(map: &Map<String, Value>) -> Result<BTreeMap<String, String>, Str
         .collect()
 }
 
+/// The note for keys altperl would silently ignore (on an `add_node` call or a set).
+fn unknown_keys_note(place: &str, unknown: &[impl AsRef<str>]) -> String {
+    let (plural, pronoun) = if unknown.len() == 1 {
+        ("", "it")
+    } else {
+        ("s", "them")
+    };
+    let keys = unknown
+        .iter()
+        .map(|k| format!("`{}`", k.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{place}: unknown key{plural} {keys} ignored, as altperl ignores {pronoun}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -785,19 +800,4 @@ mod tests {
         );
         assert_eq!(perl_location("no location here"), None);
     }
-}
-
-/// The note for keys altperl would silently ignore (on an `add_node` call or a set).
-fn unknown_keys_note(place: &str, unknown: &[impl AsRef<str>]) -> String {
-    let (plural, pronoun) = if unknown.len() == 1 {
-        ("", "it")
-    } else {
-        ("s", "them")
-    };
-    let keys = unknown
-        .iter()
-        .map(|k| format!("`{}`", k.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("{place}: unknown key{plural} {keys} ignored, as altperl ignores {pronoun}")
 }

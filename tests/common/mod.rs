@@ -188,3 +188,38 @@ pub fn slonik_or_skip(test: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Runs the `slonik-gen` binary from the crate root.
+pub fn slonik_gen(args: &[&str]) -> std::process::Output {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, &[])
+}
+
+/// Runs the `slonik-gen` binary in `dir` with extra environment variables.
+pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slonik-gen"));
+    cmd.current_dir(dir).args(args).env_remove("SLONIK_GEN_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("slonik-gen runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+/// Asserts a failed run: the exit code, nothing on stdout, and stderr mentioning `needle`.
+pub fn assert_fails(out: &std::process::Output, code: i32, needle: &str) {
+    assert_eq!(out.status.code(), Some(code), "stderr: {}", text(&out.stderr));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty on error, got: {}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains(needle),
+        "stderr lacks `{needle}`: {}",
+        text(&out.stderr)
+    );
+}
