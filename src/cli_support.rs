@@ -38,7 +38,12 @@ pub fn preflight(operation: &Operation) -> Result<()> {
 /// Renders `script` and compares it with the golden file: `None` when identical, else a
 /// unified diff (golden → generated).
 pub fn check_against(script: &Script, golden: &Path) -> Result<Option<String>> {
-    let rendered = script.render()?;
+    compare_with_golden(&script.render()?, golden, "script")
+}
+
+/// Compares generated text (a script, a runbook) with a golden file: `None` when identical,
+/// else a unified diff (golden → generated) saying which `what` drifted.
+pub fn compare_with_golden(rendered: &str, golden: &Path, what: &str) -> Result<Option<String>> {
     let expected = std::fs::read_to_string(golden).map_err(|source| Error::Golden {
         path: golden.to_path_buf(),
         source,
@@ -46,12 +51,12 @@ pub fn check_against(script: &Script, golden: &Path) -> Result<Option<String>> {
     if expected == rendered {
         return Ok(None);
     }
-    let diff = similar::TextDiff::from_lines(&expected, &rendered)
+    let diff = similar::TextDiff::from_lines(&expected, rendered)
         .unified_diff()
         .header(&golden.display().to_string(), "generated")
         .to_string();
     Ok(Some(format!(
-        "{} differs from the generated script:\n{diff}",
+        "{} differs from the generated {what}:\n{diff}",
         golden.display()
     )))
 }

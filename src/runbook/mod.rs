@@ -298,21 +298,7 @@ impl Plan {
 /// Compares a rendered plan with a golden file (`--check FILE`): `None` when identical,
 /// else a unified diff (golden → generated).
 pub fn check_against(rendered: &str, golden: &std::path::Path) -> Result<Option<String>, crate::Error> {
-    let expected = std::fs::read_to_string(golden).map_err(|source| crate::Error::Golden {
-        path: golden.to_path_buf(),
-        source,
-    })?;
-    if expected == rendered {
-        return Ok(None);
-    }
-    let diff = similar::TextDiff::from_lines(&expected, rendered)
-        .unified_diff()
-        .header(&golden.display().to_string(), "generated")
-        .to_string();
-    Ok(Some(format!(
-        "{} differs from the generated runbook:\n{diff}",
-        golden.display()
-    )))
+    crate::cli_support::compare_with_golden(rendered, golden, "runbook")
 }
 
 /// One runbook with its arguments, as data: what the command line hands to [`Request::run`].
