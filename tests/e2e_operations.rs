@@ -213,6 +213,20 @@ fn install(c: &mut TestCluster, cluster: &Cluster, sets: &[&str]) {
     }
 }
 
+/// subscribe-set for each `(set, node)` in order, each run starting from the state the
+/// previous one left.
+fn subscribe(c: &TestCluster, cluster: &Cluster, subscriptions: &[(&str, &str)]) -> Cluster {
+    let mut state = cluster.clone();
+    for (set, node) in subscriptions {
+        state = run(
+            c,
+            &format!("subscribe-set {set} {node}"),
+            ops::subscribe_set(&state, set, node),
+        );
+    }
+    state
+}
+
 /// init-cluster, create-set (odd names, keyed table, sequences), subscribe 2 from 1 and
 /// 3 cascaded from 2 with writes running during the copy, execute-script, move-set 1 → 2
 /// and back, each checked in the catalog and the data.
@@ -342,16 +356,7 @@ fn e2e_failover_and_drop_node() {
     c.sql_all(SCHEMA);
     let cluster = geekdb_cluster(&c, "");
     install(&mut c, &cluster, &["set1"]);
-    let state = run(
-        &c,
-        "subscribe-set set1 2",
-        ops::subscribe_set(&cluster, "set1", "2"),
-    );
-    let state = run(
-        &c,
-        "subscribe-set set1 3",
-        ops::subscribe_set(&state, "set1", "3"),
-    );
+    let state = subscribe(&c, &cluster, &[("set1", "2"), ("set1", "3")]);
     c.sql(
         1,
         "INSERT INTO geekdb.files (name) SELECT 'before ' || g FROM generate_series(1, 50) g",
@@ -423,14 +428,11 @@ fn e2e_set_maintenance() {
     );
     let cluster = load(&config);
     install(&mut c, &cluster, &["set1", "extra"]);
-    let mut state = cluster.clone();
-    for (set, node) in [("set1", "2"), ("set1", "3"), ("extra", "2"), ("extra", "3")] {
-        state = run(
-            &c,
-            &format!("subscribe-set {set} {node}"),
-            ops::subscribe_set(&state, set, node),
-        );
-    }
+    let state = subscribe(
+        &c,
+        &cluster,
+        &[("set1", "2"), ("set1", "3"), ("extra", "2"), ("extra", "3")],
+    );
     c.sql(1, "INSERT INTO geekdb.extra VALUES (1, 'merged later')");
 
     let merged = run(
@@ -623,16 +625,7 @@ fn e2e_password_and_passfile_nodes() {
     for n in 1..=3 {
         c.start_slon(CLUSTER, n);
     }
-    let state = run(
-        &c,
-        "subscribe-set set1 2",
-        ops::subscribe_set(&cluster, "set1", "2"),
-    );
-    let state = run(
-        &c,
-        "subscribe-set set1 3",
-        ops::subscribe_set(&state, "set1", "3"),
-    );
+    let state = subscribe(&c, &cluster, &[("set1", "2"), ("set1", "3")]);
     c.sql(
         1,
         "INSERT INTO geekdb.files (name) SELECT 'row ' || g FROM generate_series(1, 20) g",
