@@ -80,6 +80,9 @@ done
 for n in "${table_counts[@]}"; do
     cases+=("create-set commented $n|tables $n|slonik_create_set|create-set set1|")
 done
+for n in "${table_counts[@]}"; do
+    cases+=("create-set listfile $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments")
+done
 for n in "${node_counts[@]}"; do
     cases+=("init-cluster $n|nodes $n|slonik_init_cluster|init-cluster|")
 done
@@ -137,6 +140,7 @@ for case in "${cases[@]}"; do
     read -r -a flag_words <<<"$flags"
     style_args=()
     [[ $name == *commented* ]] && style_args=(commented)
+    [[ $name == *listfile* ]] && style_args=(listfile)
     dir="$work/${name// /-}"
     mkdir -p "$dir"
     perl "$generate" "${shape_args[@]}" "$dir" "${style_args[@]}"
@@ -200,6 +204,7 @@ if ((!quick)); then
     echo "Growth of slonik-gen (whole process):"
     echo "- create-set plain 100k ÷ 10k tables: $(growth "create-set plain 100000" "create-set plain 10000") (linear target: ≤ 11×)"
     echo "- create-set commented 100k ÷ 10k tables: $(growth "create-set commented 100000" "create-set commented 10000")"
+    echo "- create-set listfile 100k ÷ 10k tables: $(growth "create-set listfile 100000" "create-set listfile 10000") (linear target: ≤ 11×)"
     echo "- init-cluster 200 ÷ 50 nodes: $(growth "init-cluster 200" "init-cluster 50") (paths grow $(ratio $((200 * 199)) $((50 * 49)))×; n² target: ≤ that)"
     echo
 fi

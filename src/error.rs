@@ -26,6 +26,36 @@ pub enum Error {
         /// The parser's message (with line and column), plus a suggestion for typos.
         message: String,
     },
+    /// A set's `tables_file` or `sequences_file` could not be read.
+    #[error(
+        "{}: cannot read the {key} of {set}, {}: {source}; create it (one `schema.name` a line, e.g. psql -Atc \"{}\" > {}) or fix the path, which is relative to the config file's directory",
+        config.display(),
+        file.display(),
+        crate::model::table_list::psql_list_query(key),
+        file.file_name().map_or_else(|| "FILE".into(), |name| name.to_string_lossy())
+    )]
+    ReadListFile {
+        /// The config file naming the list.
+        config: PathBuf,
+        /// The set, as `set 1 (set1)`.
+        set: String,
+        /// `tables_file` or `sequences_file`.
+        key: &'static str,
+        /// The list file, resolved against the config's directory.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of a `tables_file` or `sequences_file` is not a table or sequence name.
+    #[error("{}:{line}: {problem}", file.display())]
+    ListFileLine {
+        /// The list file, resolved against the config's directory.
+        file: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, which set's list it is, and what to do.
+        problem: String,
+    },
     /// The config parsed but describes an impossible cluster.
     #[error("{}: {problems}", path.display())]
     InvalidConfig {

@@ -61,7 +61,8 @@ pub use model::Cluster;
 pub use render::Script;
 pub use version::SlonyVersion;
 
-/// Parses and validates a config given as text; `path` is only used in messages.
+/// Parses and validates a config given as text; `path` names it in messages, and a set's
+/// `tables_file` / `sequences_file` is read relative to its directory.
 pub fn load_config_str(text: &str, path: impl AsRef<Path>) -> Result<Cluster> {
     load_config_str_for(text, path, None)
 }
@@ -77,10 +78,11 @@ pub fn load_config_str_for(
         message: parse_message(&e),
         path: path.clone(),
     })?;
+    model::table_list::expand_list_files(&mut config, &path)?;
     if let Some(version) = version {
         config.slony_version = version;
     }
-    validate::validate(&config).map_err(|problems| Error::InvalidConfig { path, problems })
+    validate::validate_owned(config).map_err(|problems| Error::InvalidConfig { path, problems })
 }
 
 /// Reads, parses and validates a config file.

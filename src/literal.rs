@@ -7,6 +7,10 @@
 //! through [`encode`], and validation calls [`problems`] with the same rules, so the
 //! checks and the output can never disagree.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::model::QualifiedName;
 use crate::version::SlonyVersion;
 
 /// Whether slonik stores the value in the Slony catalog (through its `%q` formatter, which
@@ -76,19 +80,131 @@ fn escaped_len(text: &str) -> usize {
 
 /// Renders `text` as a complete slonik literal, quotes included, or says why it can't be.
 pub fn encode(text: &str, storage: Storage, version: SlonyVersion) -> Result<String, LiteralProblem> {
-    if let Some(problem) = problems(text, storage, version).into_iter().next() {
-        return Err(problem);
-    }
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('\'');
-    for c in text.chars() {
-        if c == '\'' {
-            out.push('\'');
+    Literal::new(text, storage, version).map(|literal| literal.to_string())
+}
+
+/// A value checked to be writable as a slonik literal for one version. It keeps the raw text
+/// and escapes it while it is written ([`fmt::Display`]), so checking a script and writing it
+/// allocate nothing per literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal<'a> {
+    text: Text<'a>,
+    /// No `'` inside: written as is, without searching it again.
+    plain: bool,
+}
+
+/// What a [`Literal`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Text<'a> {
+    /// The text itself.
+    Plain(Cow<'a, str>),
+    /// `"schema"."name"`, quoted while it is written instead of in a `String` per table.
+    QuotedName(&'a QualifiedName),
+}
+
+impl<'a> Literal<'a> {
+    /// The literal for `text`, or the first reason it cannot be one.
+    pub fn new(
+        text: impl Into<Cow<'a, str>>,
+        storage: Storage,
+        version: SlonyVersion,
+    ) -> Result<Literal<'a>, LiteralProblem> {
+        let text = text.into();
+        let (plain, problem) = first_problem(&text, storage, version);
+        match problem {
+            Some(problem) => Err(problem),
+            None => Ok(Literal {
+                text: Text::Plain(text),
+                plain,
+            }),
         }
-        out.push(c);
     }
-    out.push('\'');
-    Ok(out)
+
+    /// The literal of `name`'s SQL form ([`QualifiedName::quoted`]), or the first reason it
+    /// cannot be one: the same result as `Literal::new(name.quoted(), ..)` without building
+    /// the quoted text.
+    pub fn quoted_name(
+        name: &'a QualifiedName,
+        storage: Storage,
+        version: SlonyVersion,
+    ) -> Result<Literal<'a>, LiteralProblem> {
+        let (mut quote, mut other, mut double_quotes) = (false, false, 0usize);
+        for part in [&name.schema, &name.name] {
+            for &b in part.as_bytes() {
+                quote |= b == b'\'';
+                other |= (b == b'\\') | (b == 0);
+                double_quotes += usize::from(b == b'"');
+            }
+        }
+        // `"schema"."name"`: five bytes of quotes and dot, and every `"` inside doubled.
+        let len = name.schema.len() + name.name.len() + 5 + double_quotes;
+        let too_long = version.max_literal_bytes().is_some_and(|max| len > max);
+        if quote || other || too_long {
+            if let Some(problem) = problems(&name.quoted(), storage, version).into_iter().next() {
+                return Err(problem);
+            }
+        }
+        Ok(Literal {
+            text: Text::QuotedName(name),
+            plain: !quote,
+        })
+    }
+
+    /// The unescaped text.
+    pub fn text(&self) -> Cow<'_, str> {
+        self.text.unescaped()
+    }
+}
+
+impl Literal<'_> {
+    /// Appends the literal, quotes included: what [`fmt::Display`] writes, with plain
+    /// `push_str`s for the script writer.
+    pub fn write_into(&self, out: &mut String) {
+        out.push('\'');
+        match (&self.text, self.plain) {
+            (Text::Plain(text), true) => out.push_str(text),
+            (Text::QuotedName(name), true) => name.quoted_into(out),
+            (text, false) => out.push_str(&text.unescaped().replace('\'', "''")),
+        }
+        out.push('\'');
+    }
+}
+
+impl Text<'_> {
+    fn unescaped(&self) -> Cow<'_, str> {
+        match self {
+            Text::Plain(text) => Cow::Borrowed(text),
+            Text::QuotedName(name) => Cow::Owned(name.quoted()),
+        }
+    }
+}
+
+impl fmt::Display for Literal<'_> {
+    /// `'text'` with every `'` doubled: the only escaping slonik's scanner knows (2.2; the
+    /// versions that cannot read it never get here, [`problems`] refuses the quote).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_into(&mut text);
+        f.write_str(&text)
+    }
+}
+
+/// Whether `text` is free of `'`, and the first of [`problems`] (found without collecting them).
+fn first_problem(text: &str, storage: Storage, version: SlonyVersion) -> (bool, Option<LiteralProblem>) {
+    // Most names, comments and conninfos have none of the bytes that matter. One pass without
+    // an early exit, which the compiler turns into a vector loop.
+    let (mut quote, mut other) = (false, false);
+    for &b in text.as_bytes() {
+        quote |= b == b'\'';
+        other |= (b == b'\\') | (b == 0);
+    }
+    let plain = !quote;
+    let special = quote || other;
+    let too_long = version.max_literal_bytes().is_some_and(|max| text.len() > max);
+    if !special && !too_long {
+        return (plain, None);
+    }
+    (plain, problems(text, storage, version).into_iter().next())
 }
 
 #[cfg(test)]
@@ -151,6 +267,33 @@ mod tests {
         // Doubled quotes count towards the limit.
         let quotes = "'".repeat(256);
         assert!(encode(&quotes, Storage::Stored, V2_2).is_err());
+    }
+
+    #[test]
+    fn a_quoted_name_is_the_literal_of_its_quoted_text() {
+        let long = "n".repeat(250);
+        let names = [
+            QualifiedName::new("public", "t000001"),
+            QualifiedName::new("Studly Spacey Schema", "user"),
+            QualifiedName::new("we\"ird", "na\"\"me"),
+            QualifiedName::new("o'brien", "it's"),
+            QualifiedName::new("back\\slash", "t"),
+            QualifiedName::new("nul", "a\0b"),
+            QualifiedName::new(long.clone(), long.clone()),
+            // `"a…a"."b…b"""""""`: 250 + 253 + 5 + 3 doubled `"` = 511 bytes, 2.2's limit, and one more.
+            QualifiedName::new("a".repeat(250), format!("{}\"\"\"", "b".repeat(250))),
+            QualifiedName::new("a".repeat(250), format!("{}\"\"\"", "b".repeat(251))),
+        ];
+        for name in &names {
+            for version in SlonyVersion::ALL {
+                for storage in [Storage::Stored, Storage::Local] {
+                    let quoted = name.quoted();
+                    let expected = Literal::new(quoted.as_str(), storage, version).map(|l| l.to_string());
+                    let got = Literal::quoted_name(name, storage, version).map(|l| l.to_string());
+                    assert_eq!(got, expected, "{name:?} {version} {storage:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -66,8 +66,11 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    change.script.write_to(&mut out)?;
+    change.write_to(&mut out)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
+    // The process ends here. Freeing 100,000 tables and statements one by one costs more
+    // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
+    std::mem::forget((change, cluster));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::literal::{self, Storage};
 use crate::model::{Cluster, NodeId};
-use crate::statement::{Line, Lowered, RenderError, Statement};
+use crate::statement::{Line, RenderError, Statement};
 use crate::version::SlonyVersion;
 
 /// A complete slonik script: `cluster name`, one admin conninfo per node it may touch,
@@ -82,7 +82,7 @@ impl Script {
 
     /// Lowers every statement for the script's version: everything that can fail, fails here,
     /// before a single byte is written.
-    pub fn lower(&self) -> Result<Vec<Line>, RenderError> {
+    pub fn lower(&self) -> Result<Vec<Line<'_>>, RenderError> {
         let mut lines = Vec::with_capacity(self.statements.len());
         for s in &self.statements {
             s.lines(self.version, 0, &mut lines)?;
@@ -106,72 +106,70 @@ impl Script {
             .collect()
     }
 
-    /// The script as text, ending in exactly one newline.
+    /// The script as text, ending in exactly one newline: the bytes [`Script::write_to`]
+    /// writes.
     pub fn render(&self) -> Result<String, RenderError> {
-        let lines = self.lower()?;
-        let text = ScriptTemplate {
-            cluster: &self.cluster,
-            header: self.header()?,
-            lines: views(&lines),
-        }
-        .render()
-        .expect("rendering plain data into a String cannot fail");
-        Ok(text)
+        self.check()?;
+        let mut out = Vec::new();
+        self.write_checked_to(&mut out).map_err(|error| match error {
+            crate::Error::Render(error) => error,
+            other => unreachable!("writing into memory cannot fail: {other}"),
+        })?;
+        Ok(String::from_utf8(out).expect("scripts are built from UTF-8 text"))
     }
 
     /// Streams the script into `out` with the same bytes as [`Script::render`]. Nothing is
     /// written unless every statement lowers ([`Script::check`] runs first); then the lines
-    /// are lowered again and written a few hundred at a time, so memory stays flat however
-    /// long the script (a create-set of 100,000 tables is one `try` block of 100,000 lines).
+    /// are lowered again and written as they come, in blocks of about 64 KiB, so memory stays
+    /// flat however long the script (a create-set of 100,000 tables is one `try` block of
+    /// 100,000 lines).
     pub fn write_to(&self, out: &mut impl io::Write) -> Result<(), crate::Error> {
         self.check()?;
+        self.write_checked_to(out)
+    }
+
+    /// [`Script::write_to`] without the check pass, for a script that [`Script::check`]
+    /// accepted and nobody changed since (an operation's [`crate::ops::Change`]). Should a
+    /// statement fail anyway, the error comes back after the lines before it were written.
+    pub(crate) fn write_checked_to(&self, out: &mut impl io::Write) -> Result<(), crate::Error> {
+        let mut text = String::with_capacity(WRITE_BLOCK_BYTES + 4096);
         HeaderTemplate {
             cluster: &self.cluster,
             header: self.header()?,
         }
-        .write_into(out)
-        .map_err(crate::Error::Io)?;
-        let mut batch = Vec::with_capacity(LINES_PER_WRITE);
+        .render_into(&mut text)
+        .expect("rendering plain data into a String cannot fail");
         for statement in &self.statements {
             statement.each_line(self.version, 0, &mut |line| {
-                batch.push(line);
-                if batch.len() == LINES_PER_WRITE {
-                    write_lines(&batch, out)?;
-                    batch.clear();
+                write_line(&mut text, &line);
+                if text.len() >= WRITE_BLOCK_BYTES {
+                    out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
+                    text.clear();
                 }
                 Ok::<(), crate::Error>(())
             })?;
         }
-        write_lines(&batch, out)
+        out.write_all(text.as_bytes()).map_err(crate::Error::Io)
     }
 }
 
-/// How many lines [`Script::write_to`] lowers before it writes them: enough to make the
-/// template call cheap per line, few enough that memory does not grow with the script.
-const LINES_PER_WRITE: usize = 256;
+/// How much text [`Script::write_to`] collects before it writes: few, large writes, and
+/// memory that does not grow with the script.
+const WRITE_BLOCK_BYTES: usize = 64 * 1024;
 
-fn write_lines(lines: &[Line], out: &mut impl io::Write) -> Result<(), crate::Error> {
-    LinesTemplate { lines: views(lines) }
-        .write_into(out)
-        .map_err(crate::Error::Io)
-}
-
-fn views(lines: &[Line]) -> Vec<LineView<'_>> {
-    lines
-        .iter()
-        .map(|line| match line {
-            Line::Statement { depth, lowered } => LineView {
-                indent: indent(*depth),
-                block: None,
-                statement: Some(lowered),
-            },
-            Line::Block { depth, text } => LineView {
-                indent: indent(*depth),
-                block: Some(text),
-                statement: None,
-            },
-        })
-        .collect()
+/// One body line: indentation, the block punctuation or the statement, a newline.
+fn write_line(text: &mut String, line: &Line) {
+    match line {
+        Line::Statement { depth, lowered } => {
+            text.push_str(indent(*depth));
+            lowered.write_into(text);
+        }
+        Line::Block { depth, text: block } => {
+            text.push_str(indent(*depth));
+            text.push_str(block);
+        }
+    }
+    text.push('\n');
 }
 
 fn indent(depth: usize) -> &'static str {
@@ -184,34 +182,12 @@ struct HeaderLine {
     conninfo: String,
 }
 
-struct LineView<'a> {
-    indent: &'static str,
-    block: Option<&'static str>,
-    statement: Option<&'a Lowered>,
-}
-
-/// The whole script ([`Script::render`]): `header.slonik`, then `lines.slonik`.
-#[derive(Template)]
-#[template(path = "script.slonik", escape = "none")]
-struct ScriptTemplate<'a> {
-    cluster: &'a str,
-    header: Vec<HeaderLine>,
-    lines: Vec<LineView<'a>>,
-}
-
-/// `cluster name` and the admin conninfos ([`Script::write_to`]).
+/// `cluster name` and the admin conninfos: the script's header.
 #[derive(Template)]
 #[template(path = "header.slonik", escape = "none")]
 struct HeaderTemplate<'a> {
     cluster: &'a str,
     header: Vec<HeaderLine>,
-}
-
-/// A batch of body lines ([`Script::write_to`]).
-#[derive(Template)]
-#[template(path = "lines.slonik", escape = "none")]
-struct LinesTemplate<'a> {
-    lines: Vec<LineView<'a>>,
 }
 
 #[cfg(test)]
@@ -235,6 +211,9 @@ mod tests {
         crate::load_config_str_for(&toml, "test.toml", Some(version)).expect("valid config")
     }
 
+    /// More lines than fit in one write block of echoes, for the tests that fail late.
+    const LINES_IN_A_TRY: usize = 5_000;
+
     fn streamed(script: &Script) -> Result<Vec<u8>, (crate::Error, Vec<u8>)> {
         let mut out = Vec::new();
         match script.write_to(&mut out) {
@@ -253,48 +232,90 @@ mod tests {
     }
 
     #[test]
-    fn streaming_gives_the_bytes_of_render() {
+    fn every_way_of_writing_gives_the_same_bytes() {
         for version in SlonyVersion::ALL {
-            // 600 tables: one try block spanning several write batches.
+            // 600 tables: one try block of 600 lines.
             let cluster = cluster(600, version);
-            let scripts = [
-                crate::ops::create_set(&cluster, "set1")
-                    .expect("create-set")
-                    .script,
-                crate::ops::init_cluster(&cluster).expect("init-cluster").script,
+            let changes = [
+                crate::ops::create_set(&cluster, "set1").expect("create-set"),
+                crate::ops::init_cluster(&cluster).expect("init-cluster"),
             ];
-            for script in scripts {
-                let rendered = script.render().expect("renders");
+            for change in changes {
+                let rendered = change.script.render().expect("renders");
                 assert_eq!(
-                    String::from_utf8(streamed(&script).expect("streams")).expect("utf-8"),
+                    String::from_utf8(streamed(&change.script).expect("streams")).expect("utf-8"),
                     rendered,
+                    "{version}"
+                );
+                let mut single_pass = Vec::new();
+                change.write_to(&mut single_pass).expect("writes");
+                assert_eq!(
+                    String::from_utf8(single_pass).expect("utf-8"),
+                    rendered,
+                    "{version}"
+                );
+                assert!(
+                    rendered.ends_with(";\n") && !rendered.ends_with("\n\n"),
                     "{version}"
                 );
             }
         }
     }
 
+    /// Records the size of every write.
+    #[derive(Default)]
+    struct Writes {
+        bytes: Vec<u8>,
+        sizes: Vec<usize>,
+    }
+
+    impl io::Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.bytes.extend_from_slice(buf);
+            self.sizes.push(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
-    fn streaming_is_exact_at_batch_boundaries() {
-        for count in [
-            0,
-            1,
-            LINES_PER_WRITE - 1,
-            LINES_PER_WRITE,
-            LINES_PER_WRITE + 1,
-            2 * LINES_PER_WRITE,
-        ] {
+    fn long_scripts_are_written_in_blocks_not_at_once() {
+        for count in [0, 1, 10, 12_000] {
             let script = echoes(count);
-            let text = String::from_utf8(streamed(&script).expect("streams")).expect("utf-8");
-            assert_eq!(text, script.render().expect("renders"), "{count} lines");
-            assert_eq!(text.lines().count(), 2 + count, "{count} lines");
+            let rendered = script.render().expect("renders");
+            let mut writes = Writes::default();
+            script.write_to(&mut writes).expect("writes");
+            assert_eq!(
+                String::from_utf8(writes.bytes).expect("utf-8"),
+                rendered,
+                "{count} lines"
+            );
+            assert_eq!(rendered.lines().count(), 2 + count, "{count} lines");
+            let longest_line = rendered.lines().map(str::len).max().unwrap_or(0) + 1;
+            assert!(
+                writes
+                    .sizes
+                    .iter()
+                    .all(|&size| size < WRITE_BLOCK_BYTES + longest_line),
+                "{count} lines: a write of {:?} bytes is larger than one block",
+                writes.sizes.iter().max()
+            );
+            let blocks = rendered.len().div_ceil(WRITE_BLOCK_BYTES).max(1);
+            assert!(
+                writes.sizes.len() >= blocks,
+                "{count} lines, {} bytes: {} writes",
+                rendered.len(),
+                writes.sizes.len()
+            );
         }
     }
 
     #[test]
     fn nothing_is_written_when_the_last_line_fails() {
-        let mut script = echoes(3 * LINES_PER_WRITE);
-        let mut body: Vec<Statement> = (0..LINES_PER_WRITE)
+        let mut script = echoes(3 * LINES_IN_A_TRY);
+        let mut body: Vec<Statement> = (0..LINES_IN_A_TRY)
             .map(|i| Echo::new(format!("inside {i}")).into())
             .collect();
         // Rejected only when the try block's checks reach it, after every line before it.
@@ -325,7 +346,7 @@ mod tests {
 
     #[test]
     fn nothing_is_written_when_the_header_fails() {
-        let mut script = echoes(LINES_PER_WRITE + 1);
+        let mut script = echoes(LINES_IN_A_TRY + 1);
         // 2.1 cannot write a `'` in any literal.
         script.version = SlonyVersion::V2_1;
         script.admin[0].1 = "host=127.0.0.1 password=it's".to_string();

@@ -124,7 +124,7 @@ fn unqualified_names_are_in_public_unless_the_schema_is_mapped() {
     assert!(plain
         .sets
         .values()
-        .flat_map(|s| &s.tables)
+        .flat_map(|s| s.tables.iter())
         .all(|t| t.name.schema == "public"));
 
     let options = AltperlOptions {
@@ -404,13 +404,13 @@ fn operations(cluster: &Cluster, sql_file: &Path) -> Vec<Operation> {
                 to: node.to_string(),
             });
         }
-        for table in &set.tables {
+        for table in set.tables.iter() {
             ops.push(Operation::DropTable {
                 table_id: table.id.to_string(),
                 set: name.clone(),
             });
         }
-        for sequence in &set.sequences {
+        for sequence in set.sequences.iter() {
             ops.push(Operation::DropSequence {
                 sequence_id: sequence.id.to_string(),
                 set: name.clone(),

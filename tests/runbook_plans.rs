@@ -536,8 +536,8 @@ fn write_config_refuses_what_the_file_cannot_say() {
     let mut extra = next.sets[&SetId(1)].clone();
     extra.id = SetId(9);
     extra.name = "set9".into();
-    extra.tables.clear();
-    extra.sequences.clear();
+    extra.tables = Default::default();
+    extra.sequences = Default::default();
     next.sets.insert(SetId(9), extra);
     let err = config_edit::updated_config(&original, path, None, &next)
         .unwrap_err()

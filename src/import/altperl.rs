@@ -625,6 +625,8 @@ impl Reader<'_> {
             default_schema: None,
             first_table_id: None,
             first_sequence_id: None,
+            tables_file: None,
+            sequences_file: None,
             tables,
             sequences,
         })

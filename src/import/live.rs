@@ -380,6 +380,8 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
             default_schema: None,
             first_table_id: None,
             first_sequence_id: None,
+            tables_file: None,
+            sequences_file: None,
             tables: catalog
                 .tables
                 .iter()

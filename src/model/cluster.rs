@@ -1,6 +1,7 @@
 //! The checked cluster: every reference resolved, every id assigned, ready to render.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
 use crate::model::conninfo::{conninfo_text, ConnectionParts, ConninfoProblem, ConninfoUse};
@@ -94,10 +95,12 @@ pub struct Set {
     pub comment: Option<String>,
     /// Schema for unqualified names given later (e.g. by add-tables).
     pub default_schema: String,
-    /// Tables in the order they are added.
-    pub tables: Vec<Table>,
-    /// Sequences in the order they are added.
-    pub sequences: Vec<Sequence>,
+    /// Tables in the order they are added. Shared, so that handing out the next state of an
+    /// operation that leaves the tables alone does not copy 100,000 of them; change them
+    /// with [`Arc::make_mut`].
+    pub tables: Arc<Vec<Table>>,
+    /// Sequences in the order they are added (shared like `tables`).
+    pub sequences: Arc<Vec<Sequence>>,
 }
 
 impl Set {
@@ -181,7 +184,9 @@ impl Cluster {
     }
 
     /// The config file that describes this cluster exactly: ids, schemas, providers and
-    /// forwarding all written out, so it reloads to an equal `Cluster`.
+    /// forwarding all written out, so it reloads to an equal `Cluster`. Every table and
+    /// sequence is written inline with its id, also those a `tables_file` listed: the result
+    /// stands alone, wherever it is written.
     pub fn to_config(&self) -> ConfigFile {
         ConfigFile {
             cluster: self.name.clone(),
@@ -249,6 +254,8 @@ fn set_config(set: &Set) -> SetConfig {
         default_schema: Some(set.default_schema.clone()),
         first_table_id: None,
         first_sequence_id: None,
+        tables_file: None,
+        sequences_file: None,
         tables: set
             .tables
             .iter()

@@ -164,10 +164,21 @@ pub struct SetConfig {
     /// First id for sequences without an explicit id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_sequence_id: Option<u32>,
-    /// The replicated tables, in the order they are added.
+    /// A file listing tables, one `schema.name` (or `name`) a line, as
+    /// `psql -Atc "select schemaname||'.'||tablename from pg_tables ..."` prints them;
+    /// a relative path is relative to the config file's directory. Its tables come before
+    /// the inline `tables`, in file order. [`crate::load_config`] and
+    /// [`crate::load_config_str`] read it ([`crate::model::table_list::expand_list_files`]);
+    /// [`crate::validate::validate`] alone reads no file and ignores this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables_file: Option<String>,
+    /// Like `tables_file`, for sequences; they come before the inline `sequences`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequences_file: Option<String>,
+    /// The replicated tables, in the order they are added (after those of `tables_file`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<TableEntry>,
-    /// The replicated sequences.
+    /// The replicated sequences (after those of `sequences_file`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequences: Vec<TableEntry>,
 }

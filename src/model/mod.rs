@@ -5,6 +5,7 @@ pub mod config;
 pub mod conninfo;
 pub mod ids;
 pub mod names;
+pub mod table_list;
 
 pub use cluster::{Cluster, Node, Sequence, Set, Subscription, Table};
 pub use ids::{NodeId, SequenceId, SetId, TableId};

@@ -26,7 +26,17 @@ impl QualifiedName {
     /// The SQL form slonik passes to PostgreSQL: `"schema"."name"`, every part quoted so
     /// that `Capital Idea` and `Studly Spacey Schema` survive exactly.
     pub fn quoted(&self) -> String {
-        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+        let mut out = String::with_capacity(self.schema.len() + self.name.len() + 5);
+        self.quoted_into(&mut out);
+        out
+    }
+
+    /// Appends [`QualifiedName::quoted`] to `out`, so that a loop over many names can reuse
+    /// one buffer.
+    pub fn quoted_into(&self, out: &mut String) {
+        push_quoted_ident(out, &self.schema);
+        out.push('.');
+        push_quoted_ident(out, &self.name);
     }
 }
 
@@ -39,7 +49,27 @@ impl fmt::Display for QualifiedName {
 
 /// Quotes one SQL identifier (`"` doubled inside).
 pub fn quote_ident(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
+    let mut out = String::with_capacity(ident.len() + 2);
+    push_quoted_ident(&mut out, ident);
+    out
+}
+
+/// Appends [`quote_ident`] of `ident` to `out`.
+pub fn push_quoted_ident(out: &mut String, ident: &str) {
+    out.push('"');
+    if !ident.as_bytes().contains(&b'"') {
+        // Nearly every name: no splitting (this runs for every line of a create-set).
+        out.push_str(ident);
+        out.push('"');
+        return;
+    }
+    for (i, part) in ident.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
 }
 
 /// Why a PostgreSQL identifier is unusable, if it is.
@@ -66,5 +96,14 @@ mod tests {
             "\"Studly Spacey Schema\".\"user\""
         );
         assert_eq!(QualifiedName::new("a", "b\"c").quoted(), "\"a\".\"b\"\"c\"");
+        assert_eq!(quote_ident("\"\"x\""), "\"\"\"\"\"x\"\"\"");
+        assert_eq!(quote_ident(""), "\"\"");
+    }
+
+    #[test]
+    fn quoted_into_appends_the_quoted_form() {
+        let mut out = String::from("x:");
+        QualifiedName::new("S\"s", "t").quoted_into(&mut out);
+        assert_eq!(out, "x:\"S\"\"s\".\"t\"");
     }
 }

@@ -26,6 +26,16 @@ pub struct Change {
     pub next: Cluster,
 }
 
+impl Change {
+    /// Streams the script into `out`, byte for byte what [`Script::write_to`] writes, in one
+    /// lowering pass instead of two: the operation already checked every line when it built
+    /// the `Change`. If you edit `script` afterwards, use [`Script::write_to`], which checks
+    /// again before it writes anything.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> Result<(), crate::Error> {
+        self.script.write_checked_to(out)
+    }
+}
+
 /// Why an operation cannot be generated for this cluster and these arguments.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

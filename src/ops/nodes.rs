@@ -24,14 +24,15 @@ fn store_paths(
     server: NodeId,
     clients: impl IntoIterator<Item = NodeId>,
 ) -> Result<impl Iterator<Item = Statement>, OpError> {
-    let conninfo = cluster.nodes[&server]
+    let conninfo: std::sync::Arc<str> = cluster.nodes[&server]
         .path_conninfo(cluster.version)
         .map_err(|problems| {
             refuse(
                 "store path",
                 format!("node {server} path conninfo: {}", problems[0]),
             )
-        })?;
+        })?
+        .into();
     Ok(clients
         .into_iter()
         .filter(move |client| *client != server)
@@ -90,6 +91,7 @@ pub fn init_cluster(cluster: &Cluster) -> Result<Change, OpError> {
         script.push(echo(format!("{} stored", node.label())));
     }
     let ids: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
+    script.statements.reserve(ids.len() * ids.len());
     for &server in &ids {
         script.extend(store_paths(cluster, server, ids.iter().copied())?);
     }

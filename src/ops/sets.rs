@@ -4,10 +4,12 @@ use super::{
     echo, finish, refuse, resolve_active, resolve_set, script_for, sync_and_wait, try_or_exit, Change,
     OpError,
 };
+use std::sync::Arc;
+
 use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
 use crate::statement::{
-    CreateSet, DropSet, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SequenceSelector, SetAddSequence,
-    SetAddTable, SetDropSequence, SetDropTable, Statement, TableKey, TableSelector,
+    CreateSet, DropSet, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations, SetDropSequence,
+    SetDropTable,
 };
 use crate::version::SlonyVersion;
 
@@ -55,39 +57,14 @@ pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
             ))
         })),
     });
-    let mut adds: Vec<Statement> = Vec::with_capacity(set.tables.len() + set.sequences.len());
-    for table in &set.tables {
-        adds.push(
-            SetAddTable {
-                set_id: set.id,
-                origin: Some(origin),
-                table: TableSelector::Name {
-                    id: table.id,
-                    fully_qualified_name: table.name.quoted(),
-                },
-                key: table.key.clone().map(TableKey::Index),
-                comment: table.comment.clone(),
-                add_sequences: None,
-            }
-            .into(),
-        );
-    }
-    for sequence in &set.sequences {
-        adds.push(
-            SetAddSequence {
-                set_id: set.id,
-                origin: Some(origin),
-                sequence: SequenceSelector::Name {
-                    id: sequence.id,
-                    fully_qualified_name: sequence.name.quoted(),
-                },
-                comment: sequence.comment.clone(),
-            }
-            .into(),
-        );
-    }
+    let adds = SetAddRelations {
+        set_id: set.id,
+        origin,
+        tables: Arc::clone(&set.tables),
+        sequences: Arc::clone(&set.sequences),
+    };
     script.push(crate::statement::TryBlock {
-        body: adds,
+        body: vec![adds.into()],
         on_error: vec![
             echo(format!(
                 "Adding tables and sequences to {} failed (see the error above): dropping the set again so nothing is left half-created",
@@ -183,8 +160,8 @@ pub fn merge_sets(cluster: &Cluster, node: &str, target: &str, source: &str) -> 
     let mut next = cluster.clone();
     let merged = next.sets.remove(&source_id).expect("resolved above");
     let into = next.sets.get_mut(&target_id).expect("resolved above");
-    into.tables.extend(merged.tables);
-    into.sequences.extend(merged.sequences);
+    Arc::make_mut(&mut into.tables).extend(merged.tables.iter().cloned());
+    Arc::make_mut(&mut into.sequences).extend(merged.sequences.iter().cloned());
     next.subscriptions.retain(|(s, _), _| *s != source_id);
     finish(OP, script, next)
 }
@@ -274,11 +251,8 @@ pub fn drop_table(cluster: &Cluster, table_id: &str, set: &str) -> Result<Change
         set.label()
     )));
     let mut next = cluster.clone();
-    next.sets
-        .get_mut(&set_id)
-        .expect("resolved")
-        .tables
-        .retain(|t| t.id != TableId(id));
+    let tables = &mut next.sets.get_mut(&set_id).expect("resolved").tables;
+    Arc::make_mut(tables).retain(|t| t.id != TableId(id));
     finish(OP, script, next)
 }
 
@@ -318,11 +292,8 @@ pub fn drop_sequence(cluster: &Cluster, sequence_id: &str, set: &str) -> Result<
         set.label()
     )));
     let mut next = cluster.clone();
-    next.sets
-        .get_mut(&set_id)
-        .expect("resolved")
-        .sequences
-        .retain(|s| s.id != SequenceId(id));
+    let sequences = &mut next.sets.get_mut(&set_id).expect("resolved").sequences;
+    Arc::make_mut(sequences).retain(|s| s.id != SequenceId(id));
     finish(OP, script, next)
 }
 

@@ -200,8 +200,8 @@ pub fn add_tables(
                 target.label()
             )),
             default_schema: target.default_schema.clone(),
-            tables: new_tables.clone(),
-            sequences: new_sequences.clone(),
+            tables: new_tables.clone().into(),
+            sequences: new_sequences.clone().into(),
         },
     );
     builder.set_state(state);

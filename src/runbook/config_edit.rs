@@ -7,12 +7,19 @@
 //! blank lines, the short `tables = ["files"]` forms) stays as the user wrote it, through
 //! `toml_edit`. The result is loaded again and must describe exactly the plan's next
 //! state; otherwise nothing is written and the error says why.
+//!
+//! A set's `tables_file` / `sequences_file` stays as it is: the file's entries count as
+//! already written, and new tables are appended inline (after the file's, so no id moves).
+//! When the result goes to another directory, relative list paths are made absolute so
+//! they still name the same files.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::model::config::{ConfigFile, SetRef, TableEntry};
+use crate::model::table_list::{self, ListKind};
 use crate::model::{Cluster, NodeId, QualifiedName, SetId};
 use crate::ops::OpError;
 use crate::version::SlonyVersion;
@@ -34,7 +41,7 @@ pub fn write_config(config: &Path, version: Option<SlonyVersion>, next: &Cluster
         path: config.to_path_buf(),
         source,
     })?;
-    let text = updated_config(&original, config, version, next)?;
+    let text = updated_config_at(&original, config, out, version, next)?;
     std::fs::write(out, text).map_err(|source| Error::WriteConfig {
         path: out.to_path_buf(),
         source,
@@ -49,24 +56,37 @@ pub fn updated_config(
     version: Option<SlonyVersion>,
     next: &Cluster,
 ) -> Result<String> {
+    updated_config_at(original, path, path, version, next)
+}
+
+/// [`updated_config`] for a result that will be written to `out`.
+fn updated_config_at(
+    original: &str,
+    path: &Path,
+    out: &Path,
+    version: Option<SlonyVersion>,
+    next: &Cluster,
+) -> Result<String> {
     let mut doc: DocumentMut = original
         .parse()
         .map_err(|e: toml_edit::TomlError| Error::ParseConfig {
             message: e.to_string(),
             path: path.to_path_buf(),
         })?;
-    let file: ConfigFile = toml::from_str(original).map_err(|e| Error::ParseConfig {
+    let mut file: ConfigFile = toml::from_str(original).map_err(|e| Error::ParseConfig {
         message: e.to_string(),
         path: path.to_path_buf(),
     })?;
+    table_list::expand_list_files(&mut file, path)?;
 
     update_default_origin(&mut doc, next);
     update_nodes(&mut doc, next);
     update_sets(&mut doc, &file, next, path)?;
     update_subscriptions(&mut doc, &file, next);
+    rebase_list_files(&mut doc, path, out)?;
 
     let text = doc.to_string();
-    let reloaded = crate::load_config_str_for(&text, path, version).map_err(|e| {
+    let reloaded = crate::load_config_str_for(&text, out, version).map_err(|e| {
         refused(
             path,
             format!("the updated file does not load ({e}); nothing was written: write the state to a new file instead"),
@@ -187,7 +207,7 @@ fn update_sets(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster, path: &
             set_value(table, "origin", node_value(set.origin));
         }
         let default_schema = written.default_schema.clone().unwrap_or_else(|| "public".into());
-        let known_tables: Vec<QualifiedName> = written
+        let known_tables: BTreeSet<QualifiedName> = written
             .tables
             .iter()
             .map(|t| entry_name(t, &default_schema))
@@ -199,7 +219,7 @@ fn update_sets(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster, path: &
             .map(|t| relation_entry(&t.name, t.id.0))
             .collect();
         append_entries(table, "tables", new_tables);
-        let known_sequences: Vec<QualifiedName> = written
+        let known_sequences: BTreeSet<QualifiedName> = written
             .sequences
             .iter()
             .map(|t| entry_name(t, &default_schema))
@@ -211,6 +231,51 @@ fn update_sets(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster, path: &
             .map(|s| relation_entry(&s.name, s.id.0))
             .collect();
         append_entries(table, "sequences", new_sequences);
+    }
+    Ok(())
+}
+
+/// The directory a config at `path` resolves list files against, absolute where possible.
+fn config_dir(path: &Path) -> PathBuf {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    dir.canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Makes relative `tables_file` / `sequences_file` paths absolute when the config read from
+/// `path` is written to `out` in another directory, so they keep naming the same files.
+fn rebase_list_files(doc: &mut DocumentMut, path: &Path, out: &Path) -> Result<()> {
+    if config_dir(path) == config_dir(out) {
+        return Ok(());
+    }
+    let Some(sets) = array_of_tables(doc, "set") else {
+        return Ok(());
+    };
+    for table in sets.iter_mut() {
+        for key in [ListKind::Tables.key(), ListKind::Sequences.key()] {
+            let Some(file) = table.get(key).and_then(Item::as_str) else {
+                continue;
+            };
+            if Path::new(file).is_absolute() {
+                continue;
+            }
+            let resolved = table_list::resolve(path, file);
+            let absolute = std::path::absolute(&resolved).unwrap_or(resolved);
+            let Some(absolute) = absolute.to_str().map(str::to_string) else {
+                return Err(refused(
+                    path,
+                    format!(
+                        "{key} {} is not UTF-8 and cannot be written as an absolute path; nothing was written: write the config next to the list file instead",
+                        absolute.display()
+                    ),
+                ));
+            };
+            set_value(table, key, absolute);
+        }
     }
     Ok(())
 }

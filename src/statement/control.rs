@@ -15,7 +15,7 @@ pub enum NodeOrAll {
 }
 
 impl NodeOrAll {
-    fn value(self) -> Value {
+    fn value(self) -> Value<'static> {
         match self {
             NodeOrAll::Node(n) => Value::Int(n.0),
             NodeOrAll::All => Value::All,
@@ -37,7 +37,7 @@ pub struct WaitForEvent {
 }
 
 impl WaitForEvent {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("wait for event", v)
             .value("origin", self.origin.value())
             .value("confirmed", self.confirmed.value())
@@ -55,7 +55,7 @@ pub struct Sync {
 }
 
 impl Sync {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("sync", v).int("id", self.id.0).done())
     }
 }
@@ -68,7 +68,7 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("sleep", v).int("seconds", self.seconds).done())
     }
 }
@@ -86,10 +86,10 @@ impl Echo {
         Echo { text: text.into() }
     }
 
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("echo", v);
-        let text = l.encode("message", &self.text, Storage::Local)?;
-        Ok(l.positional(text).done())
+        let text = l.literal("message", self.text.as_str(), Storage::Local)?;
+        Ok(l.positional(Value::Literal(text)).done())
     }
 }
 
@@ -101,7 +101,7 @@ pub struct Date {
 }
 
 impl Date {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("date", v);
         l.since("the statement", SlonyVersion::V2_1)?;
         Ok(l.opt_lit("format", self.format.as_deref(), Storage::Local)?
@@ -117,7 +117,7 @@ pub struct Exit {
 }
 
 impl Exit {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("exit", v);
         if v >= SlonyVersion::V2_1 && !(0..=255).contains(&self.code) {
             return Err(l.invalid(format!(
@@ -125,6 +125,6 @@ impl Exit {
                 self.code
             )));
         }
-        Ok(l.positional(self.code.to_string()).done())
+        Ok(l.positional(Value::Signed(self.code)).done())
     }
 }

@@ -1,9 +1,11 @@
 //! Lowering: a typed statement becomes keyword + options for one Slony-I version, or an
 //! error when that version lacks the statement or an option. Templates only print the result.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use crate::literal::{self, LiteralProblem, Storage};
+use crate::literal::{Literal, LiteralProblem, Storage};
+use crate::model::QualifiedName;
 use crate::version::SlonyVersion;
 
 /// Why a statement cannot be rendered for the target version.
@@ -42,81 +44,164 @@ pub enum RenderError {
     },
 }
 
-/// An option value, already in slonik syntax.
+/// An option value, already in slonik syntax. Borrows the statement's text, so lowering a
+/// statement allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// A bare number.
     Int(u32),
+    /// A number that may be negative (`exit -1` on 1.2 and 2.0).
+    Signed(i32),
     /// `yes` / `no`.
     Bool(bool),
     /// `all`.
     All,
-    /// A complete, escaped literal including its quotes.
-    Literal(String),
+    /// A bare keyword (`key = serial`).
+    Word(&'static str),
+    /// A string literal, checked for the target version; quoted and escaped when written.
+    Literal(Literal<'a>),
     /// A parenthesised option list (2.2 multi-node failover).
-    Group(Vec<Opt>),
+    Group(Vec<Opt<'a>>),
 }
 
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Value<'_> {
+    /// Appends the value in slonik syntax. The script writer's path: plain `push_str`s, no
+    /// formatting machinery, because it runs for every option of every line.
+    pub fn write_into(&self, out: &mut String) {
         match self {
-            Value::Int(n) => write!(f, "{n}"),
-            Value::Bool(b) => f.write_str(if *b { "yes" } else { "no" }),
-            Value::All => f.write_str("all"),
-            Value::Literal(text) => f.write_str(text),
+            Value::Int(n) => push_decimal(out, u64::from(*n)),
+            Value::Signed(n) => {
+                if *n < 0 {
+                    out.push('-');
+                }
+                push_decimal(out, u64::from(n.unsigned_abs()));
+            }
+            Value::Bool(b) => out.push_str(if *b { "yes" } else { "no" }),
+            Value::All => out.push_str("all"),
+            Value::Word(word) => out.push_str(word),
+            Value::Literal(literal) => literal.write_into(out),
             Value::Group(opts) => {
-                f.write_str("(")?;
+                out.push('(');
                 for (i, o) in opts.iter().enumerate() {
                     if i > 0 {
-                        f.write_str(", ")?;
+                        out.push_str(", ");
                     }
-                    write!(f, "{} = {}", o.key, o.value)?;
+                    o.write_into(out);
                 }
-                f.write_str(")")
+                out.push(')');
             }
         }
     }
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_into(&mut text);
+        f.write_str(&text)
+    }
+}
+
 /// `key = value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opt {
+pub struct Opt<'a> {
     /// Option keyword(s), e.g. `event node`.
     pub key: &'static str,
     /// Its value.
-    pub value: Value,
+    pub value: Value<'a>,
 }
+
+/// Room for the most options any statement has (`set add table` with everything: 7), reserved
+/// up front: lowering a statement then costs one allocation, never a regrowth.
+const OPTION_CAPACITY: usize = 8;
 
 /// A statement ready for the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lowered {
+pub struct Lowered<'a> {
     /// The statement keyword(s), e.g. `subscribe set`.
     pub keyword: &'static str,
     /// A positional argument (`echo '...'`, `exit 1`, `restart node 2`).
-    pub positional: Option<String>,
+    pub positional: Option<Value<'a>>,
     /// The option list; empty means the bare form (`date;`).
-    pub options: Vec<Opt>,
+    pub options: Vec<Opt<'a>>,
+}
+
+impl Lowered<'_> {
+    /// Appends `keyword;`, `keyword positional;` or `keyword (key = value, ...);`: the one
+    /// shape every slonik statement has. Written here rather than in a template because the
+    /// script writer calls it for every line, 100,000 times for a large create-set.
+    pub fn write_into(&self, out: &mut String) {
+        out.push_str(self.keyword);
+        if let Some(arg) = &self.positional {
+            out.push(' ');
+            arg.write_into(out);
+        } else if !self.options.is_empty() {
+            out.push_str(" (");
+            for (i, o) in self.options.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                o.write_into(out);
+            }
+            out.push(')');
+        }
+        out.push(';');
+    }
+}
+
+impl Opt<'_> {
+    /// Appends `key = value`.
+    pub fn write_into(&self, out: &mut String) {
+        out.push_str(self.key);
+        out.push_str(" = ");
+        self.value.write_into(out);
+    }
+}
+
+impl fmt::Display for Lowered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.write_into(&mut text);
+        f.write_str(&text)
+    }
 }
 
 /// Builds one [`Lowered`] while checking version rules.
-pub(crate) struct Lower {
+pub(crate) struct Lower<'a> {
     version: SlonyVersion,
-    out: Lowered,
+    out: Lowered<'a>,
 }
 
-impl Lower {
+impl<'a> Lower<'a> {
+    #[inline(always)]
     pub(crate) fn new(keyword: &'static str, version: SlonyVersion) -> Self {
         Lower {
             version,
             out: Lowered {
                 keyword,
                 positional: None,
-                options: Vec::new(),
+                options: Vec::with_capacity(OPTION_CAPACITY),
             },
         }
     }
 
     /// Fails unless the target is at least `min` (`needs` is the text for the message).
+    #[inline]
     pub(crate) fn since(&self, feature: &str, min: SlonyVersion) -> Result<(), RenderError> {
         if self.version >= min {
             Ok(())
@@ -126,6 +211,7 @@ impl Lower {
     }
 
     /// Fails unless the target is exactly 1.2.
+    #[inline]
     pub(crate) fn only_1_2(&self, feature: &str) -> Result<(), RenderError> {
         if self.version == SlonyVersion::V1_2 {
             Ok(())
@@ -134,6 +220,7 @@ impl Lower {
         }
     }
 
+    #[inline]
     pub(crate) fn unsupported(&self, feature: &str, needs: &'static str) -> RenderError {
         RenderError::Unsupported {
             statement: self.out.keyword,
@@ -143,6 +230,7 @@ impl Lower {
         }
     }
 
+    #[inline]
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> RenderError {
         RenderError::Invalid {
             statement: self.out.keyword,
@@ -150,14 +238,12 @@ impl Lower {
         }
     }
 
-    pub(crate) fn int(mut self, key: &'static str, value: impl Into<u32>) -> Self {
-        self.out.options.push(Opt {
-            key,
-            value: Value::Int(value.into()),
-        });
-        self
+    #[inline(always)]
+    pub(crate) fn int(self, key: &'static str, value: impl Into<u32>) -> Self {
+        self.value(key, Value::Int(value.into()))
     }
 
+    #[inline(always)]
     pub(crate) fn opt_int(self, key: &'static str, value: Option<impl Into<u32>>) -> Self {
         match value {
             Some(v) => self.int(key, v),
@@ -165,47 +251,65 @@ impl Lower {
         }
     }
 
-    pub(crate) fn bool(mut self, key: &'static str, value: bool) -> Self {
-        self.out.options.push(Opt {
-            key,
-            value: Value::Bool(value),
-        });
-        self
+    #[inline(always)]
+    pub(crate) fn bool(self, key: &'static str, value: bool) -> Self {
+        self.value(key, Value::Bool(value))
     }
 
-    pub(crate) fn value(mut self, key: &'static str, value: Value) -> Self {
+    #[inline(always)]
+    pub(crate) fn value(mut self, key: &'static str, value: Value<'a>) -> Self {
         self.out.options.push(Opt { key, value });
         self
     }
 
-    pub(crate) fn encode(
+    /// `text` as a literal for the target version, or why it cannot be one.
+    #[inline]
+    pub(crate) fn literal(
         &self,
         option: &'static str,
-        text: &str,
+        text: impl Into<Cow<'a, str>>,
         storage: Storage,
-    ) -> Result<String, RenderError> {
-        literal::encode(text, storage, self.version).map_err(|problem| RenderError::Literal {
+    ) -> Result<Literal<'a>, RenderError> {
+        Literal::new(text, storage, self.version).map_err(|problem| RenderError::Literal {
             statement: self.out.keyword,
             option,
             problem,
         })
     }
 
+    #[inline(always)]
     pub(crate) fn lit(
-        mut self,
+        self,
         key: &'static str,
-        text: &str,
+        text: impl Into<Cow<'a, str>>,
         storage: Storage,
     ) -> Result<Self, RenderError> {
-        let value = Value::Literal(self.encode(key, text, storage)?);
-        self.out.options.push(Opt { key, value });
-        Ok(self)
+        let value = Value::Literal(self.literal(key, text, storage)?);
+        Ok(self.value(key, value))
     }
 
+    /// `option = '"schema"."name"'`, quoted while written (see [`Literal::quoted_name`]).
+    #[inline(always)]
+    pub(crate) fn quoted_name(
+        self,
+        key: &'static str,
+        name: &'a QualifiedName,
+        storage: Storage,
+    ) -> Result<Self, RenderError> {
+        let literal =
+            Literal::quoted_name(name, storage, self.version).map_err(|problem| RenderError::Literal {
+                statement: self.out.keyword,
+                option: key,
+                problem,
+            })?;
+        Ok(self.value(key, Value::Literal(literal)))
+    }
+
+    #[inline(always)]
     pub(crate) fn opt_lit(
         self,
         key: &'static str,
-        text: Option<&str>,
+        text: Option<&'a str>,
         storage: Storage,
     ) -> Result<Self, RenderError> {
         match text {
@@ -214,12 +318,14 @@ impl Lower {
         }
     }
 
-    pub(crate) fn positional(mut self, arg: String) -> Self {
+    #[inline(always)]
+    pub(crate) fn positional(mut self, arg: Value<'a>) -> Self {
         self.out.positional = Some(arg);
         self
     }
 
-    pub(crate) fn done(self) -> Lowered {
+    #[inline(always)]
+    pub(crate) fn done(self) -> Lowered<'a> {
         self.out
     }
 }

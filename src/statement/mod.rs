@@ -18,8 +18,9 @@ pub use node::{
 };
 pub use set::{
     CreateSet, DropSet, DropTrigger, ExecuteOnlyOn, ExecuteScript, LockSet, MergeSet, MoveSet, RepairConfig,
-    ScriptSource, SequenceSelector, SetAddSequence, SetAddTable, SetDropSequence, SetDropTable,
-    SetMoveSequence, SetMoveTable, StoreTrigger, TableAddKey, TableKey, TableSelector, UnlockSet,
+    ScriptSource, SequenceSelector, SetAddRelations, SetAddSequence, SetAddTable, SetDropSequence,
+    SetDropTable, SetMoveSequence, SetMoveTable, StoreTrigger, TableAddKey, TableKey, TableSelector,
+    UnlockSet,
 };
 pub use subscription::{Failover, ResubscribeNode, SubscribeSet, UnsubscribeSet};
 
@@ -35,6 +36,7 @@ macro_rules! statements {
         pub enum Statement {
             $($variant($variant),)*
             Try(TryBlock),
+            SetAddRelations(SetAddRelations),
         }
 
         $(impl From<$variant> for Statement {
@@ -49,15 +51,26 @@ macro_rules! statements {
             }
         }
 
+        impl From<SetAddRelations> for Statement {
+            fn from(adds: SetAddRelations) -> Statement {
+                Statement::SetAddRelations(adds)
+            }
+        }
+
         impl Statement {
             /// The statement for one version, or why that version cannot run it.
-            /// A `try` block cannot be lowered alone: use [`Statement::lines`].
-            pub fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+            /// A `try` block or [`SetAddRelations`] cannot be lowered alone: use
+            /// [`Statement::lines`].
+            pub fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
                 match self {
                     $(Statement::$variant(s) => s.lower(v),)*
                     Statement::Try(_) => Err(RenderError::Invalid {
                         statement: "try",
                         reason: "a try block renders as several lines".into(),
+                    }),
+                    Statement::SetAddRelations(_) => Err(RenderError::Invalid {
+                        statement: "set add table",
+                        reason: "adding a set's relations renders as one line per table and sequence".into(),
                     }),
                 }
             }
@@ -124,13 +137,13 @@ pub struct TryBlock {
 
 /// One line of a rendered script body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
+pub enum Line<'a> {
     /// A statement at some nesting depth.
     Statement {
         /// Nesting depth (0 = top level).
         depth: usize,
         /// The statement.
-        lowered: Lowered,
+        lowered: Lowered<'a>,
     },
     /// Block punctuation (`try {`, `} on error {`, `}`).
     Block {
@@ -143,7 +156,12 @@ pub enum Line {
 
 impl Statement {
     /// Appends this statement's lines (a try block gives several) for version `v`.
-    pub fn lines(&self, v: SlonyVersion, depth: usize, out: &mut Vec<Line>) -> Result<(), RenderError> {
+    pub fn lines<'a>(
+        &'a self,
+        v: SlonyVersion,
+        depth: usize,
+        out: &mut Vec<Line<'a>>,
+    ) -> Result<(), RenderError> {
         self.each_line(v, depth, &mut |line| {
             out.push(line);
             Ok(())
@@ -153,17 +171,35 @@ impl Statement {
     /// Hands this statement's lines to `f` one at a time, in order, with the same checks and
     /// errors as [`Statement::lines`], so a long try block can be checked or written without
     /// holding all of its lines.
-    pub fn each_line<E: From<RenderError>>(
-        &self,
+    pub fn each_line<'a, E: From<RenderError>>(
+        &'a self,
         v: SlonyVersion,
         depth: usize,
-        f: &mut impl FnMut(Line) -> Result<(), E>,
+        f: &mut impl FnMut(Line<'a>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let Statement::Try(block) = self else {
-            return f(Line::Statement {
-                depth,
-                lowered: self.lower(v)?,
-            });
+        let block = match self {
+            Statement::Try(block) => block,
+            Statement::SetAddRelations(adds) => {
+                for table in adds.tables.iter() {
+                    f(Line::Statement {
+                        depth,
+                        lowered: adds.lower_table(table, v)?,
+                    })?;
+                }
+                for sequence in adds.sequences.iter() {
+                    f(Line::Statement {
+                        depth,
+                        lowered: adds.lower_sequence(sequence, v)?,
+                    })?;
+                }
+                return Ok(());
+            }
+            _ => {
+                return f(Line::Statement {
+                    depth,
+                    lowered: self.lower(v)?,
+                })
+            }
         };
         let invalid = |reason: &str| RenderError::Invalid {
             statement: "try",

@@ -1,5 +1,7 @@
 //! Statements about nodes, paths and listens.
 
+use std::sync::Arc;
+
 use super::lower::{Lower, Lowered, RenderError, Value};
 use crate::literal::Storage;
 use crate::model::NodeId;
@@ -15,7 +17,7 @@ pub struct InitCluster {
 }
 
 impl InitCluster {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("init cluster", v)
             .int("id", self.id.0)
             .opt_lit("comment", self.comment.as_deref(), Storage::Stored)?
@@ -37,7 +39,7 @@ pub struct StoreNode {
 }
 
 impl StoreNode {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("store node", v);
         if self.id == self.event_node {
             return Err(l.invalid(format!("node {} cannot be its own event node", self.id)));
@@ -67,7 +69,7 @@ pub struct DropNode {
 }
 
 impl DropNode {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("drop node", v);
         if self.ids.contains(&self.event_node) {
             return Err(l.invalid(format!(
@@ -81,7 +83,7 @@ impl DropNode {
             many => {
                 l.since("dropping several nodes at once", SlonyVersion::V2_2)?;
                 let list = many.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
-                l.lit("id", &list, Storage::Local)?
+                l.lit("id", list, Storage::Local)?
             }
         };
         Ok(l.int("event node", self.event_node.0).done())
@@ -96,7 +98,7 @@ pub struct UninstallNode {
 }
 
 impl UninstallNode {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("uninstall node", v).int("id", self.id.0).done())
     }
 }
@@ -110,9 +112,9 @@ pub struct RestartNode {
 }
 
 impl RestartNode {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("restart node", v)
-            .positional(self.id.to_string())
+            .positional(Value::Int(self.id.0))
             .done())
     }
 }
@@ -124,18 +126,19 @@ pub struct StorePath {
     pub server: NodeId,
     /// The node whose slon connects.
     pub client: NodeId,
-    /// libpq conninfo the client's slon uses (stored in `sl_path`).
-    pub conninfo: String,
+    /// libpq conninfo the client's slon uses (stored in `sl_path`). Shared: init-cluster at
+    /// 200 nodes stores each server's conninfo in 199 paths.
+    pub conninfo: Arc<str>,
     /// Seconds between retries.
     pub connretry: Option<u32>,
 }
 
 impl StorePath {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("store path", v)
             .int("server", self.server.0)
             .int("client", self.client.0)
-            .lit("conninfo", &self.conninfo, Storage::Stored)?
+            .lit("conninfo", &*self.conninfo, Storage::Stored)?
             .opt_int("connretry", self.connretry)
             .done())
     }
@@ -153,7 +156,7 @@ pub struct DropPath {
 }
 
 impl DropPath {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("drop path", v)
             .int("server", self.server.0)
             .int("client", self.client.0)
@@ -174,7 +177,7 @@ pub struct StoreListen {
 }
 
 impl StoreListen {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(listen(
             Lower::new("store listen", v),
             self.origin,
@@ -196,7 +199,7 @@ pub struct DropListen {
 }
 
 impl DropListen {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(listen(
             Lower::new("drop listen", v),
             self.origin,
@@ -221,7 +224,7 @@ pub struct UpdateFunctions {
 }
 
 impl UpdateFunctions {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("update functions", v).int("id", self.id.0).done())
     }
 }
@@ -238,7 +241,7 @@ pub struct ClonePrepare {
 }
 
 impl ClonePrepare {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("clone prepare", v);
         l.since("the statement", SlonyVersion::V2_0)?;
         Ok(l.int("id", self.id.0)
@@ -258,7 +261,7 @@ pub struct CloneFinish {
 }
 
 impl CloneFinish {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("clone finish", v);
         l.since("the statement", SlonyVersion::V2_0)?;
         Ok(l.int("id", self.id.0).int("provider", self.provider.0).done())
@@ -273,13 +276,13 @@ pub struct SwitchLog {
 }
 
 impl SwitchLog {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("switch log", v).int("id", self.id.0).done())
     }
 }
 
 /// Builds `(id = A, backup node = B)` for the 2.2 multi-node failover.
-pub(crate) fn failover_group(dead: NodeId, backup: NodeId) -> Value {
+pub(crate) fn failover_group(dead: NodeId, backup: NodeId) -> Value<'static> {
     Value::Group(vec![
         super::lower::Opt {
             key: "id",

@@ -1,8 +1,10 @@
 //! Statements about sets and their tables and sequences.
 
+use std::sync::Arc;
+
 use super::lower::{Lower, Lowered, RenderError, Value};
 use crate::literal::Storage;
-use crate::model::{NodeId, SequenceId, SetId, TableId};
+use crate::model::{NodeId, Sequence, SequenceId, SetId, Table, TableId};
 use crate::version::SlonyVersion;
 
 /// `create set (id = 1, origin = 1, comment = 'Set 1 (set1)');`
@@ -17,7 +19,7 @@ pub struct CreateSet {
 }
 
 impl CreateSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("create set", v)
             .int("id", self.id.0)
             .int("origin", self.origin.0)
@@ -36,7 +38,7 @@ pub struct DropSet {
 }
 
 impl DropSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("drop set", v)
             .int("id", self.id.0)
             .int("origin", self.origin.0)
@@ -56,7 +58,7 @@ pub struct MergeSet {
 }
 
 impl MergeSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("merge set", v);
         if self.id == self.add_id {
             return Err(l.invalid("a set cannot be merged into itself"));
@@ -109,7 +111,7 @@ pub struct SetAddTable {
 }
 
 impl SetAddTable {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let mut l = Lower::new("set add table", v).int("set id", self.set_id.0);
         match self.origin {
             Some(origin) => l = l.int("origin", origin.0),
@@ -119,23 +121,25 @@ impl SetAddTable {
             TableSelector::Name {
                 id,
                 fully_qualified_name,
-            } => l
-                .int("id", id.0)
-                .lit("fully qualified name", fully_qualified_name, Storage::Stored)?,
+            } => l.int("id", id.0).lit(
+                "fully qualified name",
+                fully_qualified_name.as_str(),
+                Storage::Stored,
+            )?,
             TableSelector::Pattern(regex) => {
                 l.since("option `tables`", SlonyVersion::V2_1)?;
                 if self.key.is_some() {
                     return Err(l.invalid("`key` cannot be combined with `tables`"));
                 }
                 let regex = pattern(&l, regex)?;
-                l.lit("tables", &regex, Storage::Local)?
+                l.lit("tables", regex, Storage::Local)?
             }
         };
         l = match &self.key {
-            Some(TableKey::Index(name)) => l.lit("key", name, Storage::Stored)?,
+            Some(TableKey::Index(name)) => l.lit("key", name.as_str(), Storage::Stored)?,
             Some(TableKey::Serial) => {
                 l.only_1_2("`key = serial`")?;
-                l.value("key", Value::Literal("serial".into()))
+                l.value("key", Value::Word("serial"))
             }
             None => l,
         };
@@ -176,7 +180,7 @@ pub struct SetAddSequence {
 }
 
 impl SetAddSequence {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let mut l = Lower::new("set add sequence", v).int("set id", self.set_id.0);
         match self.origin {
             Some(origin) => l = l.int("origin", origin.0),
@@ -186,17 +190,69 @@ impl SetAddSequence {
             SequenceSelector::Name {
                 id,
                 fully_qualified_name,
-            } => l
-                .int("id", id.0)
-                .lit("fully qualified name", fully_qualified_name, Storage::Stored)?,
+            } => l.int("id", id.0).lit(
+                "fully qualified name",
+                fully_qualified_name.as_str(),
+                Storage::Stored,
+            )?,
             SequenceSelector::Pattern(regex) => {
                 l.since("option `sequences`", SlonyVersion::V2_1)?;
                 let regex = pattern(&l, regex)?;
-                l.lit("sequences", &regex, Storage::Local)?
+                l.lit("sequences", regex, Storage::Local)?
             }
         };
         Ok(l.opt_lit("comment", self.comment.as_deref(), Storage::Stored)?
             .done())
+    }
+}
+
+/// Every table, then every sequence of a set, added by name with its id: one
+/// `set add table` / `set add sequence` line each, the same lines [`SetAddTable`] and
+/// [`SetAddSequence`] give. create-set's body, kept as one statement over the model's shared
+/// lists, so a set of 100,000 tables costs no statement per table: the lines are made while
+/// the script is checked or written ([`crate::statement::Statement::each_line`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAddRelations {
+    /// The set.
+    pub set_id: SetId,
+    /// The set's origin.
+    pub origin: NodeId,
+    /// The tables, in order (shared with the [`crate::model::Set`]).
+    pub tables: Arc<Vec<Table>>,
+    /// The sequences, in order.
+    pub sequences: Arc<Vec<Sequence>>,
+}
+
+impl SetAddRelations {
+    /// The `set add table` line of one of the tables.
+    pub(crate) fn lower_table<'a>(
+        &self,
+        table: &'a Table,
+        v: SlonyVersion,
+    ) -> Result<Lowered<'a>, RenderError> {
+        Lower::new("set add table", v)
+            .int("set id", self.set_id.0)
+            .int("origin", self.origin.0)
+            .int("id", table.id.0)
+            .quoted_name("fully qualified name", &table.name, Storage::Stored)?
+            .opt_lit("key", table.key.as_deref(), Storage::Stored)?
+            .opt_lit("comment", table.comment.as_deref(), Storage::Stored)
+            .map(Lower::done)
+    }
+
+    /// The `set add sequence` line of one of the sequences.
+    pub(crate) fn lower_sequence<'a>(
+        &self,
+        sequence: &'a Sequence,
+        v: SlonyVersion,
+    ) -> Result<Lowered<'a>, RenderError> {
+        Lower::new("set add sequence", v)
+            .int("set id", self.set_id.0)
+            .int("origin", self.origin.0)
+            .int("id", sequence.id.0)
+            .quoted_name("fully qualified name", &sequence.name, Storage::Stored)?
+            .opt_lit("comment", sequence.comment.as_deref(), Storage::Stored)
+            .map(Lower::done)
     }
 }
 
@@ -219,7 +275,7 @@ pub struct SetDropTable {
 }
 
 impl SetDropTable {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("set drop table", v)
             .int("origin", self.origin.0)
             .int("id", self.id.0)
@@ -237,7 +293,7 @@ pub struct SetDropSequence {
 }
 
 impl SetDropSequence {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("set drop sequence", v)
             .int("origin", self.origin.0)
             .int("id", self.id.0)
@@ -257,7 +313,7 @@ pub struct SetMoveTable {
 }
 
 impl SetMoveTable {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("set move table", v)
             .int("origin", self.origin.0)
             .int("id", self.id.0)
@@ -278,7 +334,7 @@ pub struct SetMoveSequence {
 }
 
 impl SetMoveSequence {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("set move sequence", v)
             .int("origin", self.origin.0)
             .int("id", self.id.0)
@@ -297,13 +353,13 @@ pub struct TableAddKey {
 }
 
 impl TableAddKey {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("table add key", v);
         l.only_1_2("the statement")?;
         Ok(l.int("node id", self.node_id.0)
             .lit(
                 "fully qualified name",
-                &self.fully_qualified_name,
+                self.fully_qualified_name.as_str(),
                 Storage::Stored,
             )?
             .done())
@@ -322,7 +378,7 @@ pub struct StoreTrigger {
 }
 
 impl StoreTrigger {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
             Lower::new("store trigger", v),
             self.table_id,
@@ -344,7 +400,7 @@ pub struct DropTrigger {
 }
 
 impl DropTrigger {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
             Lower::new("drop trigger", v),
             self.table_id,
@@ -354,7 +410,12 @@ impl DropTrigger {
     }
 }
 
-fn trigger(l: Lower, table: TableId, name: &str, event_node: Option<NodeId>) -> Result<Lowered, RenderError> {
+fn trigger<'a>(
+    l: Lower<'a>,
+    table: TableId,
+    name: &'a str,
+    event_node: Option<NodeId>,
+) -> Result<Lowered<'a>, RenderError> {
     l.only_1_2("the statement")?;
     Ok(l.int("table id", table.0)
         .lit("trigger name", name, Storage::Stored)?
@@ -372,7 +433,7 @@ pub struct LockSet {
 }
 
 impl LockSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("lock set", v)
             .int("id", self.id.0)
             .int("origin", self.origin.0)
@@ -390,7 +451,7 @@ pub struct UnlockSet {
 }
 
 impl UnlockSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("unlock set", v)
             .int("id", self.id.0)
             .int("origin", self.origin.0)
@@ -410,7 +471,7 @@ pub struct MoveSet {
 }
 
 impl MoveSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("move set", v);
         if self.old_origin == self.new_origin {
             return Err(l.invalid("old and new origin must differ"));
@@ -455,7 +516,7 @@ pub struct ExecuteScript {
 }
 
 impl ExecuteScript {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let mut l = Lower::new("execute script", v);
         match (self.set_id, v >= SlonyVersion::V2_2) {
             (Some(_), true) => {
@@ -466,10 +527,10 @@ impl ExecuteScript {
             (None, true) => {}
         }
         l = match &self.source {
-            ScriptSource::File(path) => l.lit("filename", path, Storage::Local)?,
+            ScriptSource::File(path) => l.lit("filename", path.as_str(), Storage::Local)?,
             ScriptSource::Sql(sql) => {
                 l.since("option `sql`", SlonyVersion::V2_2)?;
-                l.lit("sql", sql, Storage::Local)?
+                l.lit("sql", sql.as_str(), Storage::Local)?
             }
         };
         l = l.int("event node", self.event_node.0);
@@ -487,7 +548,7 @@ impl ExecuteScript {
                     return Err(l.invalid("the `execute only on` list must include the event node"));
                 }
                 let list = nodes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
-                l.lit("execute only on", &list, Storage::Local)?
+                l.lit("execute only on", list, Storage::Local)?
             }
         };
         Ok(l.done())
@@ -506,7 +567,7 @@ pub struct RepairConfig {
 }
 
 impl RepairConfig {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("repair config", v)
             .int("set id", self.set_id.0)
             .opt_int("event node", self.event_node.map(|n| n.0))

@@ -20,7 +20,7 @@ pub struct SubscribeSet {
 }
 
 impl SubscribeSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("subscribe set", v);
         if self.provider == self.receiver {
             return Err(l.invalid("provider and receiver must differ"));
@@ -51,7 +51,7 @@ pub struct UnsubscribeSet {
 }
 
 impl UnsubscribeSet {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         Ok(Lower::new("unsubscribe set", v)
             .int("id", self.id.0)
             .int("receiver", self.receiver.0)
@@ -71,7 +71,7 @@ pub struct ResubscribeNode {
 }
 
 impl ResubscribeNode {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("resubscribe node", v);
         l.since("the statement", SlonyVersion::V2_2)?;
         Ok(l.int("origin", self.origin.0)
@@ -90,7 +90,7 @@ pub struct Failover {
 }
 
 impl Failover {
-    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered, RenderError> {
+    pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         let l = Lower::new("failover", v);
         if let Some((dead, _)) = self.nodes.iter().find(|(d, b)| d == b) {
             return Err(l.invalid(format!("node {dead} cannot be its own backup node")));
