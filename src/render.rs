@@ -75,7 +75,7 @@ impl Script {
     /// than checking one of ten.
     pub fn check(&self) -> Result<(), RenderError> {
         for statement in &self.statements {
-            statement.each_line(self.version, 0, &mut |_line| Ok::<(), RenderError>(()))?;
+            statement.check(self.version)?;
         }
         self.header().map(drop)
     }
@@ -139,17 +139,80 @@ impl Script {
         }
         .render_into(&mut text)
         .expect("rendering plain data into a String cannot fail");
+        let mut flush = |text: &mut String| {
+            if text.len() >= WRITE_BLOCK_BYTES {
+                out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
+                text.clear();
+            }
+            Ok::<(), crate::Error>(())
+        };
         for statement in &self.statements {
-            statement.each_line(self.version, 0, &mut |line| {
-                write_line(&mut text, &line);
-                if text.len() >= WRITE_BLOCK_BYTES {
-                    out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
-                    text.clear();
-                }
-                Ok::<(), crate::Error>(())
-            })?;
+            write_statement(statement, self.version, 0, &mut text, &mut flush)?;
         }
         out.write_all(text.as_bytes()).map_err(crate::Error::Io)
+    }
+}
+
+/// Writes one statement's lines: the lines of [`Statement::each_line`], except that the
+/// statements that stand for thousands of lines ([`StorePaths`], [`SetAddRelations`]) write
+/// theirs without lowering each one, and a `try` block is walked here so that they are
+/// reached inside it too.
+fn write_statement(
+    statement: &Statement,
+    v: SlonyVersion,
+    depth: usize,
+    text: &mut String,
+    flush: &mut impl FnMut(&mut String) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    match statement {
+        Statement::StorePaths(paths) => paths.write_lines(v, indent(depth), text, flush),
+        Statement::SetAddRelations(adds) => {
+            adds.write_table_lines(v, indent(depth), text, flush)?;
+            for sequence in adds.sequences.iter() {
+                write_line(
+                    text,
+                    &Line::Statement {
+                        depth,
+                        lowered: adds.lower_sequence(sequence, v)?,
+                    },
+                );
+                flush(text)?;
+            }
+            Ok(())
+        }
+        Statement::Try(block) => {
+            let block_line = |text: &mut String, punctuation: &'static str| {
+                write_line(
+                    text,
+                    &Line::Block {
+                        depth,
+                        text: punctuation,
+                    },
+                );
+            };
+            block_line(text, "try {");
+            for s in &block.body {
+                write_statement(s, v, depth + 1, text, flush)?;
+            }
+            for (header, handler) in [
+                ("} on error {", &block.on_error),
+                ("} on success {", &block.on_success),
+            ] {
+                if handler.is_empty() {
+                    continue;
+                }
+                block_line(text, header);
+                for s in handler {
+                    write_statement(s, v, depth + 1, text, flush)?;
+                }
+            }
+            block_line(text, "}");
+            flush(text)
+        }
+        _ => statement.each_line(v, depth, &mut |line| {
+            write_line(text, &line);
+            flush(text)
+        }),
     }
 }
 

@@ -14,7 +14,7 @@ pub use control::{Date, Echo, Exit, NodeOrAll, Sleep, Sync, WaitForEvent};
 pub use lower::{Lowered, Opt, RenderError, Value};
 pub use node::{
     CloneFinish, ClonePrepare, DropListen, DropNode, DropPath, InitCluster, RestartNode, StoreListen,
-    StoreNode, StorePath, SwitchLog, UninstallNode, UpdateFunctions,
+    StoreNode, StorePath, StorePaths, SwitchLog, UninstallNode, UpdateFunctions,
 };
 pub use set::{
     CreateSet, DropSet, DropTrigger, ExecuteOnlyOn, ExecuteScript, LockSet, MergeSet, MoveSet, RepairConfig,
@@ -37,6 +37,7 @@ macro_rules! statements {
             $($variant($variant),)*
             Try(TryBlock),
             SetAddRelations(SetAddRelations),
+            StorePaths(StorePaths),
         }
 
         $(impl From<$variant> for Statement {
@@ -57,10 +58,16 @@ macro_rules! statements {
             }
         }
 
+        impl From<StorePaths> for Statement {
+            fn from(paths: StorePaths) -> Statement {
+                Statement::StorePaths(paths)
+            }
+        }
+
         impl Statement {
             /// The statement for one version, or why that version cannot run it.
-            /// A `try` block or [`SetAddRelations`] cannot be lowered alone: use
-            /// [`Statement::lines`].
+            /// A `try` block, [`SetAddRelations`] and [`StorePaths`] cannot be lowered
+            /// alone: use [`Statement::lines`].
             pub fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
                 match self {
                     $(Statement::$variant(s) => s.lower(v),)*
@@ -71,6 +78,10 @@ macro_rules! statements {
                     Statement::SetAddRelations(_) => Err(RenderError::Invalid {
                         statement: "set add table",
                         reason: "adding a set's relations renders as one line per table and sequence".into(),
+                    }),
+                    Statement::StorePaths(_) => Err(RenderError::Invalid {
+                        statement: "store path",
+                        reason: "storing several paths renders as one line per client".into(),
                     }),
                 }
             }
@@ -135,6 +146,28 @@ pub struct TryBlock {
     pub on_success: Vec<Statement>,
 }
 
+impl TryBlock {
+    /// What slonik's grammar demands of a try block, checked before any of its lines.
+    fn check_shape(&self) -> Result<(), RenderError> {
+        let invalid = |reason: &str| RenderError::Invalid {
+            statement: "try",
+            reason: reason.into(),
+        };
+        if self.body.is_empty() {
+            return Err(invalid("a try block needs at least one statement"));
+        }
+        if self.body.iter().any(|s| matches!(s, Statement::Try(_))) {
+            return Err(invalid("slonik does not allow a try directly inside a try"));
+        }
+        if self.body.iter().any(|s| matches!(s, Statement::WaitForEvent(_))) {
+            return Err(invalid(
+                "`wait for event` cannot run inside a try block (a syntax error from 2.0 on); put it before or after the block",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One line of a rendered script body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line<'a> {
@@ -168,6 +201,28 @@ impl Statement {
         })
     }
 
+    /// Fails exactly when [`Statement::each_line`] fails, with the same error, but without
+    /// making the lines where that is not needed: the paths of [`StorePaths`] differ only in
+    /// a number, so its first line stands for all of them, and [`SetAddRelations`] checks its
+    /// names, keys and comments as literals, lowering a line only to report a problem.
+    pub fn check(&self, v: SlonyVersion) -> Result<(), RenderError> {
+        match self {
+            Statement::StorePaths(paths) => match paths.clients.first() {
+                Some(&client) => paths.lower_path(client, v).map(drop),
+                None => Ok(()),
+            },
+            Statement::SetAddRelations(adds) => adds.check(v),
+            Statement::Try(block) => {
+                block.check_shape()?;
+                for s in block.body.iter().chain(&block.on_error).chain(&block.on_success) {
+                    s.check(v)?;
+                }
+                Ok(())
+            }
+            _ => self.lower(v).map(drop),
+        }
+    }
+
     /// Hands this statement's lines to `f` one at a time, in order, with the same checks and
     /// errors as [`Statement::lines`], so a long try block can be checked or written without
     /// holding all of its lines.
@@ -194,6 +249,15 @@ impl Statement {
                 }
                 return Ok(());
             }
+            Statement::StorePaths(paths) => {
+                for &client in &paths.clients {
+                    f(Line::Statement {
+                        depth,
+                        lowered: paths.lower_path(client, v)?,
+                    })?;
+                }
+                return Ok(());
+            }
             _ => {
                 return f(Line::Statement {
                     depth,
@@ -201,22 +265,7 @@ impl Statement {
                 })
             }
         };
-        let invalid = |reason: &str| RenderError::Invalid {
-            statement: "try",
-            reason: reason.into(),
-        };
-        if block.body.is_empty() {
-            return Err(invalid("a try block needs at least one statement").into());
-        }
-        if block.body.iter().any(|s| matches!(s, Statement::Try(_))) {
-            return Err(invalid("slonik does not allow a try directly inside a try").into());
-        }
-        if block.body.iter().any(|s| matches!(s, Statement::WaitForEvent(_))) {
-            return Err(invalid(
-                "`wait for event` cannot run inside a try block (a syntax error from 2.0 on); put it before or after the block",
-            )
-            .into());
-        }
+        block.check_shape()?;
         f(Line::Block { depth, text: "try {" })?;
         for s in &block.body {
             s.each_line(v, depth + 1, f)?;
@@ -234,5 +283,154 @@ impl Statement {
             }
         }
         f(Line::Block { depth, text: "}" })
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{NodeId, QualifiedName, Sequence, SequenceId, SetId, Table, TableId};
+
+    /// What writing the statement would report: the first failing line's error.
+    fn by_lines(statement: &Statement, v: SlonyVersion) -> Result<(), RenderError> {
+        statement.each_line(v, 0, &mut |_line| Ok::<(), RenderError>(()))
+    }
+
+    fn table(id: u32, schema: &str, name: &str, key: Option<&str>, comment: Option<&str>) -> Table {
+        Table {
+            id: TableId(id),
+            name: QualifiedName::new(schema, name),
+            key: key.map(str::to_string),
+            comment: comment.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn check_agrees_with_the_lines_for_bulk_statements() {
+        let long = "c".repeat(600);
+        let tables = vec![
+            table(1, "public", "fine", None, None),
+            table(2, "public", "o'brien", None, None),
+            table(3, "public", "keyed", Some("it's_key"), None),
+            table(4, "public", "commented", None, Some(&long)),
+            table(5, "back\\slash", "t", None, None),
+        ];
+        let sequences = vec![Sequence {
+            id: SequenceId(1),
+            name: QualifiedName::new("public", "s'q"),
+            comment: None,
+        }];
+        // Each case starts at a different table, so each problem gets its turn to be first.
+        for skip in 0..=tables.len() {
+            let adds: Statement = SetAddRelations {
+                set_id: SetId(1),
+                origin: NodeId(1),
+                tables: Arc::new(tables[skip..].to_vec()),
+                sequences: Arc::new(sequences.clone()),
+            }
+            .into();
+            for v in SlonyVersion::ALL {
+                assert_eq!(adds.check(v), by_lines(&adds, v), "from table {skip}, {v}");
+            }
+        }
+        for conninfo in ["host=127.0.0.1 dbname=db", "host=127.0.0.1 password=it's", "a\\b"] {
+            for clients in [vec![], vec![NodeId(2)], vec![NodeId(2), NodeId(3)]] {
+                let paths: Statement = StorePaths {
+                    server: NodeId(1),
+                    clients: clients.clone(),
+                    conninfo: conninfo.to_string(),
+                    connretry: Some(10),
+                }
+                .into();
+                let block: Statement = TryBlock {
+                    body: vec![paths.clone()],
+                    on_error: vec![Echo::new("failed").into()],
+                    on_success: Vec::new(),
+                }
+                .into();
+                for v in SlonyVersion::ALL {
+                    assert_eq!(paths.check(v), by_lines(&paths, v), "{conninfo} {clients:?} {v}");
+                    assert_eq!(
+                        block.check(v),
+                        by_lines(&block, v),
+                        "try: {conninfo} {clients:?} {v}"
+                    );
+                }
+            }
+        }
+        // The cases above must include failures, or the comparison proves nothing.
+        let bad = StorePaths {
+            server: NodeId(1),
+            clients: vec![NodeId(2)],
+            conninfo: "password=it's".into(),
+            connretry: None,
+        };
+        assert!(Statement::from(bad).check(SlonyVersion::V2_1).is_err());
+    }
+
+    /// The generic lines, indented, one per line: what the bulk writers must reproduce.
+    fn lowered_text(statement: &Statement, v: SlonyVersion, depth: usize) -> String {
+        let mut text = String::new();
+        statement
+            .each_line(v, depth, &mut |line| {
+                if let Line::Statement { depth, lowered } = line {
+                    text.push_str(&"    ".repeat(depth));
+                    lowered.write_into(&mut text);
+                    text.push('\n');
+                }
+                Ok::<(), RenderError>(())
+            })
+            .expect("valid");
+        text
+    }
+
+    #[test]
+    fn bulk_writers_write_the_lowered_lines() {
+        let tables = vec![
+            table(1, "public", "t1", None, None),
+            table(20, "Studly Spacey Schema", "we\"ird", None, None),
+            table(300, "public", "o'brien", None, None),
+            table(4000, "public", "keyed", Some("k_idx"), None),
+            table(50000, "public", "commented", None, Some("it's")),
+            table(2147483647, "s", "both", Some("k"), Some("c")),
+        ];
+        let adds = SetAddRelations {
+            set_id: SetId(7),
+            origin: NodeId(12),
+            tables: Arc::new(tables),
+            sequences: Arc::new(Vec::new()),
+        };
+        let mut flushes = 0;
+        let mut text = String::new();
+        adds.write_table_lines(SlonyVersion::V2_2, "    ", &mut text, &mut |_| {
+            flushes += 1;
+            Ok::<(), RenderError>(())
+        })
+        .expect("writes");
+        assert_eq!(text, lowered_text(&adds.clone().into(), SlonyVersion::V2_2, 1));
+        assert_eq!(flushes, 6);
+        for connretry in [None, Some(15)] {
+            for conninfo in ["host=127.0.0.1 dbname=db", "password=it's"] {
+                let paths = StorePaths {
+                    server: NodeId(104),
+                    clients: vec![NodeId(1), NodeId(104_000), NodeId(99)],
+                    conninfo: conninfo.into(),
+                    connretry,
+                };
+                let mut text = String::new();
+                paths
+                    .write_lines(SlonyVersion::V2_2, "", &mut text, &mut |_| {
+                        Ok::<(), RenderError>(())
+                    })
+                    .expect("writes");
+                assert_eq!(
+                    text,
+                    lowered_text(&paths.into(), SlonyVersion::V2_2, 0),
+                    "{conninfo} {connretry:?}"
+                );
+            }
+        }
     }
 }

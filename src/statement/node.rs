@@ -1,7 +1,5 @@
 //! Statements about nodes, paths and listens.
 
-use std::sync::Arc;
-
 use super::lower::{Lower, Lowered, RenderError, Value};
 use crate::literal::Storage;
 use crate::model::NodeId;
@@ -126,22 +124,95 @@ pub struct StorePath {
     pub server: NodeId,
     /// The node whose slon connects.
     pub client: NodeId,
-    /// libpq conninfo the client's slon uses (stored in `sl_path`). Shared: init-cluster at
-    /// 200 nodes stores each server's conninfo in 199 paths.
-    pub conninfo: Arc<str>,
+    /// libpq conninfo the client's slon uses (stored in `sl_path`).
+    pub conninfo: String,
     /// Seconds between retries.
     pub connretry: Option<u32>,
 }
 
 impl StorePath {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        Ok(Lower::new("store path", v)
-            .int("server", self.server.0)
-            .int("client", self.client.0)
-            .lit("conninfo", &*self.conninfo, Storage::Stored)?
-            .opt_int("connretry", self.connretry)
-            .done())
+        store_path(v, self.server, self.client, &self.conninfo, self.connretry)
     }
+}
+
+/// The same path to one server from several clients: one `store path` line each, the lines
+/// [`StorePath`] gives. init-cluster at 200 nodes is 200 of these instead of 39,800
+/// statements, each server's conninfo held once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorePaths {
+    /// The node connected to.
+    pub server: NodeId,
+    /// The nodes whose slons connect, in order.
+    pub clients: Vec<NodeId>,
+    /// libpq conninfo the clients' slons use (stored in `sl_path`).
+    pub conninfo: String,
+    /// Seconds between retries.
+    pub connretry: Option<u32>,
+}
+
+impl StorePaths {
+    /// The `store path` line of one client.
+    pub(crate) fn lower_path(&self, client: NodeId, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
+        store_path(v, self.server, client, &self.conninfo, self.connretry)
+    }
+}
+
+impl StorePaths {
+    /// Writes every client's line into `text` (each after `indent`, ending in a newline),
+    /// calling `flush` after each: the bytes of [`StorePaths::lower_path`], with everything
+    /// but the client number lowered once. Only for a script that passed its check.
+    pub(crate) fn write_lines<E>(
+        &self,
+        v: SlonyVersion,
+        indent: &str,
+        text: &mut String,
+        flush: &mut impl FnMut(&mut String) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<RenderError>,
+    {
+        let Some(&first) = self.clients.first() else {
+            return Ok(());
+        };
+        // `store path (server = S, client = ` + C + `, conninfo = '…'[, connretry = N]);`
+        let mut line = String::new();
+        self.lower_path(first, v)?.write_into(&mut line);
+        let mut prefix = String::from("store path (server = ");
+        super::lower::push_decimal(&mut prefix, self.server.0.into());
+        prefix.push_str(", client = ");
+        let mut first_number = String::new();
+        super::lower::push_decimal(&mut first_number, first.0.into());
+        let suffix = line
+            .strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_prefix(first_number.as_str()))
+            .expect("a store path line starts with its server and client")
+            .to_string();
+        for &client in &self.clients {
+            text.push_str(indent);
+            text.push_str(&prefix);
+            super::lower::push_decimal(text, client.0.into());
+            text.push_str(&suffix);
+            text.push('\n');
+            flush(text)?;
+        }
+        Ok(())
+    }
+}
+
+fn store_path(
+    v: SlonyVersion,
+    server: NodeId,
+    client: NodeId,
+    conninfo: &str,
+    connretry: Option<u32>,
+) -> Result<Lowered<'_>, RenderError> {
+    Ok(Lower::new("store path", v)
+        .int("server", server.0)
+        .int("client", client.0)
+        .lit("conninfo", conninfo, Storage::Stored)?
+        .opt_int("connretry", connretry)
+        .done())
 }
 
 /// `drop path (server = 1, client = 2, event node = 2);`

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::lower::{Lower, Lowered, RenderError, Value};
-use crate::literal::Storage;
+use crate::literal::{Literal, Storage};
 use crate::model::{NodeId, Sequence, SequenceId, SetId, Table, TableId};
 use crate::version::SlonyVersion;
 
@@ -238,6 +238,70 @@ impl SetAddRelations {
             .opt_lit("key", table.key.as_deref(), Storage::Stored)?
             .opt_lit("comment", table.comment.as_deref(), Storage::Stored)
             .map(Lower::done)
+    }
+
+    /// Fails exactly when one of the lines fails, with that line's error. Every line is
+    /// valid but for its name, key and comment literals, so those are checked without
+    /// lowering the line; a line is lowered only to report its problem.
+    pub(crate) fn check(&self, v: SlonyVersion) -> Result<(), RenderError> {
+        let fine =
+            |text: Option<&str>| text.is_none_or(|text| Literal::new(text, Storage::Stored, v).is_ok());
+        for table in self.tables.iter() {
+            if Literal::quoted_name(&table.name, Storage::Stored, v).is_err()
+                || !fine(table.key.as_deref())
+                || !fine(table.comment.as_deref())
+            {
+                self.lower_table(table, v)?;
+            }
+        }
+        for sequence in self.sequences.iter() {
+            if Literal::quoted_name(&sequence.name, Storage::Stored, v).is_err()
+                || !fine(sequence.comment.as_deref())
+            {
+                self.lower_sequence(sequence, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every table's line into `text` (each after `indent`, ending in a newline),
+    /// calling `flush` after each: the bytes of [`SetAddRelations::lower_table`] written out,
+    /// without lowering the lines whose name needs no escaping and that have no key or
+    /// comment (nearly all of a large set). Only for a script that passed its check.
+    pub(crate) fn write_table_lines<E>(
+        &self,
+        v: SlonyVersion,
+        indent: &str,
+        text: &mut String,
+        flush: &mut impl FnMut(&mut String) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<RenderError>,
+    {
+        let mut prefix = String::from("set add table (set id = ");
+        super::lower::push_decimal(&mut prefix, self.set_id.0.into());
+        prefix.push_str(", origin = ");
+        super::lower::push_decimal(&mut prefix, self.origin.0.into());
+        prefix.push_str(", id = ");
+        for table in self.tables.iter() {
+            text.push_str(indent);
+            let plain = table.key.is_none()
+                && table.comment.is_none()
+                && !table.name.schema.as_bytes().contains(&b'\'')
+                && !table.name.name.as_bytes().contains(&b'\'');
+            if plain {
+                text.push_str(&prefix);
+                super::lower::push_decimal(text, table.id.0.into());
+                text.push_str(", fully qualified name = '");
+                table.name.quoted_into(text);
+                text.push_str("');");
+            } else {
+                self.lower_table(table, v)?.write_into(text);
+            }
+            text.push('\n');
+            flush(text)?;
+        }
+        Ok(())
     }
 
     /// The `set add sequence` line of one of the sequences.
