@@ -310,7 +310,7 @@ mod check_tests {
     #[test]
     fn check_agrees_with_the_lines_for_bulk_statements() {
         let long = "c".repeat(600);
-        let tables = vec![
+        let tables = [
             table(1, "public", "fine", None, None),
             table(2, "public", "o'brien", None, None),
             table(3, "public", "keyed", Some("it's_key"), None),
