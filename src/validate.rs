@@ -837,6 +837,10 @@ fn find_duplicate_names(drafts: &mut [SetDraft<'_>], hashes: &[u64], claims: &mu
     });
     let name_at = |place: Place| drafts[place.set].relation_name(place.kind, place.index);
     let shared = shared_hash_slots(hashes);
+    // Sized once: growing the map step by step made the allocator hand out (and the kernel
+    // zero) fresh memory at every step, a fifth of a 100k-table create-set.
+    let candidates = hashes.iter().filter(|&&hash| shared.contains(hash)).count();
+    claims.name_owners.reserve(candidates);
     let mut duplicates = Vec::new();
     for (place, &hash) in places.zip(hashes) {
         if !shared.contains(hash) {
