@@ -70,5 +70,32 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, load);
+/// Loading with the tables in a `tables_file` (one name a line), the way to list 100k tables
+/// (BENCHMARKS.md): config and list read from disk (the page cache), parsed and validated.
+fn load_list_file(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load_config_list_file");
+    keep_short(&mut group);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for tables in TABLE_COUNTS {
+        let config = dir.path().join(format!("c{tables}.toml"));
+        let list = format!("set{tables}.tables");
+        let mut toml = cluster_toml(2, 0, TableStyle::Plain);
+        toml.push_str(&format!("tables_file = \"{list}\"\n"));
+        std::fs::write(&config, toml).expect("writes the config");
+        let names: String = (1..=tables).map(|t| format!("public.t{t:06}\n")).collect();
+        std::fs::write(dir.path().join(&list), names).expect("writes the list");
+        let cluster = slonik_gen::load_config(&config, None).expect("the generated config is valid");
+        assert_eq!(
+            cluster.sets.values().map(|s| s.tables.len()).sum::<usize>(),
+            tables
+        );
+        group.throughput(Throughput::Elements(tables as u64));
+        group.bench_with_input(BenchmarkId::new("tables", tables), &config, |b, config| {
+            b.iter(|| slonik_gen::load_config(black_box(config), None).expect("valid"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, load, load_list_file);
 criterion_main!(benches);
