@@ -6,7 +6,8 @@
 //! used to do, without their quoting bugs, random table ids and 2.2 syntax errors.
 //!
 //! Data flows one way: config (TOML) → [`validate`] → [`Cluster`] → [`ops`] → [`Script`]
-//! (typed [`statement`]s) → text through the askama templates in `templates/`.
+//! (typed [`statement`]s) → text: each statement lowered for the target version, the header
+//! through the askama template `templates/header.slonik`, the lines streamed in blocks.
 //!
 //! ```
 //! let toml = r#"
