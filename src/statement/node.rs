@@ -156,9 +156,7 @@ impl StorePaths {
     pub(crate) fn lower_path(&self, client: NodeId, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         store_path(v, self.server, client, &self.conninfo, self.connretry)
     }
-}
 
-impl StorePaths {
     /// Writes every client's line into `text` (each after `indent`, ending in a newline),
     /// calling `flush` after each: the bytes of [`StorePaths::lower_path`], with everything
     /// but the client number lowered once. Only for a script that passed its check.
