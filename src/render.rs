@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::literal::{self, Storage};
 use crate::model::{Cluster, NodeId};
-use crate::statement::{Line, RenderError, Statement};
+use crate::statement::{indent, Line, RenderError, Statement, TryBlock};
 use crate::version::SlonyVersion;
 
 /// A complete slonik script: `cluster name`, one admin conninfo per node it may touch,
@@ -167,21 +167,8 @@ fn write_statement(
     flush: &mut impl FnMut(&mut String) -> Result<(), crate::Error>,
 ) -> Result<(), crate::Error> {
     match statement {
-        Statement::StorePaths(paths) => paths.write_lines(v, indent(depth), text, flush),
-        Statement::SetAddRelations(adds) => {
-            adds.write_table_lines(v, indent(depth), text, flush)?;
-            for sequence in adds.sequences.iter() {
-                write_line(
-                    text,
-                    &Line::Statement {
-                        depth,
-                        lowered: adds.lower_sequence(sequence, v)?,
-                    },
-                );
-                flush(text)?;
-            }
-            Ok(())
-        }
+        Statement::StorePaths(paths) => paths.write_lines(v, depth, text, flush),
+        Statement::SetAddRelations(adds) => adds.write_lines(v, depth, text, flush),
         Statement::Try(block) => {
             let block_line = |text: &mut String, punctuation: &'static str| {
                 write_line(
@@ -192,23 +179,17 @@ fn write_statement(
                     },
                 );
             };
-            block_line(text, "try {");
+            block_line(text, TryBlock::OPEN);
             for s in &block.body {
                 write_statement(s, v, depth + 1, text, flush)?;
             }
-            for (header, handler) in [
-                ("} on error {", &block.on_error),
-                ("} on success {", &block.on_success),
-            ] {
-                if handler.is_empty() {
-                    continue;
-                }
+            for (header, handler) in block.handlers() {
                 block_line(text, header);
                 for s in handler {
                     write_statement(s, v, depth + 1, text, flush)?;
                 }
             }
-            block_line(text, "}");
+            block_line(text, TryBlock::CLOSE);
             flush(text)
         }
         _ => statement.each_line(v, depth, &mut |line| {
@@ -235,11 +216,6 @@ fn write_line(text: &mut String, line: &Line) {
         }
     }
     text.push('\n');
-}
-
-fn indent(depth: usize) -> &'static str {
-    const SPACES: &str = "                                ";
-    &SPACES[..(depth * 4).min(SPACES.len())]
 }
 
 struct HeaderLine {

@@ -270,11 +270,15 @@ impl<'a> Lower<'a> {
         text: impl Into<Cow<'a, str>>,
         storage: Storage,
     ) -> Result<Literal<'a>, RenderError> {
-        Literal::new(text, storage, self.version).map_err(|problem| RenderError::Literal {
+        Literal::new(text, storage, self.version).map_err(|problem| self.literal_error(option, problem))
+    }
+
+    fn literal_error(&self, option: &'static str, problem: LiteralProblem) -> RenderError {
+        RenderError::Literal {
             statement: self.out.keyword,
             option,
             problem,
-        })
+        }
     }
 
     #[inline(always)]
@@ -296,12 +300,8 @@ impl<'a> Lower<'a> {
         name: &'a QualifiedName,
         storage: Storage,
     ) -> Result<Self, RenderError> {
-        let literal =
-            Literal::quoted_name(name, storage, self.version).map_err(|problem| RenderError::Literal {
-                statement: self.out.keyword,
-                option: key,
-                problem,
-            })?;
+        let literal = Literal::quoted_name(name, storage, self.version)
+            .map_err(|problem| self.literal_error(key, problem))?;
         Ok(self.value(key, Value::Literal(literal)))
     }
 

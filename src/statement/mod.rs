@@ -147,6 +147,22 @@ pub struct TryBlock {
 }
 
 impl TryBlock {
+    /// The punctuation that opens the block and closes it.
+    pub(crate) const OPEN: &'static str = "try {";
+    /// See [`TryBlock::OPEN`].
+    pub(crate) const CLOSE: &'static str = "}";
+
+    /// The handlers that have statements, each with the punctuation that opens it.
+    pub(crate) fn handlers(&self) -> impl Iterator<Item = (&'static str, &[Statement])> {
+        [
+            ("} on error {", &self.on_error),
+            ("} on success {", &self.on_success),
+        ]
+        .into_iter()
+        .filter(|(_, handler)| !handler.is_empty())
+        .map(|(header, handler)| (header, handler.as_slice()))
+    }
+
     /// What slonik's grammar demands of a try block, checked before any of its lines.
     fn check_shape(&self) -> Result<(), RenderError> {
         let invalid = |reason: &str| RenderError::Invalid {
@@ -166,6 +182,12 @@ impl TryBlock {
         }
         Ok(())
     }
+}
+
+/// The indentation of a line at `depth` (four spaces a level).
+pub(crate) fn indent(depth: usize) -> &'static str {
+    const SPACES: &str = "                                ";
+    &SPACES[..(depth * 4).min(SPACES.len())]
 }
 
 /// One line of a rendered script body.
@@ -266,23 +288,23 @@ impl Statement {
             }
         };
         block.check_shape()?;
-        f(Line::Block { depth, text: "try {" })?;
+        f(Line::Block {
+            depth,
+            text: TryBlock::OPEN,
+        })?;
         for s in &block.body {
             s.each_line(v, depth + 1, f)?;
         }
-        for (header, handler) in [
-            ("} on error {", &block.on_error),
-            ("} on success {", &block.on_success),
-        ] {
-            if handler.is_empty() {
-                continue;
-            }
+        for (header, handler) in block.handlers() {
             f(Line::Block { depth, text: header })?;
             for s in handler {
                 s.each_line(v, depth + 1, f)?;
             }
         }
-        f(Line::Block { depth, text: "}" })
+        f(Line::Block {
+            depth,
+            text: TryBlock::CLOSE,
+        })
     }
 }
 
@@ -404,7 +426,7 @@ mod check_tests {
         };
         let mut flushes = 0;
         let mut text = String::new();
-        adds.write_table_lines(SlonyVersion::V2_2, "    ", &mut text, &mut |_| {
+        adds.write_lines(SlonyVersion::V2_2, 1, &mut text, &mut |_| {
             flushes += 1;
             Ok::<(), RenderError>(())
         })
@@ -421,7 +443,7 @@ mod check_tests {
                 };
                 let mut text = String::new();
                 paths
-                    .write_lines(SlonyVersion::V2_2, "", &mut text, &mut |_| {
+                    .write_lines(SlonyVersion::V2_2, 0, &mut text, &mut |_| {
                         Ok::<(), RenderError>(())
                     })
                     .expect("writes");

@@ -157,13 +157,13 @@ impl StorePaths {
         store_path(v, self.server, client, &self.conninfo, self.connretry)
     }
 
-    /// Writes every client's line into `text` (each after `indent`, ending in a newline),
+    /// Writes every client's line into `text` (each indented for `depth`, ending in a newline),
     /// calling `flush` after each: the bytes of [`StorePaths::lower_path`], with everything
     /// but the client number lowered once. Only for a script that passed its check.
     pub(crate) fn write_lines<E>(
         &self,
         v: SlonyVersion,
-        indent: &str,
+        depth: usize,
         text: &mut String,
         flush: &mut impl FnMut(&mut String) -> Result<(), E>,
     ) -> Result<(), E>
@@ -186,6 +186,7 @@ impl StorePaths {
             .and_then(|rest| rest.strip_prefix(first_number.as_str()))
             .expect("a store path line starts with its server and client")
             .to_string();
+        let indent = super::indent(depth);
         for &client in &self.clients {
             text.push_str(indent);
             text.push_str(&prefix);

@@ -264,14 +264,15 @@ impl SetAddRelations {
         Ok(())
     }
 
-    /// Writes every table's line into `text` (each after `indent`, ending in a newline),
-    /// calling `flush` after each: the bytes of [`SetAddRelations::lower_table`] written out,
-    /// without lowering the lines whose name needs no escaping and that have no key or
-    /// comment (nearly all of a large set). Only for a script that passed its check.
-    pub(crate) fn write_table_lines<E>(
+    /// Writes every line into `text` (each indented for `depth`, ending in a newline),
+    /// calling `flush` after each: the bytes of [`SetAddRelations::lower_table`] and
+    /// [`SetAddRelations::lower_sequence`], without lowering the table lines whose name needs
+    /// no escaping and that have no key or comment (nearly all of a large set). Only for a
+    /// script that passed its check.
+    pub(crate) fn write_lines<E>(
         &self,
         v: SlonyVersion,
-        indent: &str,
+        depth: usize,
         text: &mut String,
         flush: &mut impl FnMut(&mut String) -> Result<(), E>,
     ) -> Result<(), E>
@@ -283,6 +284,7 @@ impl SetAddRelations {
         prefix.push_str(", origin = ");
         super::lower::push_decimal(&mut prefix, self.origin.0.into());
         prefix.push_str(", id = ");
+        let indent = super::indent(depth);
         for table in self.tables.iter() {
             text.push_str(indent);
             let plain = table.key.is_none()
@@ -298,6 +300,12 @@ impl SetAddRelations {
             } else {
                 self.lower_table(table, v)?.write_into(text);
             }
+            text.push('\n');
+            flush(text)?;
+        }
+        for sequence in self.sequences.iter() {
+            text.push_str(indent);
+            self.lower_sequence(sequence, v)?.write_into(text);
             text.push('\n');
             flush(text)?;
         }
