@@ -38,6 +38,7 @@
 
 pub mod cli_support;
 pub mod error;
+pub mod escape;
 pub mod import;
 pub mod literal;
 pub mod model;

@@ -632,10 +632,10 @@ pub fn slon_start_command(cluster: &Cluster, node: &Node) -> Result<String, OpEr
     let stem = slon_file_stem(cluster, node.id);
     Ok(format!(
         "nohup slon -p {} {} {} >>{} 2>&1 &",
-        shell::quote(&format!("{stem}.pid")),
-        shell::quote(&cluster.name),
-        shell::quote(&conninfo),
-        shell::quote(&format!("{stem}.log")),
+        crate::escape::shell::word(&format!("{stem}.pid")),
+        crate::escape::shell::word(&cluster.name),
+        crate::escape::shell::word(&conninfo),
+        crate::escape::shell::word(&format!("{stem}.log")),
     ))
 }
 
@@ -646,7 +646,7 @@ pub fn slon_stop_command(cluster: &Cluster, node: &Node) -> String {
     if let Some(command) = &node.slon_stop {
         return command.clone();
     }
-    let pid_file = shell::quote(&format!("{}.pid", slon_file_stem(cluster, node.id)));
+    let pid_file = crate::escape::shell::word(&format!("{}.pid", slon_file_stem(cluster, node.id)));
     format!(
         "pid=$(cat {pid_file}) && kill \"$pid\" && while kill -0 \"$pid\" 2>/dev/null; do sleep 1; done && rm -f {pid_file}"
     )

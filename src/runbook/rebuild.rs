@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::switchover::add_switchover;
-use super::{and_list, catalog, shell, slon_start_command, slon_stop_command, Builder, Plan, Probe};
+use super::{and_list, catalog, slon_start_command, slon_stop_command, Builder, Plan, Probe};
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
 use crate::model::{Cluster, Node, NodeId, SetId};
 use crate::ops::{self, refuse, resolve_node, resolve_set, OpError};
@@ -291,9 +291,9 @@ fn prepare_database(
                 id,
                 format!(
                     "psql -X -q -v ON_ERROR_STOP=1 -d {} -c {} -c {}",
-                    shell::quote(&maintenance),
-                    shell::quote(&format!("drop database if exists {db}")),
-                    shell::quote(&format!("create database {db}")),
+                    crate::escape::shell::word(&maintenance),
+                    crate::escape::shell::word(&format!("drop database if exists {db}")),
+                    crate::escape::shell::word(&format!("create database {db}")),
                 ),
                 false,
             );
@@ -307,10 +307,10 @@ fn prepare_database(
                 id,
                 format!(
                     "dump_dir=$(mktemp -d)\npg_dump -Fc -s -N {} -f \"$dump_dir/schema.dump\" -d {}\npg_restore -l \"$dump_dir/schema.dump\" | grep -v -E {} >\"$dump_dir/schema.list\"\npg_restore --exit-on-error -L \"$dump_dir/schema.list\" -d {} \"$dump_dir/schema.dump\"\nrm -rf \"$dump_dir\"",
-                    shell::quote(&schema),
-                    shell::quote(&source_conninfo),
-                    shell::quote(&trigger_pattern),
-                    shell::quote(&node_conninfo),
+                    crate::escape::shell::word(&schema),
+                    crate::escape::shell::word(&source_conninfo),
+                    crate::escape::shell::word(&trigger_pattern),
+                    crate::escape::shell::word(&node_conninfo),
                 ),
                 false,
             );

@@ -5,21 +5,8 @@
 use std::fmt::Write as _;
 
 use super::{Action, Plan, Probe, Recovery, Step};
+use crate::escape::shell::{comment, comment_line, word as quote};
 use crate::model::NodeId;
-
-/// Quotes `text` for the shell: bare when it only has characters no shell treats
-/// specially, else in single quotes (a `'` inside written as `'\''`).
-pub(crate) fn quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./=:@%+,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
 
 /// A here-document delimiter that no line of `body` equals.
 fn delimiter(base: &str, body: &str) -> String {
@@ -45,13 +32,6 @@ fn heredoc(base: &str, body: &str) -> (String, String) {
 
 fn var(node: NodeId) -> String {
     format!("NODE{node}")
-}
-
-fn comment(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("# {line}").trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Wraps long prose into `# ` comment lines of at most about 90 columns.
@@ -271,7 +251,11 @@ fn render_action(
             command,
             may_fail,
         } => {
-            let _ = writeln!(out, "{indent}# On the host of {}:", label(plan, *node));
+            let _ = writeln!(
+                out,
+                "{indent}# On the host of {}:",
+                comment_line(&label(plan, *node))
+            );
             if *may_fail {
                 let _ = writeln!(out, "{indent}if ! {{\n{command}\n{indent}}}; then");
                 let _ = writeln!(
