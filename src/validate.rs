@@ -192,6 +192,17 @@ pub enum Problem {
         /// Why, and what to do.
         reason: &'static str,
     },
+    /// Text holding a control character (a line break, an escape, ...): nothing the config
+    /// names may hold one, because it would end a line of a script, a comment or a runbook.
+    #[error("{item} contains the control character {} at byte {offset}: names, comments, connection values and commands must be one line of printable text; remove it", crate::escape::describe_control(*character))]
+    ControlCharacter {
+        /// Where (`node 1 name`, `set 1 (set1) comment`, `node 2 path host`).
+        item: String,
+        /// The first control character.
+        character: char,
+        /// Its byte offset in the value.
+        offset: usize,
+    },
     /// A setting out of the range slonik accepts.
     #[error("wait_timeout = {value} is out of range: use 0 (wait forever) to 2147483647 seconds")]
     BadWaitTimeout {
@@ -209,7 +220,9 @@ impl fmt::Display for Problems {
         let n = self.0.len();
         write!(f, "{n} problem{}:", if n == 1 { "" } else { "s" })?;
         for p in &self.0 {
-            write!(f, "\n  - {p}")?;
+            // A message quotes config text, which may hold the control characters it
+            // reports: write them as escapes so none reaches the terminal raw.
+            write!(f, "\n  - {}", crate::escape::visible(&p.to_string()))?;
         }
         Ok(())
     }
@@ -256,6 +269,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         });
     }
 
+    check_control_characters(config, &mut p);
     let nodes = build_nodes(config, &mut p);
     let default_origin = config
         .default_origin
@@ -282,6 +296,68 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         Ok(cluster)
     } else {
         Err(Problems(p))
+    }
+}
+
+/// Reports `value` if it holds a control character; `item` is written only then.
+fn check_control(value: &str, item: impl FnOnce() -> String, p: &mut Vec<Problem>) {
+    if let Some((offset, character)) = crate::escape::control_character(value) {
+        p.push(Problem::ControlCharacter {
+            item: item(),
+            character,
+            offset,
+        });
+    }
+}
+
+/// Every text of the nodes, sets and subscriptions that holds a control character. The
+/// tables and sequences are checked with their other literal rules ([`check_literals`]),
+/// only where they are not plain text.
+fn check_control_characters(config: &ConfigFile, p: &mut Vec<Problem>) {
+    // The cluster name is checked as a slonik identifier, which no control character is.
+    for n in &config.nodes {
+        let node = format!("node {}", n.id);
+        let texts = [
+            ("name", &n.name),
+            ("comment", &n.comment),
+            ("slon_start", &n.slon_start),
+            ("slon_stop", &n.slon_stop),
+        ];
+        for (key, value) in texts {
+            if let Some(value) = value {
+                check_control(value, || format!("{node} {key}"), p);
+            }
+        }
+        let mut parts = vec![("", n.connection())];
+        if let Some(path) = &n.path {
+            parts.push(("path ", path.clone()));
+        }
+        for (prefix, parts) in parts {
+            for (key, value) in parts.params() {
+                check_control(&key, || format!("{node} {prefix}option name {key:?}"), p);
+                check_control(&value, || format!("{node} {prefix}{key}"), p);
+            }
+        }
+    }
+    for s in &config.sets {
+        let set = format!("set {}", s.id);
+        let texts = [
+            ("name", &s.name),
+            ("comment", &s.comment),
+            ("default_schema", &s.default_schema),
+            ("tables_file", &s.tables_file),
+            ("sequences_file", &s.sequences_file),
+        ];
+        for (key, value) in texts {
+            if let Some(value) = value {
+                check_control(value, || format!("{set} {key}"), p);
+            }
+        }
+    }
+    for (i, sub) in config.subscriptions.iter().enumerate() {
+        if let SetRef::Name(name) = &sub.set {
+            check_control(name, || format!("subscription {} set", i + 1), p);
+        }
     }
 }
 
@@ -376,15 +452,12 @@ fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap<NodeId, No
     nodes
 }
 
-/// Why a configured shell command cannot be used, if it cannot: runbooks print it as one
-/// line of a shell script and of a Markdown code block.
+/// Why a configured shell command cannot be used, if it cannot. Runbooks print it as one
+/// line of a shell script and of a Markdown code block; a line break (a control
+/// character) is reported by [`check_control_characters`].
 fn command_problem(command: &str) -> Option<&'static str> {
     if command.trim().is_empty() {
         Some("is empty: give the command, or leave the key out to use the default slon command line")
-    } else if command.contains(['\n', '\r']) {
-        Some("spans several lines: write one command line (join commands with `&&`, or call a script)")
-    } else if command.contains('\0') {
-        Some("contains a NUL byte, which no shell command can carry")
     } else {
         None
     }
@@ -1171,7 +1244,9 @@ fn check_literal(
     item: impl FnOnce() -> String,
     p: &mut Vec<Problem>,
 ) {
-    let problems = literal::problems(text, storage, version);
+    let mut problems = literal::problems(text, storage, version);
+    // A NUL is a control character, reported with the item's other texts.
+    problems.retain(|problem| *problem != LiteralProblem::Nul);
     if problems.is_empty() {
         return;
     }
@@ -1214,6 +1289,13 @@ fn check_literals(cluster: &Cluster, suspects: &Suspects, p: &mut Vec<Problem>) 
         }
         for (kind, name, key, comment) in suspect_relations(set, suspects) {
             let item = |what: &str| format!("{label} {kind} {name} {what}");
+            check_control(&name.schema, || item("schema"), p);
+            check_control(&name.name, || item("name"), p);
+            for (what, text) in [("key", key), ("comment", comment)] {
+                if let Some(text) = text {
+                    check_control(text, || item(what), p);
+                }
+            }
             quoted.clear();
             name.quoted_into(&mut quoted);
             check_literal(&quoted, Storage::Stored, version, || item("name"), p);
@@ -1286,7 +1368,8 @@ fn identifier_problems(cluster: &Cluster, suspects: &Suspects) -> Vec<Problem> {
     for set in cluster.sets.values() {
         for (kind, name, _, _) in suspect_relations(set, suspects) {
             for part in [&name.schema, &name.name] {
-                if let Some(reason) = identifier_problem(part) {
+                // A NUL is reported as a control character.
+                if let Some(reason) = identifier_problem(part).filter(|_| !part.contains('\0')) {
                     out.push(Problem::BadIdentifier {
                         item: format!("{} {kind} {name}", set.label()),
                         name: part.clone(),
@@ -1319,6 +1402,69 @@ mod tests {
 
     fn messages(text: &str) -> Vec<String> {
         check(text).expect_err("the config has problems")
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text_with_the_item_named() {
+        let hostile = [
+            ('\n', "\\n"),
+            ('\r', "\\r"),
+            ('\u{1b}', "\\u001b"),
+            ('\u{7f}', "\\u007f"),
+            ('\u{85}', "\\u0085"),
+            ('\u{2028}', "\\u2028"),
+            ('\u{2029}', "\\u2029"),
+            ('\0', "\\u0000"),
+        ];
+        let fields = [
+            ("node 1 name", "[[node]]\nid = 1\nhost = \"a\"\nname = \"X\"\n"),
+            ("node 1 comment", "[[node]]\nid = 1\nhost = \"a\"\ncomment = \"X\"\n"),
+            ("node 1 host", "[[node]]\nid = 1\nhost = \"X\"\n"),
+            ("node 1 dbname", "[[node]]\nid = 1\nhost = \"a\"\ndbname = \"X\"\n"),
+            ("node 1 user", "[[node]]\nid = 1\nhost = \"a\"\nuser = \"X\"\n"),
+            ("node 1 password", "[[node]]\nid = 1\nhost = \"a\"\npassword = \"X\"\n"),
+            ("node 1 passfile", "[[node]]\nid = 1\nhost = \"a\"\npassfile = \"X\"\n"),
+            ("node 1 application_name", "[[node]]\nid = 1\nhost = \"a\"\n[node.options]\napplication_name = \"X\"\n"),
+            ("node 1 path host", "[[node]]\nid = 1\nhost = \"a\"\n[node.path]\nhost = \"X\"\n"),
+            ("node 1 slon_start", "[[node]]\nid = 1\nhost = \"a\"\nslon_start = \"X\"\n"),
+            ("node 1 slon_stop", "[[node]]\nid = 1\nhost = \"a\"\nslon_stop = \"X\"\n"),
+            ("set 1 name", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\nname = \"X\"\n"),
+            ("set 1 comment", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\ncomment = \"X\"\n"),
+            ("set 1 default_schema", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\ndefault_schema = \"X\"\n"),
+            ("table", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\ntables = [\"X\"]\n"),
+            ("key", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\ntables = [{ name = \"t\", key = \"X\" }]\n"),
+            ("sequence", "[[node]]\nid = 1\nhost = \"a\"\n[[set]]\nid = 1\nsequences = [\"X\"]\n"),
+            ("subscription 1 set", "[[node]]\nid = 1\nhost = \"a\"\n[[node]]\nid = 2\nhost = \"b\"\n[[set]]\nid = 1\n[[subscription]]\nset = \"X\"\nreceiver = 2\n"),
+        ];
+        for (c, toml_escape) in hostile {
+            for (item, template) in fields {
+                let text = format!(
+                    "cluster = \"c\"\nslony_version = \"2.2\"\n{}",
+                    template.replace('X', &format!("a{toml_escape}b"))
+                );
+                let found = messages(&text);
+                let hit = found
+                    .iter()
+                    .find(|m| m.contains("control character"))
+                    .unwrap_or_else(|| panic!("{item} with {c:?} was not refused: {found:?}"));
+                assert!(hit.contains(item), "{item}: {hit}");
+                assert!(hit.contains(&describe(c)), "{item}: {hit}");
+            }
+        }
+
+        fn describe(c: char) -> String {
+            crate::escape::describe_control(c)
+        }
+    }
+
+    #[test]
+    fn problems_never_print_a_control_character() {
+        let text = "cluster = \"c\"\n[[node]]\nid = 1\nhost = \"a\"\nname = \"x\\u001b[31m\\ny\"\n";
+        let config: ConfigFile = toml::from_str(text).unwrap();
+        let shown = validate(&config).unwrap_err().to_string();
+        assert!(shown.contains("U+001B (escape)"), "{shown}");
+        assert!(!shown.contains('\u{1b}'), "{shown:?}");
+        assert_eq!(shown.lines().count(), 2, "{shown:?}");
     }
 
     fn ids(cluster: &Cluster, set: u32) -> (Vec<u32>, Vec<u32>) {

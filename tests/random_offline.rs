@@ -206,20 +206,23 @@ struct Allow {
 
 impl Allow {
     /// A value slonik stores in its catalog (comments, names, keys): never a backslash,
-    /// a `'` only on 2.2.
+    /// a `'` only on 2.2, and no control character (validation refuses them in every
+    /// text of a config).
     fn stored(version: SlonyVersion) -> Allow {
         Allow {
             quote: version >= SlonyVersion::V2_2,
             backslash: false,
             whitespace: true,
-            newline: true,
+            newline: false,
         }
     }
 
-    /// A value slonik only uses itself (SQL text, file names): backslashes are fine.
+    /// A value slonik only uses itself (SQL text, file names): backslashes are fine, and
+    /// SQL given on the command line may span lines.
     fn local(version: SlonyVersion) -> Allow {
         Allow {
             backslash: true,
+            newline: true,
             ..Allow::stored(version)
         }
     }
@@ -228,7 +231,7 @@ impl Allow {
         c != '\0'
             && (self.quote || c != '\'')
             && (self.backslash || c != '\\')
-            && (self.newline || (c != '\n' && c != '\r'))
+            && (self.newline || !slonik_gen::escape::is_control(c))
             && (self.whitespace || !c.is_whitespace())
     }
 }
@@ -465,7 +468,7 @@ fn param_spec(version: SlonyVersion) -> impl Strategy<Value = ParamSpec> {
         quote: version >= SlonyVersion::V2_2,
         backslash: true,
         whitespace: true,
-        newline: true,
+        newline: false,
     };
     (
         prop::sample::select([NAMED_KEYS, OPTION_KEYS].concat()),

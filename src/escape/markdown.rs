@@ -22,6 +22,13 @@ pub fn code(text: &str) -> String {
     format!("{ticks} {text} {ticks}")
 }
 
+/// [`code`] for a cell of a table: a `|` inside a code span still ends the cell in a
+/// GitHub-flavoured Markdown table unless it is backslash-escaped (and the table shows it
+/// without the backslash).
+pub fn table_code(text: &str) -> String {
+    code(text).replace('|', "\\|")
+}
+
 /// Runbook prose (a step's title, why, instruction; a node's label) as Markdown text on one
 /// line, written after a fixed prefix (`## 3. `, `*Why:* `, a table cell), never at the
 /// start of a line.
@@ -76,6 +83,11 @@ mod tests {
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("a``b"), "``` a``b ```");
         assert!(!code("a\nb").contains('\n'));
+    }
+
+    #[test]
+    fn table_code_keeps_the_row_whole() {
+        assert_eq!(table_code("host='a | b'"), "`host='a \\| b'`");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{and_list, Action, Plan, Recovery, Step};
-use crate::escape::markdown::{code, fenced, text};
+use crate::escape::markdown::{code, fenced, table_code, text};
 use crate::model::{Cluster, NodeId};
 
 /// The plan as Markdown.
@@ -21,7 +21,12 @@ Do them in order and stop at the first one that fails; every step says why it is
     );
     out.push_str("| node | admin connection (for `psql -d`) |\n|---|---|\n");
     for access in plan.nodes.values() {
-        let _ = writeln!(out, "| {} | {} |", text(&access.label), code(&access.conninfo));
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            text(&access.label),
+            table_code(&access.conninfo)
+        );
     }
     for (i, step) in plan.steps.iter().enumerate() {
         out.push('\n');

@@ -98,7 +98,9 @@ pub struct NodeAccess {
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
-    /// Short imperative title (`Move set 1 (set1) to node 2`).
+    /// Short imperative title (`Move set 1 (set1) to node 2`). Like every text of a plan
+    /// it is plain text that may quote names from the config; each renderer escapes it for
+    /// its language ([`crate::escape`]), so it is built with `format!` freely.
     pub title: String,
     /// Why the step is there: what goes wrong without it.
     pub why: String,
