@@ -345,6 +345,7 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::SlonyVersion;
 
     // Found by tests/random_offline.rs: node and set names up to the literal limit are
     // valid, but every operation whose messages quote them failed to render.
@@ -414,6 +415,44 @@ mod tests {
                 text.contains("...';"),
                 "{op:?}: no message was shortened:\n{text}"
             );
+        }
+    }
+
+    /// Node 1 is the origin of set 1; node 2 subscribes from it and forwards; node 3
+    /// cascades from node 2.
+    fn cascade(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n\
+            [[node]]\nid = 1\n[[node]]\nid = 2\nforward = true\n[[node]]\nid = 3\nprovider = 2\n\
+            [[set]]\nid = 1\nname = \"s\"\ntables = [\"t\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\nforward = true\n";
+        crate::load_config_str_for(toml, "cascade.toml", Some(version)).unwrap()
+    }
+
+    // Regression: before 2.2, `execute script` with an event node other than the set's
+    // origin rendered, and failed on the cluster ("set 1 does not originate on local node").
+    #[test]
+    fn execute_script_before_2_2_runs_only_on_the_origin() {
+        let ddl = Ddl::File("tests/inputs/ddl.sql".into());
+        for version in SlonyVersion::ALL {
+            let cluster = cascade(version);
+            let result = execute_script(&cluster, "s", &ddl, Some("2"));
+            if version >= SlonyVersion::V2_2 {
+                let text = result.unwrap().script.render().unwrap();
+                assert!(text.contains("event node = 2"), "{version}:\n{text}");
+            } else {
+                let error = result.unwrap_err().to_string();
+                assert!(
+                    error.contains("set 1 (s) originates on node 1, not node 2")
+                        && error.contains("--node 1"),
+                    "{version}: {error}"
+                );
+                let text = execute_script(&cluster, "s", &ddl, Some("1"))
+                    .unwrap()
+                    .script
+                    .render()
+                    .unwrap();
+                assert!(text.contains("event node = 1"), "{version}:\n{text}");
+            }
         }
     }
 
