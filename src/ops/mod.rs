@@ -11,6 +11,7 @@ pub use nodes::{
 };
 pub use sets::{create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, Ddl};
 pub use subscriptions::{failover, move_set, subscribe_set, unsubscribe_set};
+pub(crate) use subscriptions::provider_event_reaches_origin;
 
 use crate::model::{Cluster, NodeId, SetId};
 use crate::render::Script;
@@ -454,6 +455,36 @@ mod tests {
                 assert!(text.contains("event node = 1"), "{version}:\n{text}");
             }
         }
+    }
+
+    // Regression: on 1.2 `subscribe set` goes to the provider and the origin enables the
+    // subscription only once it has that event, so the origin's sync/wait could return
+    // before the subscription existed and the script said "subscribed and caught up".
+    #[test]
+    fn subscribe_on_1_2_waits_until_the_origin_has_the_providers_event() {
+        let wait = "wait for event (origin = 2, confirmed = 1, wait on = 2, timeout = 600);";
+        for version in SlonyVersion::ALL {
+            let text = subscribe_set(&cascade(version), "s", "3")
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            if version == SlonyVersion::V1_2 {
+                let subscribe = text.find("subscribe set (").unwrap();
+                let waited = text.find(wait).unwrap_or_else(|| panic!("{text}"));
+                let sync = text.rfind("sync (id = 1);").unwrap();
+                assert!(subscribe < waited && waited < sync, "{text}");
+            } else {
+                assert!(!text.contains(wait), "{version}:\n{text}");
+            }
+        }
+        // From the origin itself there is nothing to wait for: the event is on the origin.
+        let text = subscribe_set(&cascade(SlonyVersion::V1_2), "s", "2")
+            .unwrap()
+            .script
+            .render()
+            .unwrap();
+        assert!(!text.contains("confirmed = 1, wait on = 2"), "{text}");
     }
 
     #[test]

@@ -332,6 +332,7 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
                     forward: state.subscriptions[&(*set, *receiver)].forward,
                     omit_copy: None,
                 });
+                script.extend(ops::provider_event_reaches_origin(&state, *provider, origin));
             }
         }
         for set in subscribed {
