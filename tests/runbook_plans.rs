@@ -842,3 +842,58 @@ fn runbook_sql_uses_only_what_every_supported_server_has() {
         "both long-transaction queries were checked"
     );
 }
+
+/// Regression (item 11): with `--prepare recreate` the "database is up" check connected to
+/// the node's own database, which may be gone, and stopped the rebuild that would have
+/// recreated it. Nothing before the recreate step may use that database; the server is
+/// asked through the maintenance database the recreate step uses.
+#[test]
+fn recreate_checks_the_server_through_the_maintenance_database() {
+    for (config, node) in [(GEEKDB, 2), (THREE, 3)] {
+        let plan = Request::RebuildNode {
+            node: node.to_string(),
+            sets: Vec::new(),
+            prepare: Prepare::Recreate,
+        }
+        .run(&load(config))
+        .unwrap();
+        let recreate = plan
+            .steps
+            .iter()
+            .position(|s| s.title.starts_with("Drop and create the database"))
+            .expect("a recreate step");
+        let uses_node_db = |step: &slonik_gen::runbook::Step| {
+            step.only_if.as_ref().is_some_and(|p| p.node == NodeId(node))
+                || matches!(&step.action, Action::Check { node: n, .. } | Action::Sql { node: n, .. } if *n == NodeId(node))
+        };
+        for step in &plan.steps[..recreate] {
+            assert!(
+                !uses_node_db(step),
+                "{config}: `{}` needs node {node}'s database",
+                step.title
+            );
+        }
+        let server_check = plan
+            .steps
+            .iter()
+            .find(|s| s.title.contains("PostgreSQL server of"))
+            .expect("a server check");
+        let Action::Shell {
+            command, may_fail, ..
+        } = &server_check.action
+        else {
+            panic!("{:?}", server_check.action)
+        };
+        assert!(
+            !may_fail && command.contains("dbname=postgres") && command.contains("select 1"),
+            "{command}"
+        );
+        let Action::Shell {
+            command: recreate, ..
+        } = &plan.steps[recreate].action
+        else {
+            panic!()
+        };
+        assert!(recreate.contains("dbname=postgres"), "{recreate}");
+    }
+}

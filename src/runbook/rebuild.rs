@@ -152,14 +152,31 @@ fn build(
         slon_stop_command(cluster, &node),
         true,
     );
-    builder.check(
-        format!("Check that the database of {} is up", node.label()),
-        "Everything below needs it; better to stop here than after the node has been dropped",
-        id,
-        "select 1".to_string(),
-        "1",
-        0,
-    );
+    match prepare {
+        Prepare::DropSchema => builder.check(
+            format!("Check that the database of {} is up", node.label()),
+            "Everything below needs it; better to stop here than after the node has been dropped",
+            id,
+            "select 1".to_string(),
+            "1",
+            0,
+        ),
+        // The node's own database may be gone (that is what recreate is for): ask the
+        // server through the database the recreate step connects to.
+        Prepare::Recreate => {
+            let maintenance = maintenance_conninfo(builder.operation(), cluster, &node)?;
+            builder.shell(
+                format!("Check that the PostgreSQL server of {} is up", node.label()),
+                format!("The steps below recreate node {id}'s database through the `{MAINTENANCE_DB}` database of its server, so that is what must answer (node {id}'s own database may be gone); better to stop here than after the node has been dropped"),
+                id,
+                format!(
+                    "psql -X -q -A -t -v ON_ERROR_STOP=1 -d {} -c 'select 1' >/dev/null",
+                    crate::escape::shell::word(&maintenance)
+                ),
+                false,
+            );
+        }
+    }
     // ops::drop_node waits until every node has processed the drop: a node that applied
     // it after the new `store path` would delete the new paths too.
     let dropped = ops::drop_node(builder.state(), &id.to_string(), &event.to_string())?;
