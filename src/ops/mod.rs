@@ -10,8 +10,8 @@ pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, uninstall_nodes, update_nodes,
 };
 pub use sets::{create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, Ddl};
-pub use subscriptions::{failover, move_set, subscribe_set, unsubscribe_set};
 pub(crate) use subscriptions::provider_event_reaches_origin;
+pub use subscriptions::{failover, move_set, subscribe_set, unsubscribe_set};
 
 use crate::model::{Cluster, NodeId, SetId};
 use crate::render::Script;

@@ -6,8 +6,7 @@ use super::{
 };
 use crate::model::{Cluster, NodeId, Subscription};
 use crate::statement::{
-    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet,
-    WaitForEvent,
+    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet, WaitForEvent,
 };
 use crate::version::SlonyVersion;
 
