@@ -675,9 +675,9 @@ fn sql_tokens(sql: &str) -> Vec<String> {
         } else if c == '\'' || ((c == 'E' || c == 'e') && chars.get(i + 1) == Some(&'\'')) {
             i += if c == '\'' { 1 } else { 2 };
             while i < chars.len() {
-                if chars[i] == '\\' && c != '\'' {
-                    i += 2;
-                } else if chars[i] == '\'' && chars.get(i + 1) == Some(&'\'') {
+                // A backslash escape (in E'') or a doubled quote: two characters.
+                let escaped = chars[i] == '\\' && c != '\'';
+                if escaped || (chars[i] == '\'' && chars.get(i + 1) == Some(&'\'')) {
                     i += 2;
                 } else if chars[i] == '\'' {
                     i += 1;
