@@ -22,7 +22,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, SetId};
-use slonik_gen::runbook::{config_edit, Format, Plan, Prepare, Request};
+use slonik_gen::runbook::{config_edit, Action, Format, Plan, Prepare, Request};
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{processes_using_dir, tools_or_skip, TestCluster, Tools};
 
@@ -503,6 +503,47 @@ fn e2e_failover_then_failback() {
     );
 }
 
+/// A schema whose functions shadow the built-ins the runbook checks use.
+const EVIL: &str = "
+    CREATE SCHEMA evil;
+    CREATE AGGREGATE evil.count(*) (sfunc = pg_catalog.int8inc, stype = int8, initcond = '40');
+    CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql AS $$SELECT 'infinity'::timestamptz$$;
+    CREATE FUNCTION evil.array_to_string(anyarray, text) RETURNS text LANGUAGE sql AS $$SELECT 'EVIL'::text$$;
+";
+
+/// Regression (search_path hijack): the plan's checks on the origin, asked in a session
+/// whose search_path is `evil, pg_catalog` (what an admin conninfo with
+/// `options='-c search_path=evil,pg_catalog'` gives), answer what they expect; and the
+/// catalog summary reads the same as in a clean session. Unqualified, `count(*)` answered
+/// 41 and `now()` infinity.
+fn checks_answer_with_a_hostile_search_path(c: &TestCluster, plan: &Plan) {
+    c.sql(1, EVIL);
+    let hostile = |sql: &str| c.sql(1, &format!("SET search_path = evil, pg_catalog;\n{sql};"));
+    let mut asked = 0;
+    for step in &plan.steps {
+        if let Action::Check {
+            node,
+            sql,
+            expect,
+            wait_seconds: 0,
+        } = &step.action
+        {
+            if *node == NodeId(1) {
+                assert_eq!(&hostile(sql), expect, "{}:\n{sql}", step.title);
+                asked += 1;
+            }
+        }
+    }
+    assert!(asked >= 3, "only {asked} checks asked");
+    let Some(Action::Check { sql: summary, .. }) = plan.steps.last().map(|s| &s.action) else {
+        panic!("the plan ends with a catalog check")
+    };
+    let clean = c.sql(1, &format!("{summary};"));
+    assert!(clean.starts_with("nodes 1 2 3; sets 1:1;"), "{clean}");
+    assert_eq!(hostile(summary), clean);
+    c.sql(1, "DROP SCHEMA evil CASCADE");
+}
+
 #[test]
 fn e2e_switchover_under_write_load() {
     let Some(tools) = tools_or_skip("e2e_switchover_under_write_load") else {
@@ -530,6 +571,7 @@ fn e2e_switchover_under_write_load() {
     }
     .run(&cluster)
     .unwrap();
+    checks_answer_with_a_hostile_search_path(&c, &plan);
     run_plan(&c, &tools, &plan, "switchover");
     writer.wait_for_rows_on(2, 30, Duration::from_secs(60));
     let (committed, failed) = writer.finish();
@@ -613,6 +655,27 @@ fn e2e_add_tables_to_a_live_set() {
     assert_eq!(load(&updated), plan.next);
 }
 
+/// Drops node `node`'s database (connected to its `postgres` database), even while
+/// other nodes' slons are connected to it.
+fn drop_database(c: &TestCluster, tools: &Tools, node: u32) {
+    let out = Command::new(tools.pg("psql"))
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(format!(
+            "host=127.0.0.1 port={} dbname=postgres user=postgres",
+            c.port(node)
+        ))
+        .arg("-c")
+        // FORCE: the other nodes' slons are connected to it, as they would be when it is lost.
+        .arg(format!("DROP DATABASE \"{}\" WITH (FORCE)", c.dbname()))
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "drop database on node {node}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn e2e_rebuild_subscriber_from_a_schema_dump() {
     let Some(tools) = tools_or_skip("e2e_rebuild_subscriber_from_a_schema_dump") else {
@@ -637,6 +700,12 @@ fn e2e_rebuild_subscriber_from_a_schema_dump() {
     }
     .run(&cluster)
     .unwrap();
+    // Regression (item 11): node 3's database is gone, as after a lost disk. The plan's
+    // first check used to connect to it and stop; recreate must rebuild it anyway.
+    let stop = cluster.nodes[&NodeId(3)].slon_stop.clone().unwrap();
+    let (stopped, output, _) = bash(&stop, c.dir(), "stop-slon3", &tools);
+    assert!(stopped, "{output}");
+    drop_database(&c, &tools, 3);
     run_plan(&c, &tools, &plan, "rebuild-node");
     writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
     let (committed, _) = writer.finish();

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use slonik_gen::model::{NodeId, SetId, TableId};
 use slonik_gen::runbook::{config_edit, Action, Format, Plan, Prepare, Request};
-use slonik_gen::{load_config_str, Cluster};
+use slonik_gen::{load_config_str, load_config_str_for, Cluster, SlonyVersion};
 
 const GEEKDB: &str = "examples/geekdb.toml";
 const THREE: &str = "tests/fixtures/runbook/three_nodes.toml";
@@ -20,6 +20,10 @@ fn read(path: &str) -> String {
 
 fn load(path: &str) -> Cluster {
     load_config_str(&read(path), path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn load_for(path: &str, version: Option<SlonyVersion>) -> Cluster {
+    load_config_str_for(&read(path), path, version).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -43,8 +47,13 @@ fn failover_request(drop_dead: bool) -> Request {
 }
 
 fn cases() -> Vec<Case> {
-    let geekdb = load(GEEKDB);
-    let three = load(THREE);
+    cases_for(None)
+}
+
+/// The snapshot cases, with the configs read for `version` (`None`: as they say).
+fn cases_for(version: Option<SlonyVersion>) -> Vec<Case> {
+    let geekdb = load_for(GEEKDB, version);
+    let three = load_for(THREE, version);
     let geekdb_failed = failover_request(false).run(&geekdb).unwrap().next;
     let three_failed = failover_request(false).run(&three).unwrap().next;
     let case = |name, config: &str, cluster: &Cluster, args: &str, request| Case {
@@ -624,4 +633,270 @@ fn formats_parse_from_the_command_line() {
         .contains("use md, sh or json"));
     assert_eq!("recreate".parse::<Prepare>().unwrap(), Prepare::Recreate);
     assert!("wipe".parse::<Prepare>().is_err());
+}
+
+/// Every piece of SQL a plan sends through psql: checks, SQL steps and `only_if` probes.
+fn plan_sql(plan: &Plan) -> Vec<String> {
+    let mut sql = Vec::new();
+    for step in &plan.steps {
+        if let Some(probe) = &step.only_if {
+            sql.push(probe.sql.clone());
+        }
+        match &step.action {
+            Action::Check { sql: text, .. } | Action::Sql { sql: text, .. } => sql.push(text.clone()),
+            _ => {}
+        }
+    }
+    sql
+}
+
+/// Every plan of the snapshot cases for every Slony-I version (those the version allows),
+/// with that version.
+fn plans_of_every_version() -> Vec<(String, SlonyVersion, Plan)> {
+    let mut plans = Vec::new();
+    for version in SlonyVersion::ALL {
+        for case in cases_for(Some(version)) {
+            if let Ok(plan) = case.request.run(&case.cluster) {
+                plans.push((format!("{} ({version})", case.name), version, plan));
+            }
+        }
+    }
+    assert!(plans.len() >= 30, "only {} plans", plans.len());
+    plans
+}
+
+/// SQL tokens: words (with their dots, `pg_catalog.count`), quoted identifiers as `"`,
+/// literals as `'`, and single punctuation characters.
+fn sql_tokens(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' || ((c == 'E' || c == 'e') && chars.get(i + 1) == Some(&'\'')) {
+            i += if c == '\'' { 1 } else { 2 };
+            while i < chars.len() {
+                // A backslash escape (in E'') or a doubled quote: two characters.
+                let escaped = chars[i] == '\\' && c != '\'';
+                if escaped || (chars[i] == '\'' && chars.get(i + 1) == Some(&'\'')) {
+                    i += 2;
+                } else if chars[i] == '\'' {
+                    i += 1;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            tokens.push("'".into());
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '"' && chars.get(i + 1) == Some(&'"') {
+                    i += 2;
+                } else if chars[i] == '"' {
+                    i += 1;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            // A quoted schema and its member: `"_replication".sl_set` is one qualified word.
+            let mut word = String::from("\"");
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+                word.push(chars[i]);
+                i += 1;
+            }
+            tokens.push(word);
+        } else if c.is_alphanumeric() || c == '_' {
+            let mut word = String::new();
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+                word.push(chars[i]);
+                i += 1;
+            }
+            tokens.push(word.to_lowercase());
+        } else if c == ':' && chars.get(i + 1) == Some(&':') {
+            tokens.push("::".into());
+            i += 2;
+        } else {
+            tokens.push(c.to_string());
+            i += 1;
+        }
+    }
+    tokens
+}
+
+/// What in `sql` resolves through `search_path`: an unqualified function call, relation
+/// or type.
+fn unqualified(sql: &str) -> Vec<String> {
+    // Words followed by `(` that are syntax, not functions.
+    const SYNTAX: &[&str] = &[
+        "in", "and", "or", "not", "exists", "coalesce", "nullif", "array", "values", "when", "then", "else",
+        "any", "all", "from", "join", "on", "where", "select", "as", "by",
+    ];
+    let tokens = sql_tokens(sql);
+    let qualified = |t: &str| t.starts_with("pg_catalog.") || (t.starts_with('"') && t.contains('.'));
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map(String::as_str);
+        let previous = i.checked_sub(1).map(|p| tokens[p].as_str());
+        let is_word = token.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        if is_word
+            && next == Some("(")
+            && !qualified(token)
+            && !SYNTAX.contains(&token.as_str())
+            && previous != Some("as")
+        {
+            found.push(format!("function {token}"));
+        }
+        if matches!(previous, Some("from" | "join")) && token != "(" && !qualified(token) {
+            found.push(format!("relation {token}"));
+        }
+        if previous == Some("::") && !qualified(token) {
+            found.push(format!("type {token}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_sql_linter_finds_what_search_path_would_resolve() {
+    assert_eq!(
+        unqualified("select count(*) from sl_set where xact_start < now() and x::text = 'count(1)'"),
+        ["function count", "relation sl_set", "function now", "type text"]
+    );
+    assert!(unqualified(
+        "select pg_catalog.count(*) from \"_r\".sl_set as s(id) where coalesce(nullif(pg_catalog.array_to_string(array(select 1), ' '), ''), 'none') = 'x' and '1'::pg_catalog.int4 in (1)"
+    )
+    .is_empty());
+}
+
+/// Regression (search_path hijack): an admin conninfo with `-c search_path=evil,pg_catalog`
+/// made the checks call `evil.count`, `evil.now` and `evil.string_agg`.
+#[test]
+fn runbook_sql_qualifies_every_function_relation_and_type() {
+    for (name, _, plan) in plans_of_every_version() {
+        for sql in plan_sql(&plan) {
+            let found = unqualified(&sql);
+            assert!(
+                found.is_empty(),
+                "{name}: {found:?} resolve through search_path in:\n{sql}"
+            );
+        }
+    }
+}
+
+/// The PostgreSQL server versions (as `server_version_num`) that each Slony-I version
+/// supports: 2.x from 8.3 on, 1.2 from 7.4 to 8.4.
+fn server_range(version: SlonyVersion) -> (u32, u32) {
+    if version >= SlonyVersion::V2_0 {
+        (80300, u32::MAX)
+    } else {
+        (70400, 80499)
+    }
+}
+
+/// Regression (PostgreSQL 10+ SQL in runbooks for every version): each feature with the
+/// server versions that have it; no runbook SQL may use one that a supported server lacks.
+#[test]
+fn runbook_sql_uses_only_what_every_supported_server_has() {
+    const FEATURES: &[(&str, u32, u32)] = &[
+        ("string_agg", 90000, u32::MAX),
+        ("backend_type", 100000, u32::MAX),
+        ("pid", 90200, u32::MAX),
+        ("procpid", 0, 90199),
+        ("current_query", 0, 90199),
+        ("if exists", 80200, u32::MAX),
+        ("( values", 80200, u32::MAX),
+        ("pg_catalog.pg_stat_get_backend_xact_start", 80300, u32::MAX),
+        ("E'", 80100, u32::MAX),
+    ];
+    let mut seen_variants = std::collections::BTreeSet::new();
+    for (name, version, plan) in plans_of_every_version() {
+        let (low, high) = server_range(version);
+        let mut texts = plan_sql(&plan);
+        texts.extend(plan.steps.iter().filter_map(|s| match &s.action {
+            // The psql commands of shell steps (recreating a database) carry SQL too.
+            Action::Shell { command, .. } if command.contains("psql") => Some(command.clone()),
+            _ => None,
+        }));
+        for text in texts {
+            let words = format!(" {} ", sql_tokens(&text).join(" "));
+            for (feature, first, last) in FEATURES {
+                let present = if feature.contains('\'') {
+                    text.contains(feature)
+                } else {
+                    words.contains(&format!(" {feature} "))
+                };
+                assert!(
+                    !present || (*first <= low && high <= *last),
+                    "{name}: `{feature}` needs a server in {first}..={last}, but Slony-I {version} supports {low}..={high}:\n{text}"
+                );
+            }
+            if text.contains("pg_stat_get_backend") {
+                seen_variants.insert(version >= SlonyVersion::V2_0);
+            }
+        }
+    }
+    assert_eq!(
+        seen_variants.len(),
+        2,
+        "both long-transaction queries were checked"
+    );
+}
+
+/// Regression (item 11): with `--prepare recreate` the "database is up" check connected to
+/// the node's own database, which may be gone, and stopped the rebuild that would have
+/// recreated it. Nothing before the recreate step may use that database; the server is
+/// asked through the maintenance database the recreate step uses.
+#[test]
+fn recreate_checks_the_server_through_the_maintenance_database() {
+    for (config, node) in [(GEEKDB, 2), (THREE, 3)] {
+        let plan = Request::RebuildNode {
+            node: node.to_string(),
+            sets: Vec::new(),
+            prepare: Prepare::Recreate,
+        }
+        .run(&load(config))
+        .unwrap();
+        let recreate = plan
+            .steps
+            .iter()
+            .position(|s| s.title.starts_with("Drop and create the database"))
+            .expect("a recreate step");
+        let uses_node_db = |step: &slonik_gen::runbook::Step| {
+            step.only_if.as_ref().is_some_and(|p| p.node == NodeId(node))
+                || matches!(&step.action, Action::Check { node: n, .. } | Action::Sql { node: n, .. } if *n == NodeId(node))
+        };
+        for step in &plan.steps[..recreate] {
+            assert!(
+                !uses_node_db(step),
+                "{config}: `{}` needs node {node}'s database",
+                step.title
+            );
+        }
+        let server_check = plan
+            .steps
+            .iter()
+            .find(|s| s.title.contains("PostgreSQL server of"))
+            .expect("a server check");
+        let Action::Shell {
+            command, may_fail, ..
+        } = &server_check.action
+        else {
+            panic!("{:?}", server_check.action)
+        };
+        assert!(
+            !may_fail && command.contains("dbname=postgres") && command.contains("select 1"),
+            "{command}"
+        );
+        let Action::Shell {
+            command: recreate, ..
+        } = &plan.steps[recreate].action
+        else {
+            panic!()
+        };
+        assert!(recreate.contains("dbname=postgres"), "{recreate}");
+    }
 }

@@ -10,6 +10,7 @@
 //! | POSIX shell (words, comments) | [`shell`] |
 //! | Markdown (text, inline code, code fences) | [`markdown`] |
 //! | TOML comments | [`toml`] |
+//! | SQL sent to PostgreSQL by runbooks (literals, identifiers) | [`sql`] |
 //!
 //! Control characters are refused when a config is validated ([`control_character`]), so
 //! none of these escapers has to decide what a newline inside a node name should mean; the
@@ -17,6 +18,7 @@
 
 pub mod markdown;
 pub mod shell;
+pub mod sql;
 pub mod toml;
 
 /// Whether `c` is a control character that no name, comment, label or connection value may

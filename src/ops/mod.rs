@@ -10,6 +10,7 @@ pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, uninstall_nodes, update_nodes,
 };
 pub use sets::{create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, Ddl};
+pub(crate) use subscriptions::provider_event_reaches_origin;
 pub use subscriptions::{failover, move_set, subscribe_set, unsubscribe_set};
 
 use crate::model::{Cluster, NodeId, SetId};
@@ -345,6 +346,7 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::SlonyVersion;
 
     // Found by tests/random_offline.rs: node and set names up to the literal limit are
     // valid, but every operation whose messages quote them failed to render.
@@ -415,6 +417,74 @@ mod tests {
                 "{op:?}: no message was shortened:\n{text}"
             );
         }
+    }
+
+    /// Node 1 is the origin of set 1; node 2 subscribes from it and forwards; node 3
+    /// cascades from node 2.
+    fn cascade(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n\
+            [[node]]\nid = 1\n[[node]]\nid = 2\nforward = true\n[[node]]\nid = 3\nprovider = 2\n\
+            [[set]]\nid = 1\nname = \"s\"\ntables = [\"t\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\nforward = true\n";
+        crate::load_config_str_for(toml, "cascade.toml", Some(version)).unwrap()
+    }
+
+    // Regression: before 2.2, `execute script` with an event node other than the set's
+    // origin rendered, and failed on the cluster ("set 1 does not originate on local node").
+    #[test]
+    fn execute_script_before_2_2_runs_only_on_the_origin() {
+        let ddl = Ddl::File("tests/inputs/ddl.sql".into());
+        for version in SlonyVersion::ALL {
+            let cluster = cascade(version);
+            let result = execute_script(&cluster, "s", &ddl, Some("2"));
+            if version >= SlonyVersion::V2_2 {
+                let text = result.unwrap().script.render().unwrap();
+                assert!(text.contains("event node = 2"), "{version}:\n{text}");
+            } else {
+                let error = result.unwrap_err().to_string();
+                assert!(
+                    error.contains("set 1 (s) originates on node 1, not node 2")
+                        && error.contains("--node 1"),
+                    "{version}: {error}"
+                );
+                let text = execute_script(&cluster, "s", &ddl, Some("1"))
+                    .unwrap()
+                    .script
+                    .render()
+                    .unwrap();
+                assert!(text.contains("event node = 1"), "{version}:\n{text}");
+            }
+        }
+    }
+
+    // Regression: on 1.2 `subscribe set` goes to the provider and the origin enables the
+    // subscription only once it has that event, so the origin's sync/wait could return
+    // before the subscription existed and the script said "subscribed and caught up".
+    #[test]
+    fn subscribe_on_1_2_waits_until_the_origin_has_the_providers_event() {
+        let wait = "wait for event (origin = 2, confirmed = 1, wait on = 2, timeout = 600);";
+        for version in SlonyVersion::ALL {
+            let text = subscribe_set(&cascade(version), "s", "3")
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            if version == SlonyVersion::V1_2 {
+                let subscribe = text.find("subscribe set (").unwrap();
+                let waited = text.find(wait).unwrap_or_else(|| panic!("{text}"));
+                let sync = text.rfind("sync (id = 1);").unwrap();
+                assert!(subscribe < waited && waited < sync, "{text}");
+            } else {
+                assert!(!text.contains(wait), "{version}:\n{text}");
+            }
+        }
+        // From the origin itself there is nothing to wait for: the event is on the origin.
+        let text = subscribe_set(&cascade(SlonyVersion::V1_2), "s", "2")
+            .unwrap()
+            .script
+            .render()
+            .unwrap();
+        assert!(!text.contains("confirmed = 1, wait on = 2"), "{text}");
     }
 
     #[test]

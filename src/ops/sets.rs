@@ -189,6 +189,20 @@ pub fn execute_script(
         Some(arg) => resolve_active(cluster, OP, arg)?,
         None => live_origin(cluster, OP, set)?,
     };
+    if cluster.version < SlonyVersion::V2_2 && event_node != set.origin {
+        // Before 2.2, ddlScript_prepare raises "set N does not originate on local node":
+        // slonik's checker cannot see it, the cluster would.
+        return Err(refuse(
+            OP,
+            format!(
+                "on Slony-I {} `execute script` runs only on the origin of the set, and {} originates on node {}, not node {event_node}: leave out --node (the origin is the default) or pass --node {}",
+                cluster.version,
+                set.label(),
+                set.origin,
+                set.origin
+            ),
+        ));
+    }
     let (source, what) = match ddl {
         Ddl::File(path) => (ScriptSource::File(path.clone()), format!("file {path}")),
         Ddl::Sql(sql) => {

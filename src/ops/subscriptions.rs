@@ -6,7 +6,7 @@ use super::{
 };
 use crate::model::{Cluster, NodeId, Subscription};
 use crate::statement::{
-    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet,
+    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet, WaitForEvent,
 };
 use crate::version::SlonyVersion;
 
@@ -69,6 +69,7 @@ pub fn subscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Change,
         forward,
         omit_copy: None,
     });
+    script.extend(provider_event_reaches_origin(cluster, provider, origin));
     script.push(echo(format!(
         "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
         set.label()
@@ -89,6 +90,35 @@ pub fn subscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Change,
         },
     );
     finish(OP, script, next)
+}
+
+/// Slony-I 1.2 submits `subscribe set` on the provider, and the origin creates the event
+/// that enables the subscription only once it has received the provider's event; a `sync`
+/// on the origin right after the subscribe can therefore be confirmed before the
+/// subscription exists. On 1.2 with a provider other than the origin: wait until the
+/// origin has confirmed the provider's event first (`wait for event` on the provider is
+/// valid, as the script has just made an event there). Nothing for 2.0 and later, which
+/// submit `subscribe set` on the origin.
+pub(crate) fn provider_event_reaches_origin(
+    cluster: &Cluster,
+    provider: NodeId,
+    origin: NodeId,
+) -> Vec<crate::statement::Statement> {
+    if cluster.version >= SlonyVersion::V2_0 || provider == origin {
+        return Vec::new();
+    }
+    vec![
+        echo(format!(
+            "Waiting until origin node {origin} has received the subscription from provider node {provider} (Slony-I 1.2 submits it on the provider)"
+        )),
+        WaitForEvent {
+            origin: NodeOrAll::Node(provider),
+            confirmed: NodeOrAll::Node(origin),
+            wait_on: provider,
+            timeout: Some(cluster.wait_timeout),
+        }
+        .into(),
+    ]
 }
 
 /// `slonik_unsubscribe_set SET NODE`: stop NODE from receiving SET. Refused while other

@@ -1,17 +1,35 @@
 //! The SQL that runbook checks send to a node: questions about Slony-I's catalog (the
 //! `"_<cluster>"` schema) and about the PostgreSQL instance, each returning one value.
+//!
+//! Two rules hold for every query here (tests/runbook_plans.rs checks both on every plan):
+//!
+//! * **Nothing resolves through `search_path`** that can be qualified: every function,
+//!   relation and type is written `pg_catalog.x`, every Slony-I table `"_<cluster>".x`.
+//!   An admin connection whose `search_path` puts a hostile schema first (for example
+//!   `options='-c search_path=evil,pg_catalog'`) then cannot swap in its own `count` or
+//!   `now`. Operators (`=`, `<`, `||`, `like`) are left in their plain form: every one of
+//!   them is applied to built-in types, and `OPERATOR(pg_catalog.=)` on every comparison
+//!   would make the queries unreadable in a Markdown runbook. The residual risk is a
+//!   `search_path` that lists a schema in which an attacker created operators *before*
+//!   `pg_catalog`; `pg_catalog` is searched first whenever it is not listed.
+//! * **Every query runs on every PostgreSQL server the Slony-I version supports**
+//!   (Slony-I 2.0, 2.1 and 2.2: PostgreSQL 8.3 and later; 1.2: 7.4 to 8.4): no
+//!   `string_agg` (9.0), no `VALUES` list in `FROM` (8.2), no `pg_stat_activity.pid` (9.2)
+//!   or `backend_type` (10), no `drop ... if exists` (8.2), no `E''` literal unless the
+//!   text has a backslash ([`literal`]).
 
-use crate::model::names::quote_ident;
+use crate::escape::sql;
 use crate::model::{Cluster, NodeId, SetId};
+use crate::version::SlonyVersion;
 
 /// `"_replication"`: the catalog schema, quoted (the cluster name is case-preserving).
 pub(crate) fn schema(cluster: &Cluster) -> String {
-    quote_ident(&format!("_{}", cluster.name))
+    sql::identifier(&format!("_{}", cluster.name))
 }
 
-/// A SQL string literal (`'` doubled; standard_conforming_strings is on from 9.1).
+/// A SQL string literal ([`sql::literal`]).
 pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    sql::literal(text)
 }
 
 fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
@@ -30,7 +48,7 @@ pub(crate) fn active_subscriptions(
         .map(|p| format!(" and sub_provider = {p}"))
         .unwrap_or_default();
     format!(
-        "select count(*) from {}.sl_subscribe where sub_set in ({}) and sub_receiver = {receiver}{provider} and sub_active",
+        "select pg_catalog.count(*) from {}.sl_subscribe where sub_set in ({}) and sub_receiver = {receiver}{provider} and sub_active",
         schema(cluster),
         id_list(sets)
     )
@@ -39,7 +57,7 @@ pub(crate) fn active_subscriptions(
 /// How many of `sets` are locked (`lock set` committed, no `move set` or `unlock set` yet).
 pub(crate) fn locked_sets(cluster: &Cluster, sets: &[SetId]) -> String {
     format!(
-        "select count(*) from {}.sl_set where set_id in ({}) and set_locked is not null",
+        "select pg_catalog.count(*) from {}.sl_set where set_id in ({}) and set_locked is not null",
         schema(cluster),
         id_list(sets)
     )
@@ -48,7 +66,7 @@ pub(crate) fn locked_sets(cluster: &Cluster, sets: &[SetId]) -> String {
 /// How many of `sets` have origin `origin` and are unlocked.
 pub(crate) fn sets_with_origin(cluster: &Cluster, sets: &[SetId], origin: NodeId) -> String {
     format!(
-        "select count(*) from {}.sl_set where set_id in ({}) and set_origin = {origin} and set_locked is null",
+        "select pg_catalog.count(*) from {}.sl_set where set_id in ({}) and set_origin = {origin} and set_locked is null",
         schema(cluster),
         id_list(sets)
     )
@@ -57,16 +75,36 @@ pub(crate) fn sets_with_origin(cluster: &Cluster, sets: &[SetId], origin: NodeId
 /// Client transactions open longer than `seconds` on the whole instance: `lock set` waits
 /// for every transaction older than the lock, so one forgotten `idle in transaction`
 /// session would hang the switchover with the set locked.
-pub(crate) fn long_transactions(seconds: u32) -> String {
-    format!(
-        "select count(*) from pg_catalog.pg_stat_activity where backend_type = 'client backend' and xact_start < now() - interval '{seconds} seconds' and pid <> pg_catalog.pg_backend_pid()"
-    )
+///
+/// Written with the statistics functions behind `pg_stat_activity`, whose names have not
+/// changed, instead of the view, whose columns have (`procpid` became `pid` in 9.2,
+/// `backend_type` came in 10). Autovacuum workers are left out: they appear with a
+/// transaction start but hold back no `lock set`.
+///
+/// * Slony-I 2.0 and later (PostgreSQL 8.3 and later): the transaction start time.
+/// * Slony-I 1.2 (PostgreSQL 7.4 to 8.4): servers before 8.3 do not record when a
+///   transaction started, so the query looks at the start of each session's current (or,
+///   idle in transaction, last) statement. It finds no false alarm, but misses a
+///   transaction whose latest statement is recent, and before 8.2 it sees nothing unless
+///   `stats_command_string` is on.
+pub(crate) fn long_transactions(version: SlonyVersion, seconds: u32) -> String {
+    let age = format!("pg_catalog.now() - '{seconds} seconds'::pg_catalog.interval");
+    let rest = "pg_catalog.pg_stat_get_backend_pid(b.id) <> pg_catalog.pg_backend_pid() and pg_catalog.pg_stat_get_backend_activity(b.id) not like 'autovacuum:%'";
+    if version >= SlonyVersion::V2_0 {
+        format!(
+            "select pg_catalog.count(*) from pg_catalog.pg_stat_get_backend_idset() as b(id) where pg_catalog.pg_stat_get_backend_xact_start(b.id) < {age} and {rest}"
+        )
+    } else {
+        format!(
+            "select pg_catalog.count(*) from pg_catalog.pg_stat_get_backend_idset() as b(id) where pg_catalog.pg_stat_get_backend_activity_start(b.id) < {age} and pg_catalog.pg_stat_get_backend_activity(b.id) <> '<IDLE>' and {rest}"
+        )
+    }
 }
 
 /// How many of `sets` Slony-I 2.2 lists with `backup` as a failover target of `origin`.
 pub(crate) fn failover_targets(cluster: &Cluster, sets: &[SetId], origin: NodeId, backup: NodeId) -> String {
     format!(
-        "select count(distinct set_id) from {}.sl_failover_targets where set_id in ({}) and set_origin = {origin} and backup_id = {backup}",
+        "select pg_catalog.count(distinct set_id) from {}.sl_failover_targets where set_id in ({}) and set_origin = {origin} and backup_id = {backup}",
         schema(cluster),
         id_list(sets)
     )
@@ -81,7 +119,7 @@ pub(crate) fn direct_forwarding_subscriptions(
     backup: NodeId,
 ) -> String {
     format!(
-        "select count(*) from {}.sl_subscribe where sub_set in ({}) and sub_provider = {origin} and sub_receiver = {backup} and sub_forward and sub_active",
+        "select pg_catalog.count(*) from {}.sl_subscribe where sub_set in ({}) and sub_provider = {origin} and sub_receiver = {backup} and sub_forward and sub_active",
         schema(cluster),
         id_list(sets)
     )
@@ -90,7 +128,7 @@ pub(crate) fn direct_forwarding_subscriptions(
 /// 1 when the cluster's catalog still lists `node`.
 pub(crate) fn node_known(cluster: &Cluster, node: NodeId) -> String {
     format!(
-        "select count(*) from {}.sl_node where no_id = {node}",
+        "select pg_catalog.count(*) from {}.sl_node where no_id = {node}",
         schema(cluster)
     )
 }
@@ -98,7 +136,7 @@ pub(crate) fn node_known(cluster: &Cluster, node: NodeId) -> String {
 /// 1 when the catalog has the path by which `client` reaches `server`.
 pub(crate) fn path_known(cluster: &Cluster, server: NodeId, client: NodeId) -> String {
     format!(
-        "select count(*) from {}.sl_path where pa_server = {server} and pa_client = {client}",
+        "select pg_catalog.count(*) from {}.sl_path where pa_server = {server} and pa_client = {client}",
         schema(cluster)
     )
 }
@@ -106,7 +144,7 @@ pub(crate) fn path_known(cluster: &Cluster, server: NodeId, client: NodeId) -> S
 /// How many of `ids` are used as set ids already.
 pub(crate) fn set_ids_taken(cluster: &Cluster, ids: &[SetId]) -> String {
     format!(
-        "select count(*) from {}.sl_set where set_id in ({})",
+        "select pg_catalog.count(*) from {}.sl_set where set_id in ({})",
         schema(cluster),
         id_list(ids)
     )
@@ -115,7 +153,7 @@ pub(crate) fn set_ids_taken(cluster: &Cluster, ids: &[SetId]) -> String {
 /// How many of `ids` are used as table ids already.
 pub(crate) fn table_ids_taken(cluster: &Cluster, ids: &[u32]) -> String {
     format!(
-        "select count(*) from {}.sl_table where tab_id in ({})",
+        "select pg_catalog.count(*) from {}.sl_table where tab_id in ({})",
         schema(cluster),
         id_list(ids)
     )
@@ -124,48 +162,91 @@ pub(crate) fn table_ids_taken(cluster: &Cluster, ids: &[u32]) -> String {
 /// How many of `ids` are used as sequence ids already.
 pub(crate) fn sequence_ids_taken(cluster: &Cluster, ids: &[u32]) -> String {
     format!(
-        "select count(*) from {}.sl_sequence where seq_id in ({})",
+        "select pg_catalog.count(*) from {}.sl_sequence where seq_id in ({})",
         schema(cluster),
         id_list(ids)
     )
 }
 
+/// A name as a `pg_catalog.name` literal (what `pg_namespace` and `pg_class` compare).
+fn name_literal(text: &str) -> String {
+    format!("{}::pg_catalog.name", literal(text))
+}
+
+/// `select A as x, B as y union all select ...`: a list of rows that every server version
+/// reads (a `VALUES` list in `FROM` needs 8.2).
+fn rows(columns: &[&str], rows: &[Vec<String>]) -> String {
+    rows.iter()
+        .map(|row| {
+            let fields = row
+                .iter()
+                .zip(columns)
+                .map(|(value, column)| format!("{value} as {column}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("select {fields}")
+        })
+        .collect::<Vec<_>>()
+        .join(" union all ")
+}
+
 /// How many of `tables` (schema, name) exist with a primary key, or with the unique index
 /// named as their key.
 pub(crate) fn tables_ready(tables: &[(String, String, Option<String>)]) -> String {
-    let rows = tables
-        .iter()
-        .map(|(schema, name, key)| {
-            format!(
-                "({}, {}, {})",
-                literal(schema),
-                literal(name),
-                key.as_deref().map(literal).unwrap_or_else(|| "null".into())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let wanted = rows(
+        &["nspname", "relname", "keyname"],
+        &tables
+            .iter()
+            .map(|(schema, name, key)| {
+                vec![
+                    name_literal(schema),
+                    name_literal(name),
+                    key.as_deref()
+                        .map(name_literal)
+                        .unwrap_or_else(|| "null::pg_catalog.name".into()),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
     format!(
-        "select count(*) from (values {rows}) as wanted(nspname, relname, keyname) join pg_catalog.pg_namespace n on n.nspname = wanted.nspname join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = wanted.relname and c.relkind in ('r', 'p') where exists (select 1 from pg_catalog.pg_index i join pg_catalog.pg_class ic on ic.oid = i.indexrelid where i.indrelid = c.oid and (case when wanted.keyname is null then i.indisprimary else ic.relname = wanted.keyname and i.indisunique end))"
+        "select pg_catalog.count(*) from ({wanted}) as wanted join pg_catalog.pg_namespace n on n.nspname = wanted.nspname join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = wanted.relname and c.relkind in ('r', 'p') where exists (select 1 from pg_catalog.pg_index i join pg_catalog.pg_class ic on ic.oid = i.indexrelid where i.indrelid = c.oid and (case when wanted.keyname is null then i.indisprimary else ic.relname = wanted.keyname and i.indisunique end))"
     )
 }
 
 /// How many of `sequences` (schema, name) exist.
 pub(crate) fn sequences_ready(sequences: &[(String, String)]) -> String {
-    let rows = sequences
-        .iter()
-        .map(|(schema, name)| format!("({}, {})", literal(schema), literal(name)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let wanted = rows(
+        &["nspname", "relname"],
+        &sequences
+            .iter()
+            .map(|(schema, name)| vec![name_literal(schema), name_literal(name)])
+            .collect::<Vec<_>>(),
+    );
     format!(
-        "select count(*) from (values {rows}) as wanted(nspname, relname) join pg_catalog.pg_namespace n on n.nspname = wanted.nspname join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = wanted.relname and c.relkind = 'S'"
+        "select pg_catalog.count(*) from ({wanted}) as wanted join pg_catalog.pg_namespace n on n.nspname = wanted.nspname join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = wanted.relname and c.relkind = 'S'"
+    )
+}
+
+/// 1 when the node's database has the schema `name`.
+pub(crate) fn schema_exists(name: &str) -> String {
+    format!(
+        "select pg_catalog.count(*) from pg_catalog.pg_namespace where nspname = {}",
+        name_literal(name)
+    )
+}
+
+/// 1 when the instance has the database `name` (asked through another database).
+pub(crate) fn database_exists(name: &str) -> String {
+    format!(
+        "select pg_catalog.count(*) from pg_catalog.pg_database where datname = {}",
+        name_literal(name)
     )
 }
 
 /// How many of `tables` (by id) belong to `set`.
 pub(crate) fn tables_in_set(cluster: &Cluster, set: SetId, ids: &[u32]) -> String {
     format!(
-        "select count(*) from {}.sl_table where tab_set = {set} and tab_id in ({})",
+        "select pg_catalog.count(*) from {}.sl_table where tab_set = {set} and tab_id in ({})",
         schema(cluster),
         id_list(ids)
     )
@@ -227,9 +308,15 @@ pub(crate) fn state_summary_query(cluster: &Cluster) -> String {
     } else {
         format!(" where sub_receiver not in ({})", id_list(&failed))
     };
+    // `array_to_string(array(...))` rather than `string_agg` (PostgreSQL 9.0).
+    let list = |select: &str| {
+        format!("coalesce(nullif(pg_catalog.array_to_string(array({select}), ' '), ''), 'none')")
+    };
+    let text = "pg_catalog.text";
     format!(
-        "select 'nodes ' || coalesce((select string_agg(no_id::text || case when no_active then '' else '(failed)' end, ' ' order by no_id) from {schema}.sl_node), 'none') \
-|| '; sets ' || coalesce((select string_agg(set_id || ':' || set_origin, ' ' order by set_id) from {schema}.sl_set), 'none') \
-|| '; subscriptions ' || coalesce((select string_agg(sub_set || ':' || sub_provider || '>' || sub_receiver || case when sub_forward then '+' else '' end || case when sub_active then '' else '(inactive)' end, ' ' order by sub_set, sub_receiver) from {schema}.sl_subscribe{receivers}), 'none')"
+        "select 'nodes ' || {} || '; sets ' || {} || '; subscriptions ' || {}",
+        list(&format!("select no_id::{text} || case when no_active then '' else '(failed)' end from {schema}.sl_node order by no_id")),
+        list(&format!("select set_id::{text} || ':' || set_origin::{text} from {schema}.sl_set order by set_id")),
+        list(&format!("select sub_set::{text} || ':' || sub_provider::{text} || '>' || sub_receiver::{text} || case when sub_forward then '+' else '' end || case when sub_active then '' else '(inactive)' end from {schema}.sl_subscribe{receivers} order by sub_set, sub_receiver")),
     )
 }

@@ -152,14 +152,31 @@ fn build(
         slon_stop_command(cluster, &node),
         true,
     );
-    builder.check(
-        format!("Check that the database of {} is up", node.label()),
-        "Everything below needs it; better to stop here than after the node has been dropped",
-        id,
-        "select 1".to_string(),
-        "1",
-        0,
-    );
+    match prepare {
+        Prepare::DropSchema => builder.check(
+            format!("Check that the database of {} is up", node.label()),
+            "Everything below needs it; better to stop here than after the node has been dropped",
+            id,
+            "select 1".to_string(),
+            "1",
+            0,
+        ),
+        // The node's own database may be gone (that is what recreate is for): ask the
+        // server through the database the recreate step connects to.
+        Prepare::Recreate => {
+            let maintenance = maintenance_conninfo(builder.operation(), cluster, &node)?;
+            builder.shell(
+                format!("Check that the PostgreSQL server of {} is up", node.label()),
+                format!("The steps below recreate node {id}'s database through the `{MAINTENANCE_DB}` database of its server, so that is what must answer (node {id}'s own database may be gone); better to stop here than after the node has been dropped"),
+                id,
+                format!(
+                    "psql -X -q -A -t -v ON_ERROR_STOP=1 -d {} -c 'select 1' >/dev/null",
+                    crate::escape::shell::word(&maintenance)
+                ),
+                false,
+            );
+        }
+    }
     // ops::drop_node waits until every node has processed the drop: a node that applied
     // it after the new `store path` would delete the new paths too.
     let dropped = ops::drop_node(builder.state(), &id.to_string(), &event.to_string())?;
@@ -248,6 +265,18 @@ fn event_node(cluster: &Cluster, node: NodeId, sets: &[SetId]) -> Option<NodeId>
         .find(|n| *n != node && cluster.nodes.get(n).is_some_and(|x| !x.failed))
 }
 
+/// The database that `--prepare recreate` connects to on the node's server to drop and
+/// create the node's own database.
+const MAINTENANCE_DB: &str = "postgres";
+
+/// The node's admin connection with [`MAINTENANCE_DB`] as database.
+fn maintenance_conninfo(op: &'static str, cluster: &Cluster, node: &Node) -> Result<String, OpError> {
+    let mut maintenance = node.admin.clone();
+    maintenance.dbname = Some(MAINTENANCE_DB.into());
+    conninfo_text(&maintenance.params(), ConninfoUse::Admin, cluster.version)
+        .map_err(|p| refuse(op, format!("node {} maintenance connection: {}", node.id, p[0])))
+}
+
 fn prepare_database(
     builder: &mut Builder,
     cluster: &Cluster,
@@ -264,8 +293,14 @@ fn prepare_database(
                 format!("Remove the old Slony-I catalog from {}", node.label()),
                 format!("`store node` installs a fresh {schema} schema and fails with \"namespace already exists\" if the old one is still there (the scenario's step 6); dropping it also removes Slony's triggers from the application tables. The tables and their data stay: the subscription's initial copy replaces the data"),
                 id,
-                format!("set client_min_messages = warning;\ndrop schema if exists {schema} cascade;"),
+                format!("set client_min_messages = warning;\ndrop schema {schema} cascade;"),
             );
+            // `drop schema if exists` needs PostgreSQL 8.2.
+            builder.only_if_last(Probe {
+                node: id,
+                sql: catalog::schema_exists(&format!("_{}", cluster.name)),
+                expect: "1".into(),
+            });
         }
         Prepare::Recreate => {
             let Some(dbname) = node.admin.dbname.clone() else {
@@ -274,25 +309,24 @@ fn prepare_database(
                     format!("--prepare recreate drops and creates node {id}'s database, so its dbname must be in the config; add dbname to node {id}, or use --prepare drop-schema"),
                 ));
             };
-            let mut maintenance = node.admin.clone();
-            maintenance.dbname = Some("postgres".into());
-            let maintenance = conninfo_text(&maintenance.params(), ConninfoUse::Admin, cluster.version)
-                .map_err(|p| refuse(op, format!("node {id} maintenance connection: {}", p[0])))?;
+            let maintenance = maintenance_conninfo(op, cluster, node)?;
             let node_conninfo = conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version)
                 .map_err(|p| refuse(op, format!("node {id} admin connection: {}", p[0])))?;
             let source_node = &cluster.nodes[&source];
             let source_conninfo =
                 conninfo_text(&source_node.admin.params(), ConninfoUse::Admin, cluster.version)
                     .map_err(|p| refuse(op, format!("node {source} admin connection: {}", p[0])))?;
-            let db = crate::model::names::quote_ident(&dbname);
+            let db = crate::escape::sql::identifier(&dbname);
+            let maintenance = crate::escape::shell::word(&maintenance);
+            // No `drop database if exists` (PostgreSQL 8.2): ask first.
             builder.shell(
                 format!("Drop and create the database of {}", node.label()),
-                format!("Starts node {id} from an empty database, as the scenario's step 3 did; it connects to the `postgres` database of node {id}'s instance to do it, and fails if anything is still connected to {dbname}"),
+                format!("Starts node {id} from an empty database, as the scenario's step 3 did; it connects to the `{MAINTENANCE_DB}` database of node {id}'s instance to do it, and fails if anything is still connected to {dbname}"),
                 id,
                 format!(
-                    "psql -X -q -v ON_ERROR_STOP=1 -d {} -c {} -c {}",
-                    crate::escape::shell::word(&maintenance),
-                    crate::escape::shell::word(&format!("drop database if exists {db}")),
+                    "if [ \"$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d {maintenance} -c {})\" = 1 ]; then\n    psql -X -q -v ON_ERROR_STOP=1 -d {maintenance} -c {}\nfi\npsql -X -q -v ON_ERROR_STOP=1 -d {maintenance} -c {}",
+                    crate::escape::shell::word(&catalog::database_exists(&dbname)),
+                    crate::escape::shell::word(&format!("drop database {db}")),
                     crate::escape::shell::word(&format!("create database {db}")),
                 ),
                 false,

@@ -147,7 +147,7 @@ pub(crate) fn add_switchover(builder: &mut Builder, sets: &[SetId], target: Node
             format!("Check that no transaction on {origin_label} is older than {LONG_TRANSACTION_SECONDS} seconds"),
             "`lock set` waits for every transaction that started before it; an old or idle-in-transaction session on the origin's instance would leave the set locked (no writes) until it ends. Find it in pg_stat_activity and end it, then run the runbook again",
             origin,
-            catalog::long_transactions(LONG_TRANSACTION_SECONDS),
+            catalog::long_transactions(start.version, LONG_TRANSACTION_SECONDS),
             "0",
             0,
         );
@@ -332,6 +332,7 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
                     forward: state.subscriptions[&(*set, *receiver)].forward,
                     omit_copy: None,
                 });
+                script.extend(ops::provider_event_reaches_origin(&state, *provider, origin));
             }
         }
         for set in subscribed {
