@@ -35,17 +35,32 @@ fn refused(path: &Path, reason: impl std::fmt::Display) -> Error {
 }
 
 /// Reads the config at `config`, writes it with the state `next` to `out` (which may be
-/// the same file), keeping comments and layout.
+/// the same file), keeping comments and layout. The write is atomic
+/// ([`crate::atomic_file`]): on any error `out` is left as it was.
 pub fn write_config(config: &Path, version: Option<SlonyVersion>, next: &Cluster, out: &Path) -> Result<()> {
+    let staged = stage_config(config, version, next, out)?;
+    staged.commit().map_err(|source| Error::WriteConfig {
+        path: out.to_path_buf(),
+        source,
+    })
+}
+
+/// [`write_config`] up to the last step: the updated config is written and synced under a
+/// temporary name beside `out`, with the mode of `config` (narrowed to that of `out` when
+/// it exists, at most 0600 when `next` holds a password), and `out` is untouched until
+/// [`crate::cli_support::commit_config`] puts it in place.
+pub fn stage_config(
+    config: &Path,
+    version: Option<SlonyVersion>,
+    next: &Cluster,
+    out: &Path,
+) -> Result<crate::atomic_file::Staged> {
     let original = std::fs::read_to_string(config).map_err(|source| Error::ReadConfig {
         path: config.to_path_buf(),
         source,
     })?;
     let text = updated_config_at(&original, config, out, version, next)?;
-    std::fs::write(out, text).map_err(|source| Error::WriteConfig {
-        path: out.to_path_buf(),
-        source,
-    })
+    crate::cli_support::stage_config(&text, next, Some(config), out)
 }
 
 /// The text of the config `original` (read from `path`, for messages) changed to describe
