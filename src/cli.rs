@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use slonik_gen::ops::{Ddl, Operation};
 use slonik_gen::SlonyVersion;
 
@@ -20,12 +21,19 @@ pub struct Cli {
     /// Target Slony-I version (1.2, 2.0, 2.1, 2.2), overriding the config's `slony_version`
     #[arg(long, global = true, value_name = "V")]
     pub slony_version: Option<SlonyVersion>,
-    /// Compare the script with FILE instead of printing it; exit 1 with a diff on drift
+    /// Compare the script with FILE instead of printing it; exit 1 with a diff on drift.
+    /// Not together with --write-config (a usage error): a check prints no script whose state
+    /// could be recorded
     #[arg(long, global = true, value_name = "FILE")]
     pub check: Option<PathBuf>,
     /// Also write the cluster's state after the script (origins, subscriptions, failed and
     /// dropped nodes) as a config file to FILE. Runbooks edit a copy of your file and keep
-    /// its comments; single operations write the whole config anew, without comments
+    /// its comments; single operations write the whole config anew, without comments. FILE
+    /// is replaced only once the script is on stdout in full, and atomically (a temporary
+    /// file beside it, synced, then renamed over it): a failed write leaves the old FILE as
+    /// it was. The new file has the permissions of the config read, narrowed to those of
+    /// the FILE it replaces, and at most 0600 when it holds a password. If FILE is a
+    /// symbolic link, the file it points to is replaced and the link is kept
     #[arg(long, global = true, value_name = "FILE")]
     pub write_config: Option<PathBuf>,
     /// The operation.
@@ -409,9 +417,10 @@ pub struct ExecuteArgs {
 }
 
 impl Command {
-    /// The library operation this command asks for.
-    pub fn operation(self) -> Operation {
-        match self {
+    /// The library operation this command asks for, or a usage error for what clap's
+    /// grammar cannot say (an unpaired `failover` node).
+    pub fn operation(self) -> Result<Operation, clap::Error> {
+        Ok(match self {
             Command::PrintPreamble => Operation::PrintPreamble,
             Command::InitCluster => Operation::InitCluster,
             Command::StoreNode { node, event_node } => Operation::StoreNode { node, event_node },
@@ -425,9 +434,24 @@ impl Command {
             Command::SubscribeSet { set, node } => Operation::SubscribeSet { set, node },
             Command::UnsubscribeSet { set, node } => Operation::UnsubscribeSet { set, node },
             Command::MoveSet { set, from, to } => Operation::MoveSet { set, from, to },
-            Command::Failover { nodes } => Operation::Failover {
-                pairs: nodes.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect(),
-            },
+            Command::Failover { nodes } => {
+                if let [.., unpaired] = &nodes[..] {
+                    if nodes.len() % 2 == 1 {
+                        return Err(usage_error(
+                            ErrorKind::WrongNumberOfValues,
+                            format!(
+                                "failover takes DEAD BACKUP pairs: dead node `{unpaired}` has no backup node; give one after it (e.g. `failover 1 2 3 2`)"
+                            ),
+                        ));
+                    }
+                }
+                Operation::Failover {
+                    pairs: nodes
+                        .chunks_exact(2)
+                        .map(|p| (p[0].clone(), p[1].clone()))
+                        .collect(),
+                }
+            }
             Command::ExecuteScript(args) => Operation::ExecuteScript {
                 set: args.set,
                 ddl: match (args.file, args.sql) {
@@ -443,6 +467,11 @@ impl Command {
                 unreachable!("main runs import commands before reading a config")
             }
             Command::Runbook(_) => unreachable!("main runs runbooks before asking for an operation"),
-        }
+        })
     }
+}
+
+/// A usage error in clap's form (`error: ...`, the usage line, exit code 2).
+pub fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> clap::Error {
+    Cli::command().error(kind, message)
 }

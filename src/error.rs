@@ -1,4 +1,8 @@
 //! The crate's top-level error.
+//!
+//! An error that wraps another (an OS error, a parser's) returns it from
+//! [`std::error::Error::source`] and does not repeat it in its own message; [`Report`]
+//! prints the whole chain, each cause once.
 
 use std::path::PathBuf;
 
@@ -11,7 +15,7 @@ use crate::validate::Problems;
 #[non_exhaustive]
 pub enum Error {
     /// The config file could not be read.
-    #[error("cannot read config {}: {source}", path.display())]
+    #[error("cannot read config {}", path.display())]
     ReadConfig {
         /// The file.
         path: PathBuf,
@@ -28,7 +32,7 @@ pub enum Error {
     },
     /// A set's `tables_file` or `sequences_file` could not be read.
     #[error(
-        "{}: cannot read the {key} of {set}, {}: {source}; create it (one `schema.name` a line, e.g. psql -Atc \"{}\" > {}) or fix the path, which is relative to the config file's directory",
+        "{}: cannot read the {key} of {set}, {}; create it (one `schema.name` a line, e.g. psql -Atc \"{}\" > {}) or fix the path, which is relative to the config file's directory",
         config.display(),
         file.display(),
         crate::model::table_list::psql_list_query(key),
@@ -74,7 +78,7 @@ pub enum Error {
     #[error(transparent)]
     Render(#[from] RenderError),
     /// The golden file of `--check` could not be read.
-    #[error("cannot read golden file {}: {source}", path.display())]
+    #[error("cannot read golden file {}", path.display())]
     Golden {
         /// The file.
         path: PathBuf,
@@ -82,17 +86,58 @@ pub enum Error {
         source: std::io::Error,
     },
     /// `--write-config` could not write its file.
-    #[error("cannot write config {}: {source}", path.display())]
+    #[error("cannot write config {}; it is unchanged", path.display())]
     WriteConfig {
         /// The file.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
     },
+    /// `--write-config` wrote and synced the new config, and the script was written in
+    /// full, but the new file could not be put in place of the old one.
+    #[error(
+        "the output was written in full, but the new config could not be put in place at {}: run the same command again with --write-config and its output sent to /dev/null to write the state",
+        path.display()
+    )]
+    CommitConfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Writing the output failed.
-    #[error("cannot write the script: {0}")]
+    #[error("cannot write the script")]
     Io(#[source] std::io::Error),
 }
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error with its causes, as the binary prints it: the message, then one
+/// `caused by: ...` line per [`std::error::Error::source`], each cause once.
+pub struct Report<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// An error and its causes on one line, `message: cause: cause`, for embedding in
+/// another message.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

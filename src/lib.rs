@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic_file;
 pub mod cli_support;
 pub mod error;
 pub mod escape;

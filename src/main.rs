@@ -2,7 +2,6 @@
 
 mod cli;
 
-use std::error::Error as _;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -14,23 +13,38 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     // Run through a link named like an altperl tool (slonik_failover, ...): take its arguments.
     if let Some(code) = slonik_gen::import::altperl_cli::run_if_invoked_as_altperl() {
         return code;
     }
     let cli = cli::Cli::parse();
+    if cli.check.is_some() && cli.write_config.is_some() {
+        cli::usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--check and --write-config cannot be used together: --check compares the script with a file and prints nothing, so there is no script whose state --write-config could record; run the check, then the command with --write-config",
+        )
+        .exit();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            let mut message = format!("slonik-gen: error: {err}");
-            let mut source = err.source();
-            while let Some(cause) = source {
-                message.push_str(&format!("\n  caused by: {cause}"));
-                source = cause.source();
-            }
-            eprintln!("{message}");
+            eprintln!("slonik-gen: error: {}", slonik_gen::error::Report(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A write past the file-size limit (`ulimit -f`) raises SIGXFSZ, which by default kills
+/// the process in the middle of writing a config's temporary file. Ignored, the write fails
+/// with EFBIG instead: the error is reported, the temporary file removed, the old config
+/// left as it was.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code and
+    // happens before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
@@ -44,15 +58,18 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
         }
         _ => {}
     }
+    // Usage errors first (exit 2), before the config is read.
+    let job = match cli.command {
+        cli::Command::Runbook(args) => Err(args),
+        command => Ok(command.operation().unwrap_or_else(|e| e.exit())),
+    };
     let config = slonik_gen::cli_support::config_path(cli.config.as_deref());
     let cluster = slonik_gen::load_config(&config, cli.slony_version)?;
     let check = cli.check;
     let write_config = cli.write_config;
-    let operation = match cli.command {
-        cli::Command::Runbook(args) => {
-            return run_runbook(&cluster, &config, cli.slony_version, args, check, write_config)
-        }
-        command => command.operation(),
+    let operation = match job {
+        Ok(operation) => operation,
+        Err(args) => return run_runbook(&cluster, &config, cli.slony_version, args, check, write_config),
     };
     slonik_gen::cli_support::preflight(&operation)?;
     let change = operation.run(&cluster)?;
@@ -66,13 +83,28 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
             }
         });
     }
-    if let Some(path) = write_config {
-        slonik_gen::cli_support::write_config(&change.next, &path)?;
-    }
+    // The next config is written and synced under a temporary name first, the script is
+    // written in full, and only then does the new config take the old one's place: a
+    // failed write of either leaves the old config as it was.
+    let staged = match &write_config {
+        Some(path) => {
+            let text = slonik_gen::cli_support::config_text(&change.next);
+            Some(slonik_gen::cli_support::stage_config(
+                &text,
+                &change.next,
+                Some(&config),
+                path,
+            )?)
+        }
+        None => None,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     change.write_to(&mut out)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
+    if let (Some(staged), Some(path)) = (staged, &write_config) {
+        slonik_gen::cli_support::commit_config(staged, path)?;
+    }
     // The process ends here. Freeing 100,000 tables and statements one by one costs more
     // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
     std::mem::forget((change, cluster));
@@ -80,7 +112,8 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
 }
 
 /// `slonik-gen runbook ...`: the plan in the asked format on stdout, nothing else; the
-/// config written with the state after the plan, keeping the user's comments.
+/// config written with the state after the plan, keeping the user's comments, once the
+/// plan is on stdout in full.
 fn run_runbook(
     cluster: &slonik_gen::Cluster,
     config: &std::path::Path,
@@ -100,12 +133,18 @@ fn run_runbook(
             }
         });
     }
-    if let Some(path) = write_config {
-        slonik_gen::runbook::config_edit::write_config(config, version, &plan.next, &path)?;
-    }
+    let staged = match &write_config {
+        Some(path) => Some(slonik_gen::runbook::config_edit::stage_config(
+            config, version, &plan.next, path,
+        )?),
+        None => None,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     out.write_all(text.as_bytes()).map_err(slonik_gen::Error::Io)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
+    if let (Some(staged), Some(path)) = (staged, &write_config) {
+        slonik_gen::cli_support::commit_config(staged, path)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

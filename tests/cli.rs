@@ -4,7 +4,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_fails, run_in, slonik_gen, text};
+use common::{
+    assert_fails, large_example, run_in, slonik_gen, slonik_gen_to_dev_full, slonik_gen_with_file_limit,
+    temp_files_in, text,
+};
 
 const EXAMPLE: &str = "examples/geekdb.toml";
 
@@ -268,4 +271,213 @@ fn help_lists_every_command_with_an_example() {
             "{command} --help has no example:\n{help}"
         );
     }
+}
+
+#[test]
+fn a_write_config_cut_short_by_the_file_size_limit_leaves_the_old_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 tables: the config written anew is about 20 kB, far over a 4 kB limit.
+    let config = large_example(dir.path(), "large.toml", 400);
+    let target = dir.path().join("after.toml");
+    let old = std::fs::read(&config).unwrap();
+    std::fs::write(&target, &old).unwrap();
+    let out = slonik_gen_with_file_limit(
+        4,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--write-config",
+            target.to_str().unwrap(),
+            "create-set",
+            "set1",
+        ],
+    );
+    assert_fails(&out, 1, "cannot write config");
+    assert!(
+        text(&out.stderr).contains(target.to_str().unwrap()),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(std::fs::read(&target).unwrap() == old, "the old config changed");
+    assert_eq!(temp_files_in(dir.path()), Vec::<String>::new());
+
+    // Without the limit the same command replaces it.
+    let out = slonik_gen(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--write-config",
+        target.to_str().unwrap(),
+        "create-set",
+        "set1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::read(&target).unwrap() != old);
+    slonik_gen::load_config(&target, None).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn write_config_through_a_symlink_replaces_the_file_it_points_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.toml");
+    std::fs::write(&real, "# an older state\n").unwrap();
+    let link = dir.path().join("current.toml");
+    std::os::unix::fs::symlink("real.toml", &link).unwrap();
+    let large = large_example(dir.path(), "large.toml", 400);
+    let write = |config: &str, limit: Option<u32>| {
+        let args = [
+            "--config",
+            config,
+            "--write-config",
+            link.to_str().unwrap(),
+            "failover",
+            "1",
+            "2",
+        ];
+        match limit {
+            Some(blocks) => slonik_gen_with_file_limit(blocks, &args),
+            None => slonik_gen(&args),
+        }
+    };
+    // A failed write through the link leaves the file it points to as it was.
+    assert_fails(&write(large.to_str().unwrap(), Some(4)), 1, "cannot write config");
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "# an older state\n");
+    assert_eq!(temp_files_in(dir.path()), Vec::<String>::new());
+    // A successful one replaces that file and keeps the link.
+    let out = write(EXAMPLE, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(slonik_gen_config(&real).nodes[&slonik_gen::model::NodeId(1)].failed);
+    assert_eq!(temp_files_in(dir.path()), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_with_a_password_is_never_written_more_open_than_0600() {
+    use common::{mode_of, set_mode};
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
+    let secret = dir.path().join("secret.toml");
+    std::fs::write(
+        &secret,
+        example.replace(
+            "passfile = \"/var/lib/postgresql/.pgpass\"   # no password in any script",
+            "password = \"s3cret\"",
+        ),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(&secret).unwrap().contains("s3cret"));
+    let write = |from: &Path, to: &Path| {
+        let out = slonik_gen(&[
+            "--config",
+            from.to_str().unwrap(),
+            "--write-config",
+            to.to_str().unwrap(),
+            "failover",
+            "1",
+            "2",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    };
+    // A 0600 config with a password: the new file is 0600 too, not 0666 & umask.
+    set_mode(&secret, 0o600);
+    let after = dir.path().join("after.toml");
+    write(&secret, &after);
+    assert!(std::fs::read_to_string(&after).unwrap().contains("s3cret"));
+    assert_eq!(mode_of(&after), 0o600);
+    // Even from a world-readable config, and over a world-readable file.
+    set_mode(&secret, 0o644);
+    set_mode(&after, 0o644);
+    write(&secret, &after);
+    assert_eq!(mode_of(&after), 0o600);
+
+    // Without a password the mode of the config read is kept.
+    let plain = dir.path().join("plain.toml");
+    std::fs::copy(EXAMPLE, &plain).unwrap();
+    set_mode(&plain, 0o640);
+    let plain_after = dir.path().join("plain-after.toml");
+    write(&plain, &plain_after);
+    assert_eq!(mode_of(&plain_after), 0o640);
+}
+
+#[test]
+fn the_next_config_is_not_written_when_the_script_cannot_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = dir.path().join("after.toml");
+    let args = [
+        "--config",
+        EXAMPLE,
+        "--write-config",
+        after.to_str().unwrap(),
+        "failover",
+        "1",
+        "2",
+    ];
+    let out = slonik_gen_to_dev_full(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot write the script"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !after.exists(),
+        "the config says node 1 failed, but no script was written"
+    );
+    // An existing file is left as it was.
+    std::fs::write(&after, "# before\n").unwrap();
+    let out = slonik_gen_to_dev_full(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&after).unwrap(), "# before\n");
+    assert_eq!(temp_files_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn check_with_write_config_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = dir.path().join("golden.slonik");
+    std::fs::write(
+        &golden,
+        slonik_gen(&["--config", EXAMPLE, "failover", "1", "2"]).stdout,
+    )
+    .unwrap();
+    let after = dir.path().join("after.toml");
+    let out = slonik_gen(&[
+        "--config",
+        EXAMPLE,
+        "--check",
+        golden.to_str().unwrap(),
+        "--write-config",
+        after.to_str().unwrap(),
+        "failover",
+        "1",
+        "2",
+    ]);
+    assert_fails(&out, 2, "--check and --write-config cannot be used together");
+    assert!(
+        text(&out.stderr).contains("prints nothing"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!after.exists());
+}
+
+#[test]
+fn an_unpaired_failover_node_is_a_usage_error() {
+    let out = slonik_gen(&["--config", EXAMPLE, "failover", "1", "2", "3"]);
+    assert_fails(&out, 2, "dead node `3` has no backup node");
+    let out = slonik_gen(&["--config", EXAMPLE, "failover", "1", "2", "3", "2", "node4"]);
+    assert_fails(&out, 2, "dead node `node4` has no backup node");
+}
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let out = slonik_gen(&["--config", "nope.toml", "init-cluster"]);
+    assert_fails(&out, 1, "cannot read config nope.toml");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("No such file or directory").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "slonik-gen: error: cannot read config nope.toml\n  caused by: No such file or directory (os error 2)\n"
+    );
 }

@@ -139,12 +139,16 @@ fn a_missing_list_file_names_the_config_the_set_the_file_and_the_fix() {
     assert!(matches!(err, slonik_gen::Error::ReadListFile { .. }), "{err:?}");
     let message = err.to_string();
     let expected_start = format!(
-        "{}: cannot read the tables_file of set 1 (set1), {}: ",
+        "{}: cannot read the tables_file of set 1 (set1), {}; ",
         config.display(),
         dir.path().join("missing.tables").display()
     );
     assert!(message.starts_with(&expected_start), "{message}");
-    assert!(message.contains("No such file or directory"), "{message}");
+    // The OS's reason is the error's source, printed once as `caused by:`.
+    let source = std::error::Error::source(&err)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    assert!(source.contains("No such file or directory"), "{source}");
     assert!(
         message.contains("create it (one `schema.name` a line"),
         "{message}"

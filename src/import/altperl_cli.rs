@@ -444,13 +444,7 @@ pub fn load_config(path: &Path) -> Result<(Cluster, String), crate::Error> {
 }
 
 fn print_error(err: &mut dyn Write, program: &str, error: &dyn std::error::Error) {
-    let mut message = format!("{program}: error: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!("\n  caused by: {cause}"));
-        source = cause.source();
-    }
-    let _ = writeln!(err, "{message}");
+    let _ = writeln!(err, "{program}: error: {}", crate::error::Report(error));
 }
 
 /// Runs one altperl command line (`args` without `argv[0]`). The script goes to `out` and

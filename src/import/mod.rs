@@ -26,7 +26,7 @@ pub use altperl::{import_altperl, AltperlOptions, Imported};
 #[non_exhaustive]
 pub enum ImportError {
     /// `perl` could not be started.
-    #[error("cannot run `{}` to read {}: {source}; install perl (the altperl tools need it too) or point SLONIK_GEN_PERL at it", perl.display(), path.display())]
+    #[error("cannot run `{}` to read {}; install perl (the altperl tools need it too) or point SLONIK_GEN_PERL at it", perl.display(), path.display())]
     PerlNotRun {
         /// The perl binary tried.
         perl: PathBuf,

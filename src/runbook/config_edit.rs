@@ -35,17 +35,32 @@ fn refused(path: &Path, reason: impl std::fmt::Display) -> Error {
 }
 
 /// Reads the config at `config`, writes it with the state `next` to `out` (which may be
-/// the same file), keeping comments and layout.
+/// the same file), keeping comments and layout. The write is atomic
+/// ([`crate::atomic_file`]): on any error `out` is left as it was.
 pub fn write_config(config: &Path, version: Option<SlonyVersion>, next: &Cluster, out: &Path) -> Result<()> {
+    let staged = stage_config(config, version, next, out)?;
+    staged.commit().map_err(|source| Error::WriteConfig {
+        path: out.to_path_buf(),
+        source,
+    })
+}
+
+/// [`write_config`] up to the last step: the updated config is written and synced under a
+/// temporary name beside `out`, with the mode of `config` (narrowed to that of `out` when
+/// it exists, at most 0600 when `next` holds a password), and `out` is untouched until
+/// [`crate::cli_support::commit_config`] puts it in place.
+pub fn stage_config(
+    config: &Path,
+    version: Option<SlonyVersion>,
+    next: &Cluster,
+    out: &Path,
+) -> Result<crate::atomic_file::Staged> {
     let original = std::fs::read_to_string(config).map_err(|source| Error::ReadConfig {
         path: config.to_path_buf(),
         source,
     })?;
     let text = updated_config_at(&original, config, out, version, next)?;
-    std::fs::write(out, text).map_err(|source| Error::WriteConfig {
-        path: out.to_path_buf(),
-        source,
-    })
+    crate::cli_support::stage_config(&text, next, Some(config), out)
 }
 
 /// The text of the config `original` (read from `path`, for messages) changed to describe
@@ -86,23 +101,102 @@ fn updated_config_at(
     rebase_list_files(&mut doc, path, out)?;
 
     let text = doc.to_string();
+    // Every layout slonik-gen itself writes is edited above; what remains is a layout it
+    // does not know, where only a person can decide what the file should say.
+    const ADVICE: &str = "nothing was written: edit the file by hand to that state, and please report the layout that could not be edited";
     let reloaded = crate::load_config_str_for(&text, out, version).map_err(|e| {
         refused(
             path,
-            format!("the updated file does not load ({e}); nothing was written: write the state to a new file instead"),
+            format!(
+                "the updated file does not load ({}); {ADVICE}",
+                crate::error::one_line(&e)
+            ),
         )
     })?;
     if &reloaded != next {
         return Err(refused(
             path,
             format!(
-                "the file's layout cannot express the new state (it would read as `{}` instead of `{}`); nothing was written: write the state to a new file instead",
-                super::catalog::state_summary(&reloaded),
-                super::catalog::state_summary(next)
+                "the file's layout cannot express the new state: as edited it would read {}; {ADVICE}",
+                difference(&reloaded, next)
             ),
         ));
     }
     Ok(text)
+}
+
+/// What differs between the state a file would read as (`got`) and the state it should
+/// describe (`wanted`), as `X instead of Y` clauses; names made visible for a terminal.
+fn difference(got: &Cluster, wanted: &Cluster) -> String {
+    use crate::escape::visible;
+    let mut clauses = Vec::new();
+    let (got_summary, wanted_summary) = (
+        super::catalog::state_summary(got),
+        super::catalog::state_summary(wanted),
+    );
+    if got_summary != wanted_summary {
+        clauses.push(format!("`{got_summary}` instead of `{wanted_summary}`"));
+    }
+    if got.default_origin != wanted.default_origin {
+        clauses.push(format!(
+            "default_origin {} instead of {}",
+            got.default_origin, wanted.default_origin
+        ));
+    }
+    for (id, set) in &wanted.sets {
+        let Some(had) = got.sets.get(id) else { continue };
+        let label = visible(&set.label()).into_owned();
+        let list = |items: Vec<(String, u32)>| {
+            if items.is_empty() {
+                "none".to_string()
+            } else {
+                items
+                    .iter()
+                    .map(|(name, id)| format!("{}={id}", visible(name)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        };
+        let tables =
+            |s: &crate::model::Set| list(s.tables.iter().map(|t| (t.name.to_string(), t.id.0)).collect());
+        let sequences =
+            |s: &crate::model::Set| list(s.sequences.iter().map(|q| (q.name.to_string(), q.id.0)).collect());
+        if tables(had) != tables(set) {
+            clauses.push(format!(
+                "{label} tables `{}` instead of `{}`",
+                tables(had),
+                tables(set)
+            ));
+        }
+        if sequences(had) != sequences(set) {
+            clauses.push(format!(
+                "{label} sequences `{}` instead of `{}`",
+                sequences(had),
+                sequences(set)
+            ));
+        }
+    }
+    for (id, node) in &wanted.nodes {
+        let Some(had) = got.nodes.get(id) else { continue };
+        if (had.provider, had.forward) != (node.provider, node.forward) {
+            clauses.push(format!(
+                "{} provider {:?} forward {} instead of provider {:?} forward {}",
+                visible(&node.label()),
+                had.provider.map(|p| p.0),
+                had.forward,
+                node.provider.map(|p| p.0),
+                node.forward
+            ));
+        }
+    }
+    if clauses.is_empty() {
+        // Nothing named above differs: say so rather than print two equal states.
+        clauses.push(
+            "differently in a detail other than nodes, origins, subscriptions, providers, tables and sequences"
+                .to_string(),
+        );
+    }
+    clauses.join("; ")
 }
 
 /// Sets `key` to `value`, keeping the comment after the old value.
@@ -290,16 +384,67 @@ fn relation_entry(name: &QualifiedName, id: u32) -> InlineTable {
     entry
 }
 
+/// Appends new `tables` / `sequences` entries in the layout the set already uses: a
+/// `[[set.tables]]` array of tables gets more tables, an inline `tables = [...]` list more
+/// inline tables (each on its own line when the list is written one entry a line), and a
+/// set without the key (all its entries in a list file, or none yet) a new inline list.
 fn append_entries(table: &mut Table, key: &str, entries: Vec<InlineTable>) {
     if entries.is_empty() {
         return;
     }
-    if table.get(key).and_then(Item::as_array).is_none() {
-        table.insert(key, Item::Value(Value::Array(Array::new())));
+    match table.get_mut(key) {
+        Some(Item::ArrayOfTables(tables)) => {
+            for entry in entries {
+                tables.push(entry.into_table());
+            }
+        }
+        Some(Item::Value(Value::Array(array))) => append_to_list(array, entries),
+        _ => {
+            let mut array = Array::new();
+            for entry in entries {
+                array.push(Value::InlineTable(entry));
+            }
+            table.insert(key, Item::Value(Value::Array(array)));
+        }
     }
-    if let Some(array) = table.get_mut(key).and_then(Item::as_array_mut) {
-        for entry in entries {
-            array.push(Value::InlineTable(entry));
+}
+
+/// Pushes `entries` onto an inline array, copying the whitespace before its last entry so
+/// that a multi-line list stays one entry a line.
+fn append_to_list(array: &mut Array, entries: Vec<InlineTable>) {
+    let prefix = array
+        .iter()
+        .last()
+        .and_then(|last| last.decor().prefix())
+        .and_then(|p| p.as_str())
+        .filter(|p| p.contains('\n'))
+        .map(str::to_string);
+    if prefix.is_some() && !array.trailing_comma() {
+        // `"b"\n]`: the line break before `]` is the last entry's suffix; make it the
+        // list's trailing whitespace so the new entries come before it, not after it.
+        if let Some(last) = array.iter_mut().last() {
+            let suffix = last
+                .decor()
+                .suffix()
+                .and_then(|s| s.as_str())
+                .unwrap_or("")
+                .to_string();
+            if suffix.trim().is_empty() {
+                last.decor_mut().set_suffix("");
+                let trailing = format!("{suffix}{}", array.trailing().as_str().unwrap_or(""));
+                array.set_trailing(trailing);
+            }
+        }
+    }
+    for entry in entries {
+        let mut value = Value::InlineTable(entry);
+        match &prefix {
+            Some(prefix) => {
+                value.decor_mut().set_prefix(prefix.as_str());
+                value.decor_mut().set_suffix("");
+                array.push_formatted(value);
+            }
+            None => array.push(value),
         }
     }
 }
@@ -374,5 +519,27 @@ fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster
         for table in added {
             subs.push(table);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_difference_even_when_the_summaries_agree() {
+        let wanted = crate::load_config("examples/geekdb.toml", None).unwrap();
+        let mut got = wanted.clone();
+        let set = got.sets.get_mut(&SetId(1)).unwrap();
+        std::sync::Arc::make_mut(&mut set.tables).truncate(1);
+        assert_eq!(
+            super::super::catalog::state_summary(&got),
+            super::super::catalog::state_summary(&wanted)
+        );
+        let message = difference(&got, &wanted);
+        assert_eq!(
+            message,
+            "set 1 (set1) tables `geekdb.files=1` instead of `geekdb.files=1 geekdb.additional_roll=2`"
+        );
     }
 }

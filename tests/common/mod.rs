@@ -223,3 +223,71 @@ pub fn assert_fails(out: &std::process::Output, code: i32, needle: &str) {
         text(&out.stderr)
     );
 }
+
+/// Runs `slonik-gen` from the crate root under `ulimit -f blocks` (bash counts 1024-byte
+/// blocks): every file it writes is cut off at that size.
+pub fn slonik_gen_with_file_limit(blocks: u32, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("bash")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("-c")
+        .arg(format!("ulimit -f {blocks}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_slonik-gen"))
+        .args(args)
+        .env_remove("SLONIK_GEN_CONFIG")
+        .output()
+        .expect("bash runs")
+}
+
+/// Runs `slonik-gen` from the crate root with stdout on `/dev/full` (every write fails).
+pub fn slonik_gen_to_dev_full(args: &[&str]) -> std::process::Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists");
+    std::process::Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .env_remove("SLONIK_GEN_CONFIG")
+        .stdout(full)
+        .output()
+        .expect("slonik-gen runs")
+}
+
+/// The example config with `tables` extra tables in set1 (about 50 bytes of config each),
+/// written to `dir/name`.
+pub fn large_example(dir: &Path, name: &str, tables: usize) -> PathBuf {
+    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/geekdb.toml"))
+        .expect("the example exists");
+    let names: Vec<String> = (0..tables).map(|i| format!("\"extra_table_{i:05}\"")).collect();
+    let text = example.replace(
+        "tables = [\"files\", \"additional_roll\"]",
+        &format!("tables = [\"files\", \"additional_roll\", {}]", names.join(", ")),
+    );
+    assert_ne!(text, example, "the example's tables line moved");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temp dir is writable");
+    path
+}
+
+/// Files in `dir` that look like the atomic writer's temporary files.
+pub fn temp_files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".slonik-gen-") || n.ends_with(".tmp"))
+        .collect()
+}
+
+/// The permission bits of a file.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("file exists").permissions().mode() & 0o777
+}
+
+/// Sets the permission bits of a file.
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
