@@ -525,7 +525,7 @@ fn write_config_adds_tables_with_explicit_ids() {
     let after = config_edit::updated_config(&original, path, None, &plan.next).unwrap();
     assert!(
         after.contains(
-            r#"tables = ["orders", "order_lines", { name = "refunds", schema = "sales", id = 5 }]"#
+            "tables = [\n    \"orders\",\n    \"order_lines\",\n    { name = \"refunds\", schema = \"sales\", id = 5 },\n]\n"
         ),
         "{after}"
     );

@@ -410,15 +410,28 @@ fn append_entries(table: &mut Table, key: &str, entries: Vec<InlineTable>) {
 }
 
 /// Pushes `entries` onto an inline array, copying the whitespace before its last entry so
-/// that a multi-line list stays one entry a line.
+/// that a multi-line list stays one entry a line. A list written on one line is first
+/// spread over one entry a line, so every new entry is on a line of its own (and the next
+/// addition is a one-line diff).
 fn append_to_list(array: &mut Array, entries: Vec<InlineTable>) {
-    let prefix = array
-        .iter()
-        .last()
-        .and_then(|last| last.decor().prefix())
-        .and_then(|p| p.as_str())
-        .filter(|p| p.contains('\n'))
-        .map(str::to_string);
+    let multi_line = |array: &Array| {
+        array
+            .iter()
+            .last()
+            .and_then(|last| last.decor().prefix())
+            .and_then(|p| p.as_str())
+            .filter(|p| p.contains('\n'))
+            .map(str::to_string)
+    };
+    let prefix = multi_line(array).or_else(|| {
+        for value in array.iter_mut() {
+            value.decor_mut().set_prefix("\n    ");
+            value.decor_mut().set_suffix("");
+        }
+        array.set_trailing_comma(true);
+        array.set_trailing("\n");
+        Some("\n    ".to_string())
+    });
     if prefix.is_some() && !array.trailing_comma() {
         // `"b"\n]`: the line break before `]` is the last entry's suffix; make it the
         // list's trailing whitespace so the new entries come before it, not after it.
