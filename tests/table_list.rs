@@ -249,12 +249,22 @@ fn write_config_appends_only_the_new_tables_after_a_list_file() {
     let after = config_edit::updated_config(&original, &path, None, &plan.next).unwrap();
     assert!(
         after.contains(
-            r#"tables = ["late", { name = "pinned", id = 11 }, { name = "refunds", schema = "app", id = 15 }, { name = "trail", schema = "audit", id = 16 }]"#
+            r#"tables = [
+    "late",
+    { name = "pinned", id = 11 },
+    { name = "refunds", schema = "app", id = 15 },
+    { name = "trail", schema = "audit", id = 16 },
+]"#
         ),
         "{after}"
     );
     assert!(
-        after.contains(r#"sequences = ["late_id_seq", { name = "refunds_id_seq", schema = "app", id = 3 }]"#),
+        after.contains(
+            r#"sequences = [
+    "late_id_seq",
+    { name = "refunds_id_seq", schema = "app", id = 3 },
+]"#
+        ),
         "{after}"
     );
     assert!(after.contains("tables_file = \"set1.tables\""), "{after}");
