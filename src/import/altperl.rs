@@ -84,40 +84,18 @@ impl Imported {
     pub fn to_toml(&self) -> String {
         let mut out = format!(
             "# Imported by `slonik-gen import altperl` from {}.\n",
-            self.source.display()
+            crate::escape::toml::comment(&self.source.display().to_string())
         );
         if !self.notes.is_empty() {
             out.push_str("#\n# Notes on the import:\n");
             for note in &self.notes {
-                for (i, line) in wrap(note, 92).iter().enumerate() {
-                    let bullet = if i == 0 { "- " } else { "  " };
-                    out.push_str(&format!("# {bullet}{line}\n"));
-                }
+                out.push_str(&crate::escape::toml::bullet(note, 92));
             }
         }
         out.push('\n');
         out.push_str(&toml::to_string(&self.config).expect("a config always serializes"));
         out
     }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (longer words stay whole).
-pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Reads a `slon_tools.conf` (evaluating it with perl) and returns the equivalent config.
@@ -783,13 +761,6 @@ mod tests {
         assert!(positive_id(&json!("node1")).unwrap_err().contains("not an id"));
         assert!(positive_id(&json!(0)).is_err());
         assert_eq!(positive_id(&json!(null)), Err("is not set".into()));
-    }
-
-    #[test]
-    fn wraps_notes_at_spaces() {
-        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
-        assert_eq!(wrap("a verylongword b", 4), vec!["a", "verylongword", "b"]);
-        assert!(wrap("", 10).is_empty());
     }
 
     #[test]
