@@ -407,9 +407,11 @@ fn percent_decode(text: &str, what: &str) -> Result<String, ConninfoSyntaxError>
                 )))
             }
             Some(b) => out.push(b),
-            None => return Err(ConninfoSyntaxError::new(format!(
+            None => {
+                return Err(ConninfoSyntaxError::new(format!(
                 "the {what} of the URI holds a `%` not followed by two hex digits; write a literal % as %25"
-            ))),
+            )))
+            }
         }
         i += 3;
     }
