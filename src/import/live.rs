@@ -12,10 +12,10 @@
 //! `postgresql://user:password@...` URI) are never printed: they are dropped, and a note
 //! says the node needs a `passfile` or `service`. Every conninfo shown (the `--conninfo`
 //! in the header and in errors, other paths in notes) goes through
-//! [`redact_secrets`](crate::model::conninfo::redact_secrets).
+//! [`redact_secrets`].
 //!
 //! Text from the catalog never reaches a terminal or a comment raw: notes and messages
-//! quote it with [`visible`](crate::escape::visible). A control character in a value the
+//! quote it with [`visible`]. A control character in a value the
 //! config needs (a table's name, a node's host, dbname, user...) fails the import, naming
 //! the node or table; one in a value the config can do without (a comment, an
 //! `application_name`) leaves that value out with a note.
