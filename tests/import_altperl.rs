@@ -7,7 +7,7 @@ mod altperl_support;
 use std::path::Path;
 use std::process::Command;
 
-use altperl_support::{clean_options, error_fixtures, fixtures, import, stem};
+use altperl_support::{assert_loads, clean_options, error_fixtures, fixtures, import, stem};
 use slonik_gen::import::{import_altperl, AltperlOptions};
 use slonik_gen::model::{Cluster, NodeId, SetId};
 use slonik_gen::ops::{Ddl, Operation};
@@ -132,6 +132,7 @@ fn unqualified_names_are_in_public_unless_the_schema_is_mapped() {
         ..clean_options()
     };
     let mapped = import_altperl(path, &options).expect("imports");
+    assert_loads(&mapped.to_toml(), "--map-schema");
     let qualified = import(Path::new("tests/fixtures/altperl/geekdb.conf")).cluster;
     assert_eq!(
         mapped.cluster.sets, qualified.sets,
@@ -186,6 +187,9 @@ fn keyed_tables_get_ids_in_sorted_order_whatever_perls_hash_seed() {
             import_altperl(path, &options).expect("imports").to_toml()
         })
         .collect();
+    for output in &outputs {
+        assert_loads(output, "keyed.conf");
+    }
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0], outputs[2]);
     let cluster = import(path).cluster;
@@ -263,6 +267,7 @@ fn slonynodes_chooses_the_node_list_as_under_altperl() {
     let mut options = clean_options();
     options.env[0].1 = Some(nodes_file.into_os_string());
     let with = import_altperl(path, &options).expect("imports");
+    assert_loads(&with.to_toml(), "slonynodes.conf with SLONYNODES");
     assert_eq!(with.cluster.nodes.len(), 3);
     assert_eq!(with.cluster.default_origin.0, 2);
     insta::assert_snapshot!("slonynodes-with-env", with.to_toml());
@@ -297,6 +302,7 @@ fn the_cli_prints_toml_on_success_and_nothing_on_error() {
         String::from_utf8_lossy(&ok.stderr)
     );
     let toml = String::from_utf8(ok.stdout).unwrap();
+    assert_loads(&toml, "import altperl geekdb.conf");
     assert_eq!(
         toml,
         import(Path::new("tests/fixtures/altperl/geekdb.conf")).to_toml()
@@ -452,5 +458,111 @@ fn every_imported_config_gives_scripts_the_real_slonik_accepts() {
         "slonik rejected {} of {} scripts:\n{bad:#?}",
         bad.len(),
         scripts.len()
+    );
+}
+
+#[test]
+fn control_characters_in_noted_values_and_printed_text_come_out_escaped() {
+    let path = Path::new("tests/fixtures/altperl/hostile/notes.conf");
+    let imported = import(path); // also asserts that the output loads, control-free
+    let toml = imported.to_toml();
+    for needle in [
+        "$LOGDIR (/var/log/slony\\u{001B}[31m)",
+        "options => '-s 1\\u{0002}'",
+        "config => '/etc/slony1/node1\\u{0007}.conf'",
+        "noforward => 'maybe\\u{0001}'",
+        "`col\\u{001B}[8mour`",
+        "`comm\\u{001B}ent`",
+    ] {
+        assert!(
+            imported.notes.iter().any(|n| n.contains(needle)),
+            "missing {needle} in {:#?}",
+            imported.notes
+        );
+    }
+    insta::assert_snapshot!("hostile-notes", toml);
+    // What the config prints reaches stderr escaped, passwords redacted.
+    assert!(
+        imported
+            .perl_output
+            .contains("loading \\u{001B}]0;owned\\u{0007} the config\n"),
+        "{:?}",
+        imported.perl_output
+    );
+    assert!(
+        imported.perl_output.contains("password=***"),
+        "{:?}",
+        imported.perl_output
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .args(["import", "altperl", path.to_str().unwrap()])
+        .env_remove("SLONYNODES")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), toml);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stderr
+            .chars()
+            .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains("pw_printed_secret"), "{stderr}");
+}
+
+#[test]
+fn control_characters_in_config_fields_fail_the_import_naming_the_item() {
+    let expect = [
+        ("control-host", "control-host.conf:3: add_node: host of node 1 (`db\\u{001B}[2J1`) holds the control character U+001B (escape)"),
+        ("control-password", "control-password.conf:3: add_node: password of node 1 holds the control character U+0001"),
+        ("control-table", "$SLONY_SETS->{\"main\"}: a table or sequence name (`public.ord\\u{0002}ers`) holds the control character U+0002"),
+        ("control-set-name", "$SLONY_SETS->{\"ma\\u{000A}in\"}: the set name (`ma\\u{000A}in`) holds the control character U+000A (line feed)"),
+    ];
+    for (fixture, needle) in expect {
+        let path = format!("tests/fixtures/altperl/errors/{fixture}.conf");
+        let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+            .args(["import", "altperl", &path])
+            .env_remove("SLONYNODES")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{fixture}");
+        assert!(
+            out.stdout.is_empty(),
+            "{fixture}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(needle), "{fixture}: missing {needle} in {stderr}");
+        assert!(
+            !stderr
+                .chars()
+                .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
+            "{stderr:?}"
+        );
+        assert!(!stderr.contains("pw_ctl_secret"), "{stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .args([
+            "import",
+            "altperl",
+            "--map-schema",
+            "public=ge\u{1b}ekdb",
+            "tests/fixtures/altperl/geekdb.conf",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("--map-schema public=ge\\u{001B}ekdb: holds the control character U+001B"),
+        "{stderr}"
     );
 }

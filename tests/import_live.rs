@@ -111,6 +111,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     assert_eq!(set.tables[1].key.as_deref(), Some("additional_roll_id_key"));
     assert_eq!(set.tables[0].key, None, "the primary key is not written as a key");
     let toml = live.to_toml();
+    assert_loads(&toml, "the first import");
     assert!(!toml.contains(PASSWORD), "{toml}");
     assert!(toml.contains("node 2: sl_path stores a password"), "{toml}");
 
@@ -124,8 +125,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains(PASSWORD) && !text(&out.stderr).contains(PASSWORD));
-    let reloaded =
-        slonik_gen::load_config_str(&text(&out.stdout), "imported.toml").expect("the output loads");
+    let reloaded = assert_loads(&text(&out.stdout), "import cluster");
     assert_eq!(differences(&planned, &reloaded), Vec::<String>::new());
 
     let out = slonik_gen(&[
@@ -162,6 +162,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
         || set_origin_on(&c, 1) == "2",
     );
     let moved = import_cluster(&c.conninfo(1), CLUSTER, None).expect("imports");
+    assert_loads(&moved.to_toml(), "the import after the move");
     assert_eq!(moved.cluster.sets[&SetId(1)].origin, NodeId(2));
     let predicted = slonik_gen::ops::move_set(&planned, "set1", "1", "2")
         .unwrap()
@@ -210,6 +211,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
             c.sql(1, &format!("select * from \"_{CLUSTER}\".sl_path"))
         )
     });
+    assert_loads(&failed_over.to_toml(), "the import after the failover");
     assert!(
         failed_over.cluster.nodes[&NodeId(2)].failed,
         "{}",
@@ -273,4 +275,185 @@ fn e2e_wrong_cluster_names_and_unreachable_nodes_are_clear_errors() {
         "{stderr}"
     );
     assert!(!stderr.contains(PASSWORD), "{stderr}");
+    // The URI form, with the password in the userinfo and in the query.
+    let out = slonik_gen(&[
+        "import",
+        "cluster",
+        "--conninfo",
+        &format!("postgresql://postgres:{PASSWORD}@127.0.0.1:1/x?sslmode=disable&password={PASSWORD}"),
+        "--cluster",
+        CLUSTER,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("postgresql://postgres:***@127.0.0.1:1/x?sslmode=disable&password=*** ")
+            || stderr.contains("postgresql://postgres:***@127.0.0.1:1/x?sslmode=disable&password=***:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    // A conninfo that cannot be read: the error does not quote it raw.
+    let out = slonik_gen(&[
+        "import",
+        "cluster",
+        "--conninfo",
+        &format!("host=127.0.0.1 password='{PASSWORD}"),
+        "--cluster",
+        CLUSTER,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(!text(&out.stderr).contains(PASSWORD), "{}", text(&out.stderr));
+}
+
+/// The printed config loads and holds no control character but line feeds (what the
+/// config validation refuses in names, comments and connection values).
+fn assert_loads(toml: &str, what: &str) -> slonik_gen::model::Cluster {
+    assert!(
+        !toml
+            .chars()
+            .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
+        "{what}: a control character in the output:\n{toml:?}"
+    );
+    slonik_gen::load_config_str(toml, "imported.toml")
+        .unwrap_or_else(|e| panic!("{what}: the output does not load: {e}\n{toml}"))
+}
+
+/// Secrets of the hostile-catalog test: none may appear in any output.
+const SECRETS: [&str; 3] = ["cli_pw_secret", "uri_pw_secret", "ssl_pw_secret"];
+
+fn assert_no_secret(out: &Output) {
+    for secret in SECRETS {
+        assert!(
+            !text(&out.stdout).contains(secret) && !text(&out.stderr).contains(secret),
+            "{secret} printed:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn e2e_hostile_catalogs_and_uri_conninfos_import_safely() {
+    let Some(tools) = tools_or_skip("e2e_hostile_catalogs_and_uri_conninfos_import_safely") else {
+        return;
+    };
+    let c = TestCluster::start(&tools, 2, "geekdb");
+    let config = slonik_gen::load_config_str(
+        &format!(
+            "cluster = \"{CLUSTER}\"\n\
+             [[node]]\nid = 1\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"geekdb\"\nuser = \"postgres\"\n\
+             [[node]]\nid = 2\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"geekdb\"\nuser = \"postgres\"\n",
+            c.port(1),
+            c.port(2)
+        ),
+        "two.toml",
+    )
+    .unwrap();
+    c.slonik_ok(
+        &slonik_gen::ops::init_cluster(&config)
+            .unwrap()
+            .script
+            .render()
+            .unwrap(),
+    );
+    // What an operator (or an attacker with write access to the catalog) may have stored:
+    // a URI path with passwords (slon accepts it), server options that set search_path,
+    // and escape sequences in a comment and an application_name.
+    c.sql(
+        1,
+        &format!(
+            "update \"_{CLUSTER}\".sl_path set pa_conninfo = \
+               'postgresql://postgres:uri_pw_secret@127.0.0.1:{p2}/geekdb?sslpassword=ssl_pw_secret&application_name=slon%1B%5B31m' \
+               where pa_server = 2;
+             delete from \"_{CLUSTER}\".sl_path where pa_server = 1;
+             insert into \"_{CLUSTER}\".sl_path (pa_server, pa_client, pa_conninfo, pa_connretry) values (1, 2, \
+               'host=127.0.0.1 port={p1} dbname=geekdb user=postgres options=''-c search_path=evil''', 10);
+             update \"_{CLUSTER}\".sl_node set no_comment = E'Node 2\\x1b[2J' where no_id = 2;
+             create schema evil;
+             create function evil.to_jsonb(anyelement) returns jsonb language plpgsql \
+               as $$ begin raise exception 'hijacked by evil.to_jsonb'; end $$;",
+            p1 = c.port(1),
+            p2 = c.port(2)
+        ),
+    );
+    // The connection itself asks for the hostile search_path, with a password in the URI.
+    let conninfo = format!(
+        "postgresql://postgres@127.0.0.1:{}/geekdb?password=cli_pw_secret&options=-c%20search_path%3Devil%2Cpg_catalog",
+        c.port(1)
+    );
+    let out = slonik_gen(&["import", "cluster", "--conninfo", &conninfo, "--cluster", CLUSTER]);
+    assert_no_secret(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let toml = text(&out.stdout);
+    let imported = assert_loads(&toml, "import cluster");
+    assert!(toml.contains("?password=***&options="), "{toml}");
+    let two = &imported.nodes[&NodeId(2)].admin;
+    assert_eq!(
+        (
+            two.host.as_deref(),
+            two.port,
+            two.dbname.as_deref(),
+            two.user.as_deref()
+        ),
+        (
+            Some("127.0.0.1"),
+            Some(c.port(2)),
+            Some("geekdb"),
+            Some("postgres")
+        ),
+        "read from the URI in sl_path:\n{toml}"
+    );
+    assert!(
+        two.options.is_empty(),
+        "sslpassword and the escaped application_name are left out:\n{toml}"
+    );
+    let one = &imported.nodes[&NodeId(1)];
+    let version = slonik_gen::version::SlonyVersion::V2_2;
+    assert!(
+        !one.admin_conninfo(version).unwrap().contains("search_path"),
+        "{toml}"
+    );
+    assert!(
+        one.path_conninfo(version).unwrap().contains("search_path=evil"),
+        "{toml}"
+    );
+    for needle in [
+        "kept for the slons only",
+        "Node 2\\u{001B}[2J",
+        "sl_path stores a password",
+    ] {
+        assert!(toml.contains(needle), "missing {needle}:\n{toml}");
+    }
+
+    // check-cluster reads the same catalog through the same hostile connection.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("now.toml");
+    std::fs::write(&path, &toml).unwrap();
+    let out = slonik_gen(&[
+        "--config",
+        path.to_str().unwrap(),
+        "check-cluster",
+        "--conninfo",
+        &conninfo,
+    ]);
+    assert_no_secret(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("as read from postgresql://postgres@127.0.0.1:"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("password=***"),
+        "{}",
+        text(&out.stdout)
+    );
 }

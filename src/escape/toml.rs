@@ -6,6 +6,38 @@ pub fn comment(text: &str) -> std::borrow::Cow<'_, str> {
     super::visible(text)
 }
 
+/// `text` as a bulleted `#` comment block: `# - ` on the first line, `#   ` on the next
+/// ones, wrapped at spaces to lines of at most `width` characters (longer words stay
+/// whole), every line escaped with [`comment`]. Empty text gives an empty string.
+pub fn bullet(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (i, line) in wrap(&comment(text), width).iter().enumerate() {
+        out.push_str(if i == 0 { "# - " } else { "#   " });
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (longer words stay whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -14,5 +46,17 @@ mod tests {
         assert!(!text.contains(['\n', '\r', '\u{2}']));
         let doc = format!("# {text}\nkey = 1\n");
         assert!(doc.parse::<toml::Table>().is_ok());
+    }
+
+    #[test]
+    fn a_bullet_is_wrapped_escaped_and_loads() {
+        let block = super::bullet("options => '-s 1\u{2}' and\nkey = 1 \u{1b}[31m\u{85}", 12);
+        assert_eq!(
+            block,
+            "# - options =>\n#   '-s\n#   1\\u{0002}'\n#   and\\u{000A}key\n#   = 1\n#   \\u{001B}[31m\\u{0085}\n"
+        );
+        assert!(block.parse::<toml::Table>().unwrap().is_empty());
+        assert_eq!(super::wrap("a verylongword b", 4), vec!["a", "verylongword", "b"]);
+        assert!(super::bullet("", 10).is_empty());
     }
 }

@@ -17,6 +17,13 @@
 //!   set whose origin it is not (altperl's `slonik_subscribe_set` can subscribe any node).
 //!
 //! Each of those decisions that is not obvious from the output is written as a note.
+//!
+//! The config is hostile text like any other: notes and messages quote it with
+//! [`visible`] (and [`redact_secrets`]), what it prints reaches stderr with its control
+//! characters escaped, and a control character in a value that lands in a config field (the
+//! cluster name, a node's host, dbname, user, password or sslmode, a set name, a table or
+//! index name) fails the import, naming the file, the line and the item, since no config
+//! may hold one. Values that are only noted (`options`, `config`, `$LOGDIR`) are escaped.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -27,7 +34,9 @@ use serde_json::{Map, Value};
 
 use super::names::altperl_name;
 use super::ImportError;
+use crate::escape::visible;
 use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
+use crate::model::conninfo::redact_secrets;
 use crate::model::ids::{NodeId, SetId, MAX_ID};
 use crate::model::Cluster;
 use crate::version::SlonyVersion;
@@ -84,40 +93,18 @@ impl Imported {
     pub fn to_toml(&self) -> String {
         let mut out = format!(
             "# Imported by `slonik-gen import altperl` from {}.\n",
-            self.source.display()
+            crate::escape::toml::comment(&self.source.display().to_string())
         );
         if !self.notes.is_empty() {
             out.push_str("#\n# Notes on the import:\n");
             for note in &self.notes {
-                for (i, line) in wrap(note, 92).iter().enumerate() {
-                    let bullet = if i == 0 { "- " } else { "  " };
-                    out.push_str(&format!("# {bullet}{line}\n"));
-                }
+                out.push_str(&crate::escape::toml::bullet(note, 92));
             }
         }
         out.push('\n');
         out.push_str(&toml::to_string(&self.config).expect("a config always serializes"));
         out
     }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (longer words stay whole).
-pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Reads a `slon_tools.conf` (evaluating it with perl) and returns the equivalent config.
@@ -144,7 +131,7 @@ pub fn import_altperl(path: &Path, options: &AltperlOptions) -> Result<Imported,
         path: path.to_path_buf(),
         source,
     })?;
-    let perl_output = String::from_utf8_lossy(&output.stderr).into_owned();
+    let perl_output = shown_output(&String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let dump: Value = serde_json::from_str(stdout.trim()).map_err(|_| {
         config_error(format!(
@@ -153,7 +140,7 @@ pub fn import_altperl(path: &Path, options: &AltperlOptions) -> Result<Imported,
             if perl_output.trim().is_empty() {
                 String::new()
             } else {
-                format!(": {}", perl_output.trim())
+                format!(": {}", perl_output.trim().replace('\n', " | "))
             }
         ))
     })?;
@@ -224,11 +211,24 @@ impl Paths<'_> {
         }
     }
 
+    /// An error at `file:line`; `message` is shown with passwords redacted and control
+    /// characters escaped (it quotes the config).
     fn error_at(&self, file: Option<&str>, line: Option<u32>, message: String) -> ImportError {
+        self.error_with_hint(file, line, &message, "")
+    }
+
+    /// [`Paths::error_at`] followed by a hint of ours (which may hold line breaks).
+    fn error_with_hint(
+        &self,
+        file: Option<&str>,
+        line: Option<u32>,
+        message: &str,
+        hint: &str,
+    ) -> ImportError {
         ImportError::Config {
             path: file.map_or_else(|| self.source.to_path_buf(), |f| self.display_path(f)),
             line,
-            message,
+            message: format!("{}{hint}", visible(&redact_secrets(message))),
         }
     }
 
@@ -237,31 +237,22 @@ impl Paths<'_> {
     fn perl_error(&self, message: &str, die_site: Option<(&str, u32)>) -> ImportError {
         let message = message.trim();
         let mut message = message.to_string();
+        let mut hint = "";
         if let Some(start) = message.find(" (@INC contains: ") {
             if let Some(len) = message[start..].find(')') {
                 message.replace_range(start..start + len + 1, "");
             }
-            message.push_str("\n(perl looks a relative `require` up in @INC, which has no `.` since Perl 5.26, under altperl too: require an absolute path, e.g. `use File::Basename; my $dir = dirname(__FILE__); require \"$dir/file.pl\";`)");
+            hint = "\n(perl looks a relative `require` up in @INC, which has no `.` since Perl 5.26, under altperl too: require an absolute path, e.g. `use File::Basename; my $dir = dirname(__FILE__); require \"$dir/file.pl\";`)";
         }
         let message = message.as_str();
         let location = perl_location(message).or_else(|| die_site.map(|(f, l)| (f.to_string(), l)));
+        let text = format!(
+            "perl stopped evaluating the config: {}",
+            self.shown_paths_in(message)
+        );
         match location {
-            Some((file, line)) => {
-                let text = self.shown_paths_in(message);
-                self.error_at(
-                    Some(&file),
-                    Some(line),
-                    format!("perl stopped evaluating the config: {text}"),
-                )
-            }
-            None => self.error_at(
-                None,
-                None,
-                format!(
-                    "perl stopped evaluating the config: {}",
-                    self.shown_paths_in(message)
-                ),
-            ),
+            Some((file, line)) => self.error_with_hint(Some(&file), Some(line), &text, hint),
+            None => self.error_with_hint(None, None, &text, hint),
         }
     }
 
@@ -290,9 +281,18 @@ impl Reader<'_> {
         self.paths.error_at(file, line, message)
     }
 
+    /// Records a note, passwords redacted and control characters escaped (notes quote the
+    /// config).
+    fn note(&mut self, text: String) {
+        self.notes.push(visible(&redact_secrets(&text)).into_owned());
+    }
+
     fn config(&mut self, dump: &Value, options: &AltperlOptions) -> Result<ConfigFile, ImportError> {
         let cluster = match dump.get("cluster_name").and_then(scalar_text) {
-            Some(name) if !name.is_empty() => name,
+            Some(name) if !name.is_empty() => {
+                refuse_control("$CLUSTER_NAME", &name, false).map_err(|m| self.error_at(None, None, m))?;
+                name
+            }
             _ => {
                 return Err(self.error_at(
                     None,
@@ -312,13 +312,12 @@ impl Reader<'_> {
                 })?))
             }
             _ => {
-                self.notes
-                    .push("$MASTERNODE is not set: the lowest node id is the default origin".into());
+                self.note("$MASTERNODE is not set: the lowest node id is the default origin".into());
                 None
             }
         };
         if let Some(logdir) = dump.get("logdir").and_then(scalar_text) {
-            self.notes.push(format!(
+            self.note(format!(
                 "$LOGDIR ({logdir}) is where slon_start writes slon logs; slonik scripts do not use it, so it is not imported"
             ));
         }
@@ -329,14 +328,14 @@ impl Reader<'_> {
                 .iter()
                 .map(|(from, to)| format!("{from} -> {to}"))
                 .collect();
-            self.notes.push(format!(
+            self.note(format!(
                 "schemas renamed as asked (--map-schema): {}",
                 mapped.join(", ")
             ));
         }
         let subscriptions = assumed_subscriptions(&nodes, &sets, default_origin);
         if !subscriptions.is_empty() {
-            self.notes.push(
+            self.note(
                 "slon_tools.conf does not say which node subscribes to which set: every node subscribes to every set it is not the origin of, from its `parent` (else the origin). Remove the [[subscription]] entries that do not exist, or use `slonik-gen import cluster` to read the real ones from a running cluster."
                     .into(),
             );
@@ -406,7 +405,7 @@ impl Reader<'_> {
             let forward = match noforward.and_then(scalar_text) {
                 Some(text) if text == "yes" => false,
                 Some(text) => {
-                    self.notes.push(format!(
+                    self.note(format!(
                         "{place}: noforward => '{text}' has no effect in altperl (slonik_subscribe_set only honours the exact string \"yes\"), so node {id} keeps forward = true as under altperl; set `forward = false` on the node if it must not forward"
                     ));
                     true
@@ -414,17 +413,17 @@ impl Reader<'_> {
                 None => true,
             };
             if field("password").is_some() {
-                self.notes.push(format!(
+                self.note(format!(
                     "{place}: the password is imported as `password`, so it appears in every script header and in sl_path, as with altperl; prefer `passfile` (a pgpass file) or `service`"
                 ));
             }
             if let Some(text) = field("options") {
-                self.notes.push(format!(
+                self.note(format!(
                     "{place}: options => '{text}' are slon command-line options (slon_start), not part of slonik scripts: not imported"
                 ));
             }
             if let Some(text) = field("config") {
-                self.notes.push(format!(
+                self.note(format!(
                     "{place}: config => '{text}' is the slon config file (slon_start): not imported"
                 ));
             }
@@ -434,7 +433,12 @@ impl Reader<'_> {
                 .map(|keys| keys.iter().filter_map(scalar_text).collect())
                 .unwrap_or_default();
             if !unknown.is_empty() {
-                self.notes.push(unknown_keys_note(&place, &unknown));
+                self.note(unknown_keys_note(&place, &unknown));
+            }
+            for key in ["host", "dbname", "user", "password", "sslmode"] {
+                if let Some(value) = field(key) {
+                    refuse_control(&format!("{key} of node {id}"), &value, key == "password").map_err(at)?;
+                }
             }
             let host = field("host");
             let dbname = field("dbname");
@@ -474,8 +478,7 @@ impl Reader<'_> {
     ) -> Result<Vec<SetConfig>, ImportError> {
         let sets = match sets {
             None | Some(Value::Null) => {
-                self.notes
-                    .push("the config defines no $SLONY_SETS: no sets imported".into());
+                self.note("the config defines no $SLONY_SETS: no sets imported".into());
                 return Ok(Vec::new());
             }
             Some(Value::Object(map)) => map,
@@ -514,6 +517,7 @@ impl Reader<'_> {
         let what = format!("$SLONY_SETS->{{\"{name}\"}}");
         let paths = self.paths;
         let fail = |message: String| paths.error_at(None, None, format!("{what}: {message}"));
+        refuse_control("the set name", name, false).map_err(&fail)?;
         let Value::Object(body) = body else {
             return Err(fail(
                 "must be a hash reference: \"name\" => { \"set_id\" => 1, ... }".into(),
@@ -569,9 +573,13 @@ impl Reader<'_> {
             .filter(|k| !KNOWN.contains(k))
             .collect();
         if !unknown.is_empty() {
-            self.notes.push(unknown_keys_note(&what, &unknown));
+            self.note(unknown_keys_note(&what, &unknown));
         }
         let entry = |text: &str, id: u32, key: Option<String>| -> Result<TableEntry, ImportError> {
+            refuse_control("a table or sequence name", text, false).map_err(&fail)?;
+            if let Some(key) = &key {
+                refuse_control(&format!("the index name of `{text}`"), key, false).map_err(&fail)?;
+            }
             let mut qname = altperl_name(text, fold_case).map_err(&fail)?;
             if let Some(to) = schema_map.get(&qname.schema) {
                 qname.schema = to.clone();
@@ -597,7 +605,7 @@ impl Reader<'_> {
                 .zip(next..)
                 .map(|(table, id)| format!("{table} = {id}"))
                 .collect();
-            self.notes.push(format!(
+            self.note(format!(
                 "set {set_id} ({name}): keyedtables is a Perl hash, so altperl numbers those tables in a random order that changes from run to run; here they get ids in sorted name order ({}). If the set already exists, compare with sl_table (`slonik-gen import cluster`).",
                 ids.join(", ")
             ));
@@ -658,6 +666,37 @@ fn assumed_subscriptions(
         }
     }
     out
+}
+
+/// Refuses a config value holding a control character, which no config may hold; the
+/// message names `what`, and quotes the value (escaped) unless it is `secret`.
+fn refuse_control(what: &str, value: &str, secret: bool) -> Result<(), String> {
+    match crate::escape::control_character(value) {
+        None => Ok(()),
+        Some((at, c)) => Err(format!(
+            "{what}{} holds the control character {} at byte {at}, which no slonik-gen config may hold: remove it from the slon_tools.conf",
+            if secret {
+                String::new()
+            } else {
+                format!(" (`{}`)", visible(value))
+            },
+            crate::escape::describe_control(c)
+        )),
+    }
+}
+
+/// What perl printed, for the terminal: every line with its control characters escaped
+/// and passwords redacted.
+fn shown_output(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            format!("{}{end}", visible(&redact_secrets(body)))
+        })
+        .collect()
 }
 
 /// The first `at FILE line N` of a Perl message.
@@ -783,13 +822,6 @@ mod tests {
         assert!(positive_id(&json!("node1")).unwrap_err().contains("not an id"));
         assert!(positive_id(&json!(0)).is_err());
         assert_eq!(positive_id(&json!(null)), Err("is not set".into()));
-    }
-
-    #[test]
-    fn wraps_notes_at_spaces() {
-        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
-        assert_eq!(wrap("a verylongword b", 4), vec!["a", "verylongword", "b"]);
-        assert!(wrap("", 10).is_empty());
     }
 
     #[test]

@@ -8,15 +8,29 @@
 //! nor the admin connections of the script header: the import takes the conninfo each node
 //! is reached at by the slons (`sl_path`) as its connection, and says so.
 //!
-//! Passwords stored in `sl_path` are never printed: they are dropped, and a note says the
-//! node needs a `passfile` or `service`.
+//! Passwords stored in `sl_path` (`password`, `sslpassword`, the password of a
+//! `postgresql://user:password@...` URI) are never printed: they are dropped, and a note
+//! says the node needs a `passfile` or `service`. Every conninfo shown (the `--conninfo`
+//! in the header and in errors, other paths in notes) goes through
+//! [`redact_secrets`].
+//!
+//! Text from the catalog never reaches a terminal or a comment raw: notes and messages
+//! quote it with [`visible`]. A control character in a value the
+//! config needs (a table's name, a node's host, dbname, user...) fails the import, naming
+//! the node or table; one in a value the config can do without (a comment, an
+//! `application_name`) leaves that value out with a note.
+//!
+//! The importer's own catalog queries pin `search_path` to `pg_catalog, pg_temp` first and
+//! name every function and relation with its schema, so a `search_path` set on the
+//! connection (`options=-c search_path=...`) cannot substitute them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 #[cfg(feature = "import-live")]
 use super::ImportError;
+use crate::escape::visible;
 use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
-use crate::model::conninfo::ConnectionParts;
+use crate::model::conninfo::{is_secret_key, redact_secrets, ConnectionParts};
 use crate::model::ids::{NodeId, SetId};
 #[cfg(feature = "import-live")]
 use crate::model::names::quote_ident;
@@ -100,7 +114,8 @@ pub struct LiveImport {
     pub cluster: Cluster,
     /// What the catalog could not say, and what was left out (passwords).
     pub notes: Vec<String>,
-    /// The conninfo it was read through, password removed.
+    /// The conninfo it was read through, passwords removed and control characters escaped
+    /// ([`shown_conninfo`]).
     pub source: String,
 }
 
@@ -109,15 +124,13 @@ impl LiveImport {
     pub fn to_toml(&self) -> String {
         let mut out = format!(
             "# Imported by `slonik-gen import cluster` from the Slony-I catalog of cluster {} ({}).\n",
-            self.config.cluster, self.source
+            crate::escape::toml::comment(&self.config.cluster),
+            crate::escape::toml::comment(&self.source)
         );
         if !self.notes.is_empty() {
             out.push_str("#\n# Notes on the import:\n");
             for note in &self.notes {
-                for (i, line) in super::altperl::wrap(note, 92).iter().enumerate() {
-                    let bullet = if i == 0 { "- " } else { "  " };
-                    out.push_str(&format!("# {bullet}{line}\n"));
-                }
+                out.push_str(&crate::escape::toml::bullet(note, 92));
             }
         }
         out.push('\n');
@@ -126,31 +139,17 @@ impl LiveImport {
     }
 }
 
-/// A conninfo with any password value replaced by `***`, for messages.
-pub fn redact(conninfo: &str) -> String {
-    if conninfo.contains("://") {
-        // URI: postgresql://user:secret@host/db
-        if let Some((scheme, rest)) = conninfo.split_once("://") {
-            if let Some((userinfo, host)) = rest.split_once('@') {
-                if let Some((user, _)) = userinfo.split_once(':') {
-                    return format!("{scheme}://{user}:***@{host}");
-                }
-            }
-        }
-        return conninfo.to_string();
-    }
-    parse_conninfo(conninfo)
-        .iter()
-        .map(|(k, v)| {
-            let v = if k == "password" {
-                "***".to_string()
-            } else {
-                quote_value(v)
-            };
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A conninfo as shown in messages, headers and notes: password-like values replaced by
+/// `***` ([`redact_secrets`]) and control characters escaped ([`visible`]).
+pub fn shown_conninfo(conninfo: &str) -> String {
+    visible(&redact_secrets(conninfo)).into_owned()
+}
+
+/// The `key=value` pairs of a conninfo in either libpq form, or none when it cannot be read
+/// (the lenient form of [`crate::model::conninfo::parse_conninfo`], kept for callers that
+/// only compare conninfos).
+pub fn parse_conninfo(text: &str) -> Vec<(String, String)> {
+    crate::model::conninfo::parse_conninfo(text).unwrap_or_default()
 }
 
 fn quote_value(value: &str) -> String {
@@ -161,67 +160,63 @@ fn quote_value(value: &str) -> String {
     }
 }
 
-/// libpq `key=value` pairs, in order (quoted values unquoted, `\` escapes applied).
-pub fn parse_conninfo(text: &str) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let mut chars = text.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        if key.is_empty() {
-            break;
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek() == Some(&'=') {
-            chars.next();
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '\'' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                chars.next();
-                if c == '\\' {
-                    value.extend(chars.next());
-                } else {
-                    value.push(c);
-                }
-            }
-        }
-        pairs.push((key, value));
-    }
-    pairs
+/// Why a catalog cannot be turned into a config: a sentence naming the node, set or table
+/// and what to do (values quoted with [`visible`], never a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CatalogProblem(pub String);
+
+/// The keys of a path conninfo without which the config would describe another
+/// connection: a control character in one of them fails the import.
+const NEEDED_KEYS: [&str; 8] = [
+    "service", "host", "hostaddr", "port", "dbname", "user", "passfile", "sslmode",
+];
+
+/// A node's connection as read from the `sl_path` conninfo of one client.
+#[derive(Debug, Default)]
+struct PathConnection {
+    /// What becomes the node's connection (slonik's admin conninfo).
+    admin: ConnectionParts,
+    /// What only the slons get (the node's `path`): the server `options`.
+    path_only: ConnectionParts,
+    /// The password-like keys left out.
+    secrets: Vec<String>,
+    /// Notes on what else was left out or moved.
+    notes: Vec<String>,
 }
 
-/// Connection parts from a conninfo; the password is left out (`true` when there was one).
-fn connection_parts(conninfo: &str) -> (ConnectionParts, bool) {
-    let mut parts = ConnectionParts::default();
-    let mut had_password = false;
-    for (key, value) in parse_conninfo(conninfo) {
+/// The connection parts of node `node`'s path for client `client`: passwords left out,
+/// `options` kept for the slons only, optional values with control characters left out.
+fn connection_parts(node: u32, client: u32, conninfo: &str) -> Result<PathConnection, CatalogProblem> {
+    let place = format!("node {node}: the conninfo sl_path stores for client {client}");
+    let pairs = crate::model::conninfo::parse_conninfo(conninfo).map_err(|e| {
+        CatalogProblem(format!(
+            "{place} cannot be read ({e}): `{}`; correct it with `store path` and import again",
+            shown_conninfo(conninfo)
+        ))
+    })?;
+    let mut out = PathConnection::default();
+    for (key, value) in pairs {
+        if is_secret_key(&key) {
+            out.secrets.push(key);
+            continue;
+        }
+        if let Some((_, c)) = crate::escape::control_character(&value) {
+            let what = format!(
+                "{place} sets `{}` to `{}`, which holds the control character {}",
+                visible(&key),
+                visible(&value),
+                crate::escape::describe_control(c)
+            );
+            if NEEDED_KEYS.contains(&key.as_str()) {
+                return Err(CatalogProblem(format!(
+                    "{what}; a config cannot hold it: correct the path with `store path` and import again"
+                )));
+            }
+            out.notes.push(format!("{what}: left out"));
+            continue;
+        }
+        let parts = &mut out.admin;
         match key.as_str() {
             "service" => parts.service = Some(value),
             "host" => parts.host = Some(value),
@@ -233,15 +228,49 @@ fn connection_parts(conninfo: &str) -> (ConnectionParts, bool) {
             },
             "dbname" => parts.dbname = Some(value),
             "user" => parts.user = Some(value),
-            "password" => had_password = true,
             "passfile" => parts.passfile = Some(value),
             "sslmode" => parts.sslmode = Some(value),
+            "options" => {
+                out.notes.push(format!(
+                    "{place} sets the server options `options={}`: kept for the slons only (the node's [node.path]), not copied into the connection slonik and the runbook checks use (a `-c search_path=...` there would change what their SQL runs); add it to the node's connection yourself if you trust it",
+                    visible(&quote_value(&value))
+                ));
+                out.path_only.options.insert(key, value);
+            }
             _ => {
                 parts.options.insert(key, value);
             }
         }
     }
-    (parts, had_password)
+    Ok(out)
+}
+
+/// A catalog comment fit for the config, or a note saying why it was left out.
+fn catalog_comment(what: &str, comment: &str, notes: &mut Vec<String>) -> Option<String> {
+    if comment.is_empty() {
+        return None;
+    }
+    if let Some((_, c)) = crate::escape::control_character(comment) {
+        notes.push(format!(
+            "{what}: its comment in the catalog, `{}`, holds the control character {}: left out",
+            visible(comment),
+            crate::escape::describe_control(c)
+        ));
+        return None;
+    }
+    Some(comment.to_string())
+}
+
+/// A catalog name the config needs, refused when it holds a control character.
+fn catalog_name(what: &str, name: &str) -> Result<(), CatalogProblem> {
+    match crate::escape::control_character(name) {
+        None => Ok(()),
+        Some((_, c)) => Err(CatalogProblem(format!(
+            "{what} is named `{}` in the catalog, which holds the control character {}; a config cannot hold it: rename it (and update Slony-I's catalog) and import again",
+            visible(name),
+            crate::escape::describe_control(c)
+        ))),
+    }
 }
 
 /// `Set 1 (set1) for ...` (altperl's and slonik-gen's create-set comment) → `set1`.
@@ -251,8 +280,13 @@ fn set_name_from_comment(id: u32, comment: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// Turns a catalog into a config (pure: no database needed).
-pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> (ConfigFile, Vec<String>) {
+/// Turns a catalog into a config and its notes (pure: no database needed). Fails, naming
+/// the node, set or table, when the catalog holds something a config cannot say (a path
+/// conninfo that cannot be read, a name with a control character).
+pub fn config_from_catalog(
+    catalog: &Catalog,
+    version: Option<SlonyVersion>,
+) -> Result<(ConfigFile, Vec<String>), CatalogProblem> {
     let mut notes = Vec::new();
     let version = version.unwrap_or_else(|| {
         let detected = catalog
@@ -265,7 +299,7 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
         detected.unwrap_or_else(|_| {
             notes.push(format!(
                 "slonyversion() says `{}`, which slonik-gen does not target: slony_version = {} assumed",
-                catalog.version,
+                visible(&catalog.version),
                 SlonyVersion::default()
             ));
             SlonyVersion::default()
@@ -289,30 +323,31 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
             .collect();
         // The path the node the catalog was read on uses, else the lowest client's.
         paths.sort_by_key(|p| (p.1 != catalog.local_node, p.1));
-        let (parts, had_password) = match paths.first() {
-            Some((_, _, conninfo)) => connection_parts(conninfo),
+        let connection = match paths.first() {
+            Some((_, client, conninfo)) => connection_parts(node.id, *client, conninfo)?,
             None => {
                 notes.push(format!(
                     "node {}: no path in sl_path leads to it, so its connection is unknown: add host, port, dbname and user",
                     node.id
                 ));
-                (ConnectionParts::default(), false)
+                PathConnection::default()
             }
         };
-        if had_password
-            || paths
-                .iter()
-                .any(|p| parse_conninfo(&p.2).iter().any(|(k, _)| k == "password"))
-        {
+        notes.extend(connection.notes);
+        let secret_in_other_path = paths.iter().any(|p| {
+            parse_conninfo(&p.2).iter().any(|(k, _)| is_secret_key(k)) || redact_secrets(&p.2) != p.2.as_str()
+        });
+        if !connection.secrets.is_empty() || secret_in_other_path {
             notes.push(format!(
                 "node {}: sl_path stores a password for it; it is not imported (nor shown): give the node a `passfile` (a pgpass file) or a `service`",
                 node.id
             ));
         }
+        let first_shown = paths.first().map(|p| shown_conninfo(&p.2));
         let others: BTreeSet<String> = paths
             .iter()
-            .map(|p| redact(&p.2))
-            .filter(|c| Some(c) != paths.first().map(|p| redact(&p.2)).as_ref())
+            .map(|p| shown_conninfo(&p.2))
+            .filter(|c| Some(c) != first_shown.as_ref())
             .collect();
         if !others.is_empty() {
             notes.push(format!(
@@ -328,10 +363,13 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
                 node.id
             ));
         }
+        let parts = connection.admin;
+        let path = (connection.path_only != ConnectionParts::default()).then_some(connection.path_only);
+        let comment = catalog_comment(&format!("node {}", node.id), &node.comment, &mut notes);
         nodes.push(NodeConfig {
             id: NodeId(node.id),
             name: None,
-            comment: (!node.comment.is_empty()).then(|| node.comment.clone()),
+            comment,
             service: parts.service,
             host: parts.host,
             port: parts.port,
@@ -341,7 +379,7 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
             passfile: parts.passfile,
             sslmode: parts.sslmode,
             options: parts.options,
-            path: None,
+            path,
             provider: None,
             forward: true,
             failed: failed.contains(&node.id),
@@ -359,41 +397,59 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
     let mut names = BTreeSet::new();
     let mut sets: Vec<SetConfig> = Vec::new();
     for (id, origin, comment) in &catalog.sets {
-        let name = set_name_from_comment(*id, comment).filter(|n| names.insert(n.clone()));
-        let entry = |r: &CatalogRelation, key: Option<String>| TableEntry {
-            schema: Some(r.schema.clone()),
-            name: r.name.clone(),
-            id: Some(r.id),
-            key,
-            comment: {
+        let comment = catalog_comment(&format!("set {id}"), comment, &mut notes);
+        let name = comment
+            .as_deref()
+            .and_then(|c| set_name_from_comment(*id, c))
+            .filter(|n| names.insert(n.clone()));
+        let mut entry =
+            |what: &str, r: &CatalogRelation, key: Option<String>| -> Result<TableEntry, CatalogProblem> {
+                let label = format!("{what} {} of set {id}", r.id);
+                catalog_name(&format!("the schema of {label}"), &r.schema)?;
+                catalog_name(&label, &r.name)?;
+                if let Some(key) = &key {
+                    catalog_name(&format!("the key index of {label}"), key)?;
+                }
                 let fqn = QualifiedName::new(r.schema.clone(), r.name.clone());
                 // Slony's default comment is the name itself: nothing to keep.
                 let defaults = [fqn.quoted(), fqn.to_string(), String::new()];
-                (!defaults.contains(&r.comment)).then(|| r.comment.clone())
-            },
-        };
+                let comment = if defaults.contains(&r.comment) {
+                    None
+                } else {
+                    catalog_comment(&format!("{what} {fqn} (id {})", r.id), &r.comment, &mut notes)
+                };
+                Ok(TableEntry {
+                    schema: Some(r.schema.clone()),
+                    name: r.name.clone(),
+                    id: Some(r.id),
+                    key,
+                    comment,
+                })
+            };
+        let tables = catalog
+            .tables
+            .iter()
+            .filter(|t| t.set == *id)
+            .map(|t| entry("table", t, t.key.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sequences = catalog
+            .sequences
+            .iter()
+            .filter(|s| s.set == *id)
+            .map(|s| entry("sequence", s, None))
+            .collect::<Result<Vec<_>, _>>()?;
         sets.push(SetConfig {
             id: SetId(*id),
             name,
             origin: Some(NodeId(*origin)),
-            comment: (!comment.is_empty()).then(|| comment.clone()),
+            comment,
             default_schema: None,
             first_table_id: None,
             first_sequence_id: None,
             tables_file: None,
             sequences_file: None,
-            tables: catalog
-                .tables
-                .iter()
-                .filter(|t| t.set == *id)
-                .map(|t| entry(t, t.key.clone()))
-                .collect(),
-            sequences: catalog
-                .sequences
-                .iter()
-                .filter(|s| s.set == *id)
-                .map(|s| entry(s, None))
-                .collect(),
+            tables,
+            sequences,
         });
     }
     let default_origin = catalog
@@ -439,28 +495,49 @@ pub fn config_from_catalog(catalog: &Catalog, version: Option<SlonyVersion>) -> 
         sets,
         subscriptions,
     };
-    (config, notes)
+    Ok((config, notes))
+}
+
+/// The client configuration for a conninfo in either libpq form, read by
+/// [`crate::model::conninfo::parse_conninfo`] and handed to the Rust client key by key
+/// (its errors name keys, never values). Empty values are left out, as libpq ignores them.
+#[cfg(feature = "import-live")]
+fn client_config(conninfo: &str) -> Result<postgres::Config, String> {
+    let pairs = crate::model::conninfo::parse_conninfo(conninfo)
+        .map_err(|e| format!("cannot read the conninfo: {e}"))?;
+    let text = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.parse().map_err(|e| {
+        format!("cannot use the conninfo: {e} (the importer's client takes host, hostaddr, port, dbname, user, password, options, application_name, connect_timeout, keepalives*, target_session_attrs, channel_binding, and sslmode disable or prefer)")
+    })
 }
 
 /// Reads the catalog of cluster `cluster` through `conninfo` (libpq key=value or a
-/// `postgresql://` URI, as the Rust client reads it).
+/// `postgresql://` URI). The session's `search_path` is pinned to `pg_catalog, pg_temp`
+/// before anything else runs, and every query names its functions and relations with
+/// their schema.
 #[cfg(feature = "import-live")]
 pub fn read_catalog(conninfo: &str, cluster: &str) -> Result<Catalog, ImportError> {
-    let shown = redact(conninfo);
+    let shown = shown_conninfo(conninfo);
     let fail = |message: String| ImportError::Live {
         conninfo: shown.clone(),
-        message,
+        message: visible(&redact_secrets(&message)).into_owned(),
     };
-    let config: postgres::Config = conninfo
-        .parse()
-        .map_err(|e| fail(format!("cannot read the conninfo: {e}")))?;
+    let config = client_config(conninfo).map_err(fail)?;
     let mut client = config
         .connect(postgres::NoTls)
         .map_err(|e| fail(format!("cannot connect: {}", with_causes(&e))))?;
+    client
+        .batch_execute("select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)")
+        .map_err(|e| fail(format!("cannot pin the search_path: {}", with_causes(&e))))?;
     let schema = format!("_{cluster}");
     let exists: i64 = client
         .query_one(
-            "select count(*) from pg_catalog.pg_namespace where nspname = $1",
+            "select pg_catalog.count(*) from pg_catalog.pg_namespace where nspname = $1",
             &[&schema],
         )
         .map_err(|e| fail(with_causes(&e)))?
@@ -486,7 +563,7 @@ pub fn read_catalog(conninfo: &str, cluster: &str) -> Result<Catalog, ImportErro
         0,
     );
     let nodes = query(format!(
-        "select no_id, no_active, coalesce(no_comment, ''), coalesce((to_jsonb(n) ->> 'no_failed')::boolean, false) from {ns}.sl_node n order by no_id"
+        "select no_id, no_active, coalesce(no_comment, ''), coalesce((pg_catalog.to_jsonb(n) OPERATOR(pg_catalog.->>) 'no_failed')::boolean, false) from {ns}.sl_node n order by no_id"
     ))?
     .iter()
     .map(|r| CatalogNode {
@@ -582,9 +659,12 @@ pub fn import_cluster(
     version: Option<SlonyVersion>,
 ) -> Result<LiveImport, ImportError> {
     let catalog = read_catalog(conninfo, cluster)?;
-    let (config, notes) = config_from_catalog(&catalog, version);
+    let (config, notes) = config_from_catalog(&catalog, version).map_err(|problem| ImportError::Live {
+        conninfo: shown_conninfo(conninfo),
+        message: format!("cluster {}: {problem}", visible(&catalog.cluster)),
+    })?;
     let cluster = crate::validate::validate(&config).map_err(|problems| ImportError::Invalid {
-        path: format!("cluster {} at {}", catalog.cluster, redact(conninfo)).into(),
+        path: format!("cluster {} at {}", visible(&catalog.cluster), shown_conninfo(conninfo)).into(),
         problems,
         hint: "(these come from the catalog as it is: finish or repair the pending change, e.g. drop a failed node, and import again)".into(),
     })?;
@@ -592,7 +672,7 @@ pub fn import_cluster(
         config,
         cluster,
         notes,
-        source: redact(conninfo),
+        source: shown_conninfo(conninfo),
     })
 }
 
@@ -624,14 +704,14 @@ pub fn differences(config: &Cluster, live: &Cluster) -> Vec<String> {
                         format!("node {id} is active in the cluster but marked failed in the config")
                     });
                 }
-                // What `store path` stores for each, password left out.
+                // What `store path` stores for each, passwords left out.
                 let shown = |node: &crate::model::Node, version: SlonyVersion| {
                     let mut pairs = parse_conninfo(&node.path_conninfo(version).unwrap_or_default());
-                    pairs.retain(|(k, _)| k != "password");
+                    pairs.retain(|(k, _)| !is_secret_key(k));
                     pairs.sort();
                     pairs
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", quote_value(v)))
+                        .map(|(k, v)| format!("{}={}", visible(k), visible(&quote_value(v))))
                         .collect::<Vec<_>>()
                         .join(" ")
                 };
@@ -844,7 +924,7 @@ mod tests {
 
     #[test]
     fn a_failed_over_catalog_becomes_a_valid_config_without_passwords() {
-        let (config, notes) = config_from_catalog(&catalog(), None);
+        let (config, notes) = config_from_catalog(&catalog(), None).unwrap();
         let text = toml::to_string(&config).unwrap();
         assert!(!text.contains("sekrit"), "{text}");
         assert!(!notes.join("\n").contains("sekrit"), "{notes:?}");
@@ -876,11 +956,138 @@ mod tests {
         );
     }
 
+    /// The imported TOML loads, and holds no control character but line feeds.
+    fn assert_loads(imported: &(ConfigFile, Vec<String>)) -> String {
+        let live = LiveImport {
+            config: imported.0.clone(),
+            cluster: crate::validate::validate(&imported.0).expect("valid"),
+            notes: imported.1.clone(),
+            source: shown_conninfo("host=a password=x"),
+        };
+        let text = live.to_toml();
+        assert!(
+            !text.chars().any(|c| c != '\n' && crate::escape::is_control(c)),
+            "{text:?}"
+        );
+        crate::load_config_str(&text, "imported.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        text
+    }
+
     #[test]
-    fn redact_hides_passwords_in_both_forms() {
-        assert_eq!(redact("host=a password=x user=u"), "host=a password=*** user=u");
-        assert_eq!(redact("host=a password='a b'"), "host=a password=***");
-        assert_eq!(redact("postgresql://u:secret@h/db"), "postgresql://u:***@h/db");
+    fn uri_paths_sslpasswords_and_server_options_are_imported_safely() {
+        let mut catalog = catalog();
+        catalog.paths = vec![
+            (
+                1,
+                2,
+                "postgresql://postgres:uri_secret@MasNod:5432/geekdb?sslpassword=ssl_secret&application_name=slon"
+                    .into(),
+            ),
+            (
+                2,
+                1,
+                "host=SlaNod dbname=geekdb user=postgres sslpassword=ssl2_secret options='-c search_path=evil'".into(),
+            ),
+        ];
+        let imported = config_from_catalog(&catalog, None).expect("imports");
+        let text = assert_loads(&imported);
+        for secret in ["uri_secret", "ssl_secret", "ssl2_secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        let cluster = crate::validate::validate(&imported.0).unwrap();
+        let one = &cluster.nodes[&NodeId(1)];
+        assert_eq!(
+            (
+                one.admin.host.as_deref(),
+                one.admin.port,
+                one.admin.user.as_deref(),
+                one.admin.dbname.as_deref()
+            ),
+            (Some("MasNod"), Some(5432), Some("postgres"), Some("geekdb"))
+        );
+        assert_eq!(one.admin.password, None);
+        assert_eq!(
+            one.admin.options.keys().collect::<Vec<_>>(),
+            ["application_name"],
+            "sslpassword is not an option to copy"
+        );
+        let two = &cluster.nodes[&NodeId(2)];
+        let admin = two.admin_conninfo(SlonyVersion::V2_2).unwrap();
+        let path = two.path_conninfo(SlonyVersion::V2_2).unwrap();
+        assert!(!admin.contains("search_path"), "{admin}");
+        assert!(path.contains("options='-c search_path=evil'"), "{path}");
+        for node in [1, 2] {
+            assert!(
+                text.contains(&format!("node {node}: sl_path stores a password")),
+                "{text}"
+            );
+        }
+        assert!(text.contains("kept for the slons only"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_from_the_catalog_are_escaped_or_refused() {
+        let mut catalog = catalog();
+        catalog.version = "2.2\u{1b}]0;owned\u{7}".into();
+        catalog.nodes[1].comment = "Node 2\u{1b}[2J".into();
+        catalog.sets[0].2 = "Set 1 (set1) for replication\u{2}".into();
+        catalog.tables[1].comment = "roll\nkey = 1".into();
+        catalog.paths[1].2 =
+            "host=SlaNod dbname=geekdb user=postgres application_name='slon\u{1b}[31m'".into();
+        let imported = config_from_catalog(&catalog, None).expect("imports");
+        assert_loads(&imported);
+        let notes = imported.1.join("\n");
+        for needle in [
+            "2.2\\u{001B}]0;owned\\u{0007}",
+            "node 2: its comment in the catalog, `Node 2\\u{001B}[2J`",
+            "set 1: its comment",
+            "`application_name` to `slon\\u{001B}[31m`",
+            "roll\\u{000A}key = 1",
+        ] {
+            assert!(notes.contains(needle), "missing {needle} in\n{notes}");
+        }
+        let cluster = crate::validate::validate(&imported.0).unwrap();
+        assert_eq!(cluster.nodes[&NodeId(2)].comment, None);
+        assert!(cluster.nodes[&NodeId(2)].admin.options.is_empty());
+
+        let refused = |change: &dyn Fn(&mut Catalog)| {
+            let mut bad = catalog.clone();
+            change(&mut bad);
+            config_from_catalog(&bad, None).unwrap_err().to_string()
+        };
+        let err = refused(&|c| c.tables[1].name = "roll\u{1b}[8m".into());
+        assert!(
+            err.contains("table 2 of set 1 is named `roll\\u{001B}[8m`") && !err.contains('\u{1b}'),
+            "{err}"
+        );
+        let err = refused(&|c| c.paths[0].2 = "host='Mas\u{2}Nod' password=pw_secret".into());
+        assert!(
+            err.contains("node 1: the conninfo sl_path stores for client 2 sets `host` to `Mas\\u{0002}Nod`"),
+            "{err}"
+        );
+        assert!(!err.contains("pw_secret"), "{err}");
+        let err = refused(&|c| c.paths[0].2 = "host=MasNod password='pw_secret".into());
+        assert!(
+            err.contains("cannot be read") && !err.contains("pw_secret"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn shown_conninfos_hide_passwords_and_escape_control_characters() {
+        assert_eq!(
+            shown_conninfo("host=a password=x user=u"),
+            "host=a password=*** user=u"
+        );
+        assert_eq!(shown_conninfo("host=a password='a b'"), "host=a password='***'");
+        assert_eq!(
+            shown_conninfo("postgresql://u:secret@h/db"),
+            "postgresql://u:***@h/db"
+        );
+        assert_eq!(
+            shown_conninfo("postgresql://u@h/db?password=secret&application_name=\u{1b}x"),
+            "postgresql://u@h/db?password=***&application_name=\\u{001B}x"
+        );
     }
 
     #[test]
@@ -910,7 +1117,7 @@ mod tests {
             receiver = 2
         "#;
         let config = crate::load_config_str(toml, "geekdb.toml").unwrap();
-        let (live, _) = config_from_catalog(&catalog(), None);
+        let (live, _) = config_from_catalog(&catalog(), None).unwrap();
         let live = crate::validate::validate(&live).unwrap();
         let diff = differences(&config, &live);
         let text = diff.join("\n");

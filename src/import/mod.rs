@@ -26,7 +26,7 @@ pub use altperl::{import_altperl, AltperlOptions, Imported};
 #[non_exhaustive]
 pub enum ImportError {
     /// `perl` could not be started.
-    #[error("cannot run `{}` to read {}; install perl (the altperl tools need it too) or point SLONIK_GEN_PERL at it", perl.display(), path.display())]
+    #[error("cannot run `{}` to read {}; install perl (the altperl tools need it too) or point SLONIK_GEN_PERL at it", shown_path(perl), shown_path(path))]
     PerlNotRun {
         /// The perl binary tried.
         perl: PathBuf,
@@ -48,13 +48,13 @@ pub enum ImportError {
     /// A live cluster could not be read.
     #[error("{conninfo}: {message}")]
     Live {
-        /// The conninfo, password removed.
+        /// The conninfo, passwords removed and control characters escaped ([`live::shown_conninfo`]).
         conninfo: String,
         /// What went wrong and what to do.
         message: String,
     },
     /// `install-links` could not create a link.
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", shown_path(path))]
     Links {
         /// The link (or directory).
         path: PathBuf,
@@ -65,7 +65,10 @@ pub enum ImportError {
     #[error("{0}")]
     Usage(String),
     /// The imported config describes an impossible cluster.
-    #[error("{}: the config imported from it is not valid: {problems}\n{hint}", path.display())]
+    #[error(
+        "{}: the config imported from it is not valid: {problems}\n{hint}",
+        shown_path(path)
+    )]
     Invalid {
         /// The imported file.
         path: PathBuf,
@@ -85,10 +88,21 @@ struct Location<'a> {
 impl fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{}:{line}", self.path.display()),
-            None => write!(f, "{}", self.path.display()),
+            Some(line) => write!(f, "{}:{line}", shown_path(self.path)),
+            None => write!(f, "{}", shown_path(self.path)),
         }
     }
+}
+
+/// A path as messages show it: control characters (from a file name) escaped.
+fn shown_path(path: &std::path::Path) -> String {
+    crate::escape::visible(&path.display().to_string()).into_owned()
+}
+
+/// A line of text as printed: passwords redacted, control characters escaped.
+#[cfg(feature = "import-live")]
+fn shown(text: &str) -> String {
+    crate::escape::visible(&crate::model::conninfo::redact_secrets(text)).into_owned()
 }
 
 /// A command of the import side of the CLI, as data: the binary maps its arguments onto
@@ -168,8 +182,8 @@ pub fn run_to(
                 writeln!(
                     out,
                     "{} matches cluster {} as read from {}",
-                    path.display(),
-                    wanted.name,
+                    shown_path(&path),
+                    shown(&wanted.name),
                     imported.source
                 )
                 .map_err(crate::Error::Io)?;
@@ -178,15 +192,15 @@ pub fn run_to(
             writeln!(
                 out,
                 "{} differs from cluster {} as read from {} ({} difference{}):",
-                path.display(),
-                wanted.name,
+                shown_path(&path),
+                shown(&wanted.name),
                 imported.source,
                 found.len(),
                 if found.len() == 1 { "" } else { "s" }
             )
             .map_err(crate::Error::Io)?;
             for difference in found {
-                writeln!(out, "- {difference}").map_err(crate::Error::Io)?;
+                writeln!(out, "- {}", shown(&difference)).map_err(crate::Error::Io)?;
             }
             Ok(ExitCode::FAILURE)
         }
@@ -199,11 +213,11 @@ pub fn run_to(
                 })?;
             for outcome in altperl_cli::install_links(dir, &target, *force)? {
                 let line = match outcome {
-                    altperl_cli::LinkOutcome::Created(link) => format!("created {}", link.display()),
-                    altperl_cli::LinkOutcome::Present(link) => format!("already there {}", link.display()),
-                    altperl_cli::LinkOutcome::Replaced(link) => format!("replaced {}", link.display()),
+                    altperl_cli::LinkOutcome::Created(link) => format!("created {}", shown_path(&link)),
+                    altperl_cli::LinkOutcome::Present(link) => format!("already there {}", shown_path(&link)),
+                    altperl_cli::LinkOutcome::Replaced(link) => format!("replaced {}", shown_path(&link)),
                 };
-                writeln!(out, "{line} -> {}", target.display()).map_err(crate::Error::Io)?;
+                writeln!(out, "{line} -> {}", shown_path(&target)).map_err(crate::Error::Io)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -220,10 +234,18 @@ pub fn run(request: &Request, version: Option<SlonyVersion>) -> Result<ExitCode,
     )
 }
 
-/// Parses `FROM=TO` schema renames.
+/// Parses `FROM=TO` schema renames (refusing control characters, which no schema name in
+/// a config may hold).
 pub fn schema_map(pairs: &[String]) -> Result<BTreeMap<String, String>, ImportError> {
     let mut map = BTreeMap::new();
     for pair in pairs {
+        if let Some((_, c)) = crate::escape::control_character(pair) {
+            return Err(ImportError::Usage(format!(
+                "--map-schema {}: holds the control character {}, which no schema name may hold; write the names without it",
+                crate::escape::visible(pair),
+                crate::escape::describe_control(c)
+            )));
+        }
         match pair.split_once('=') {
             Some((from, to)) if !from.is_empty() && !to.is_empty() => {
                 if map.insert(from.to_string(), to.to_string()).is_some() {
