@@ -57,10 +57,37 @@ pub fn compare_with_golden(rendered: &str, golden: &Path, what: &str) -> Result<
         .unified_diff()
         .header(&golden.display().to_string(), "generated")
         .to_string();
-    Ok(Some(format!(
-        "{} differs from the generated {what}:\n{diff}",
-        golden.display()
+    Ok(Some(shown_diff(
+        &golden.display().to_string(),
+        what,
+        &diff,
+        &expected,
+        rendered,
     )))
+}
+
+/// The drift report as printed: passwords in the scripts' conninfos redacted, control
+/// characters of the golden file written as escapes, and a word when the only difference
+/// is a password (the redacted lines would otherwise look the same).
+fn shown_diff(golden: &str, what: &str, diff: &str, expected: &str, rendered: &str) -> String {
+    let redact = crate::model::conninfo::redact_secrets;
+    let mut out = format!(
+        "{} differs from the generated {what}",
+        crate::escape::visible(golden)
+    );
+    if redact(expected) == redact(rendered) {
+        out.push_str(" only in a password, which is not shown");
+    }
+    out.push_str(":\n");
+    for line in redact(diff).split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&crate::escape::visible(body));
+        out.push_str(end);
+    }
+    out
 }
 
 /// The text `--write-config` writes for a single operation: the whole cluster, anew.

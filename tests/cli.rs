@@ -481,3 +481,55 @@ fn an_os_error_is_printed_once() {
         "slonik-gen: error: cannot read config nope.toml\n  caused by: No such file or directory (os error 2)\n"
     );
 }
+
+/// `--check` prints a diff of scripts whose header holds the nodes' conninfos: a password
+/// there is redacted on both sides, and a drift only in the password says so.
+#[test]
+fn check_diffs_never_print_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("secret.toml");
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
+    std::fs::write(
+        &config,
+        example.replace(
+            "passfile = \"/var/lib/postgresql/.pgpass\"   # no password in any script",
+            "password = \"new s3cret\"",
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let script = text(&slonik_gen(&["--config", config, "create-set", "set1"]).stdout);
+    assert!(
+        script.contains("s3cret"),
+        "the script needs the password: {script}"
+    );
+    let golden = dir.path().join("create-set.slonik");
+    let golden_arg = golden.to_str().unwrap();
+
+    std::fs::write(&golden, script.replace("new s3cret", "old pa55word")).unwrap();
+    let drift = slonik_gen(&["--config", config, "--check", golden_arg, "create-set", "set1"]);
+    assert_fails(&drift, 1, "only in a password, which is not shown");
+    let shown = text(&drift.stderr);
+    for secret in ["s3cret", "pa55word"] {
+        assert!(!shown.contains(secret), "{secret} printed:\n{shown}");
+    }
+    assert!(shown.contains("password=''***''"), "{shown}");
+
+    std::fs::write(
+        &golden,
+        script
+            .replace("new s3cret", "old pa55word")
+            .replace("id = 2,", "id = 7,"),
+    )
+    .unwrap();
+    let drift = slonik_gen(&["--config", config, "--check", golden_arg, "create-set", "set1"]);
+    let shown = text(&drift.stderr);
+    assert!(!shown.contains("only in a password"), "{shown}");
+    assert!(
+        shown.contains("+    set add table (set id = 1, origin = 1, id = 2,"),
+        "{shown}"
+    );
+    for secret in ["s3cret", "pa55word"] {
+        assert!(!shown.contains(secret), "{secret} printed:\n{shown}");
+    }
+}
