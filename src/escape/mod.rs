@@ -10,7 +10,8 @@
 //! | POSIX shell (words, comments) | [`shell`] |
 //! | Markdown (text, inline code, code fences) | [`markdown`] |
 //! | TOML comments | [`toml`] |
-//! | SQL sent to PostgreSQL by runbooks (literals, identifiers) | [`sql`] |
+//! | SQL sent to PostgreSQL by runbooks and the live importer (literals, identifiers) | [`sql`] |
+//! | libpq conninfo values | [`crate::model::conninfo`] (`conninfo_text` per Slony-I version, `quoted_value`) |
 //!
 //! Control characters are refused when a config is validated ([`control_character`]), so
 //! none of these escapers has to decide what a newline inside a node name should mean; the

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::ImportError;
 use crate::escape::visible;
 use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
-use crate::model::conninfo::{is_secret_key, redact_secrets, ConnectionParts};
+use crate::model::conninfo::{is_secret_key, redact_secrets, value_text as quote_value, ConnectionParts};
 use crate::model::ids::{NodeId, SetId};
 #[cfg(feature = "import-live")]
 use crate::model::names::quote_ident;
@@ -150,14 +150,6 @@ pub fn shown_conninfo(conninfo: &str) -> String {
 /// only compare conninfos).
 pub fn parse_conninfo(text: &str) -> Vec<(String, String)> {
     crate::model::conninfo::parse_conninfo(text).unwrap_or_default()
-}
-
-fn quote_value(value: &str) -> String {
-    if !value.is_empty() && !value.contains([' ', '\'', '\\']) {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
 }
 
 /// Why a catalog cannot be turned into a config: a sentence naming the node, set or table
@@ -508,7 +500,7 @@ fn client_config(conninfo: &str) -> Result<postgres::Config, String> {
     let text = pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+        .map(|(k, v)| format!("{k}={}", crate::model::conninfo::quoted_value(v)))
         .collect::<Vec<_>>()
         .join(" ");
     text.parse().map_err(|e| {
@@ -557,8 +549,8 @@ pub fn read_catalog(conninfo: &str, cluster: &str) -> Result<Catalog, ImportErro
     let version: String = query(format!("select {ns}.slonyversion()"))?[0].get(0);
     let local_node = id(
         &query(format!(
-            "select {ns}.getlocalnodeid('{}')",
-            schema.replace('\'', "''")
+            "select {ns}.getlocalnodeid({})",
+            crate::escape::sql::literal(&schema)
         ))?[0],
         0,
     );

@@ -176,6 +176,21 @@ pub const LIBPQ_KEYWORDS: &[&str] = &[
     "user",
 ];
 
+/// `value` in libpq's single quotes (`\\` and `\'` escaped): the one form that carries any
+/// value through libpq's key=value parser.
+pub fn quoted_value(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `value` bare when libpq reads it as it is, else [`quoted_value`].
+pub fn value_text(value: &str) -> String {
+    if !value.is_empty() && !value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\') {
+        value.to_string()
+    } else {
+        quoted_value(value)
+    }
+}
+
 /// Builds the libpq conninfo text (before slonik literal escaping) or lists every problem.
 pub fn conninfo_text(
     params: &[(String, String)],
@@ -229,7 +244,7 @@ fn encode_value(
         _ if plain => Ok(value.to_string()),
         (ConninfoUse::Admin, true) => {
             // libpq quoting; the slonik literal layer then doubles the quotes.
-            Ok(format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'")))
+            Ok(quoted_value(value))
         }
         (ConninfoUse::Admin, false) => {
             if value.contains('\'') {
