@@ -11,31 +11,12 @@ pub fn comment(text: &str) -> std::borrow::Cow<'_, str> {
 /// whole), every line escaped with [`comment`]. Empty text gives an empty string.
 pub fn bullet(text: &str, width: usize) -> String {
     let mut out = String::new();
-    for (i, line) in wrap(&comment(text), width).iter().enumerate() {
+    for (i, line) in super::wrap(&comment(text), width).iter().enumerate() {
         out.push_str(if i == 0 { "# - " } else { "#   " });
         out.push_str(line);
         out.push('\n');
     }
     out
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (longer words stay whole).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -56,7 +37,10 @@ mod tests {
             "# - options =>\n#   '-s\n#   1\\u{0002}'\n#   and\\u{000A}key\n#   = 1\n#   \\u{001B}[31m\\u{0085}\n"
         );
         assert!(block.parse::<toml::Table>().unwrap().is_empty());
-        assert_eq!(super::wrap("a verylongword b", 4), vec!["a", "verylongword", "b"]);
+        assert_eq!(
+            crate::escape::wrap("a verylongword b", 4),
+            vec!["a", "verylongword", "b"]
+        );
         assert!(super::bullet("", 10).is_empty());
     }
 }

@@ -36,21 +36,7 @@ fn var(node: NodeId) -> String {
 
 /// Wraps long prose into `# ` comment lines of at most about 90 columns.
 fn wrapped_comment(text: &str) -> String {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + word.len() + 1 > 88 {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    comment(&lines.join("\n"))
+    comment(&crate::escape::wrap(text, 88).join("\n"))
 }
 
 const PRELUDE: &str = r#"set -euo pipefail
