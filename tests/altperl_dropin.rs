@@ -2,6 +2,7 @@
 //! (`DIR/slonik_failover ...`) with altperl's arguments.
 
 mod altperl_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -7,6 +7,7 @@
 //! new difference (or a vanished one) fails this test.
 
 mod altperl_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 //! the unsupported shapes fail with the file and line.
 
 mod altperl_support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;

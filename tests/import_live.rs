@@ -3,11 +3,13 @@
 //! then the state after a move and a failover done with plain slonik, as the library's
 //! `move-set` and `failover` predicted it; `check-cluster` reports the drifted config.
 
+mod common;
 mod support;
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::assert_loads;
 use slonik_gen::import::live::{differences, import_cluster};
 use slonik_gen::model::{NodeId, SetId};
 use support::cluster::{tools_or_skip, TestCluster};
@@ -305,19 +307,6 @@ fn e2e_wrong_cluster_names_and_unreachable_nodes_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(!text(&out.stderr).contains(PASSWORD), "{}", text(&out.stderr));
-}
-
-/// The printed config loads and holds no control character but line feeds (what the
-/// config validation refuses in names, comments and connection values).
-fn assert_loads(toml: &str, what: &str) -> slonik_gen::model::Cluster {
-    assert!(
-        !toml
-            .chars()
-            .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
-        "{what}: a control character in the output:\n{toml:?}"
-    );
-    slonik_gen::load_config_str(toml, "imported.toml")
-        .unwrap_or_else(|e| panic!("{what}: the output does not load: {e}\n{toml}"))
 }
 
 /// Secrets of the hostile-catalog test: none may appear in any output.

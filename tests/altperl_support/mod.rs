@@ -11,6 +11,8 @@ use slonik_gen::import::{import_altperl, AltperlOptions, Imported};
 use slonik_gen::model::{Cluster, NodeId};
 use slonik_gen::Script;
 
+pub use crate::common::assert_loads;
+
 /// The fixture directory, relative to the crate root (the tests' working directory).
 pub const FIXTURES: &str = "tests/fixtures/altperl";
 
@@ -59,19 +61,6 @@ pub fn import(path: &Path) -> Imported {
         import_altperl(path, &clean_options()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_loads(&imported.to_toml(), &path.display().to_string());
     imported
-}
-
-/// Fails the test unless `toml` (an import's output) loads and holds no control character
-/// but line feeds (none may appear in a config's names, comments and connection values).
-pub fn assert_loads(toml: &str, what: &str) -> Cluster {
-    assert!(
-        !toml
-            .chars()
-            .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
-        "{what}: a control character in the imported config:\n{toml:?}"
-    );
-    slonik_gen::load_config_str(toml, "imported.toml")
-        .unwrap_or_else(|e| panic!("{what}: the imported config does not load: {e}\n{toml}"))
 }
 
 /// Whether `SLONIK_GEN_E2E=1` makes missing tools a failure.

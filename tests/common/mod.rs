@@ -291,3 +291,16 @@ pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
+
+/// Fails the test unless `toml` (an import's output) loads and holds no control character
+/// but line feeds (none may appear in a config's names, comments and connection values).
+pub fn assert_loads(toml: &str, what: &str) -> slonik_gen::Cluster {
+    assert!(
+        !toml
+            .chars()
+            .any(|c| c != '\n' && slonik_gen::escape::is_control(c)),
+        "{what}: a control character in the imported config:\n{toml:?}"
+    );
+    slonik_gen::load_config_str(toml, "imported.toml")
+        .unwrap_or_else(|e| panic!("{what}: the imported config does not load: {e}\n{toml}"))
+}
