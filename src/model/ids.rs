@@ -16,6 +16,19 @@ macro_rules! id_type {
             pub const WHAT: &'static str = $what;
         }
 
+        /// A plain number is an id: what lets builders take `1` (`NodeConfig::new(1)`).
+        impl From<u32> for $name {
+            fn from(id: u32) -> Self {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(id: $name) -> u32 {
+                id.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)
