@@ -3,6 +3,29 @@
 //! These types only describe the file; [`crate::validate`] turns them into a checked
 //! [`crate::Cluster`]. Unknown fields are rejected everywhere, so a typo never silently
 //! becomes a default.
+//!
+//! To build a config in Rust instead of TOML, start from [`ConfigFile::new`] and chain the
+//! builders ([`NodeConfig::new`], [`SetConfig::new`], [`SubscriptionConfig::new`]); each
+//! key left out gets the default a TOML file that leaves it out gets. The structs are
+//! `#[non_exhaustive]`, so that a key added to the file is not a breaking change for code
+//! that builds configs: outside this crate they are built with these constructors, never
+//! with struct literals. A built config is checked like a file: the only way to a
+//! [`crate::Cluster`] is [`crate::validate::validate`].
+//!
+//! ```
+//! use slonik_gen::model::config::{ConfigFile, NodeConfig, SetConfig, SubscriptionConfig};
+//!
+//! # fn main() -> slonik_gen::Result<()> {
+//! let config = ConfigFile::new("replication")
+//!     .node(NodeConfig::new(1).name("MasNod").host("db1").dbname("app"))
+//!     .node(NodeConfig::new(2).name("SlaNod").host("db2").dbname("app"))
+//!     .set(SetConfig::new(1, "set1").default_schema("app").tables(["accounts", "audit.log"]))
+//!     .subscription(SubscriptionConfig::new("set1", 2));
+//! let cluster = slonik_gen::validate::validate(&config)?;
+//! assert_eq!(cluster.sets[&1.into()].tables[1].name.to_string(), "audit.log");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
 
@@ -10,12 +33,64 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::conninfo::ConnectionParts;
-use crate::model::ids::NodeId;
+use crate::model::ids::{NodeId, SetId};
 use crate::version::SlonyVersion;
+
+/// Builder methods that set `Option<String>` fields of the same name.
+macro_rules! string_setters {
+    ($($(#[$doc:meta])* $field:ident),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, $field: impl Into<String>) -> Self {
+                self.$field = Some($field.into());
+                self
+            }
+        )*
+    };
+}
+
+/// The builder methods of the libpq connection parts, shared by [`NodeConfig`] (its admin
+/// connection) and [`ConnectionParts`] (a path's overrides), whose fields are the same.
+macro_rules! connection_setters {
+    () => {
+        $crate::model::config::string_setters!(
+            /// Sets libpq `service`: a section of `pg_service.conf`.
+            service,
+            /// Sets libpq `host`: host name, address or socket directory.
+            host,
+            /// Sets libpq `dbname`.
+            dbname,
+            /// Sets libpq `user`.
+            user,
+            /// Sets libpq `password`. Prefer [`Self::passfile`] or [`Self::service`]: a
+            /// password here ends up in every script and in the `sl_path` catalog.
+            password,
+            /// Sets libpq `passfile`: a pgpass file, so no password appears in any script.
+            passfile,
+            /// Sets libpq `sslmode`.
+            sslmode,
+        );
+
+        /// Sets libpq `port`.
+        pub fn port(mut self, port: u16) -> Self {
+            self.port = Some(port);
+            self
+        }
+
+        /// Adds any other libpq keyword (`connect_timeout`, `application_name`, ...);
+        /// a key given twice keeps the last value.
+        pub fn option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+            self.options.insert(key.into(), value.into());
+            self
+        }
+    };
+}
+pub(crate) use {connection_setters, string_setters};
 
 /// A whole `slonik-gen.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConfigFile {
     /// The Slony-I cluster name (the catalog lives in schema `_<cluster>`).
     pub cluster: String,
@@ -45,6 +120,69 @@ pub fn default_wait_timeout() -> u32 {
     600
 }
 
+/// What a file with only `cluster = ""` holds: the empty cluster name is the one value
+/// that is not a file's default, and [`crate::validate::validate`] rejects it.
+impl Default for ConfigFile {
+    fn default() -> Self {
+        ConfigFile {
+            cluster: String::new(),
+            slony_version: SlonyVersion::default(),
+            default_origin: None,
+            wait_timeout: default_wait_timeout(),
+            nodes: Vec::new(),
+            sets: Vec::new(),
+            subscriptions: Vec::new(),
+        }
+    }
+}
+
+impl ConfigFile {
+    /// A config for the cluster `cluster`, with no nodes, sets or subscriptions yet and
+    /// every other key at its default.
+    pub fn new(cluster: impl Into<String>) -> Self {
+        ConfigFile {
+            cluster: cluster.into(),
+            ..ConfigFile::default()
+        }
+    }
+
+    /// Sets the target Slony-I version (default 2.2).
+    pub fn slony_version(mut self, version: SlonyVersion) -> Self {
+        self.slony_version = version;
+        self
+    }
+
+    /// Sets altperl's `$MASTERNODE` (default: the lowest node id).
+    pub fn default_origin(mut self, node: impl Into<NodeId>) -> Self {
+        self.default_origin = Some(node.into());
+        self
+    }
+
+    /// Sets the seconds every generated `wait for event` waits (default 600, 0 = forever).
+    pub fn wait_timeout(mut self, seconds: u32) -> Self {
+        self.wait_timeout = seconds;
+        self
+    }
+
+    /// Adds a node (a `[[node]]`), after those added before.
+    pub fn node(mut self, node: NodeConfig) -> Self {
+        self.nodes.push(node);
+        self
+    }
+
+    /// Adds a set (a `[[set]]`), after those added before.
+    pub fn set(mut self, set: SetConfig) -> Self {
+        self.sets.push(set);
+        self
+    }
+
+    /// Adds a subscription (a `[[subscription]]`), after those added before.
+    pub fn subscription(mut self, subscription: SubscriptionConfig) -> Self {
+        self.subscriptions.push(subscription);
+        self
+    }
+}
+
 /// One `[[node]]`.
 ///
 /// The connection parts are repeated here rather than `#[serde(flatten)]`-ed from
@@ -52,6 +190,7 @@ pub fn default_wait_timeout() -> u32 {
 /// rejecting typos matters more in a file that is edited during an outage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NodeConfig {
     /// Slony-I node id.
     pub id: NodeId,
@@ -112,7 +251,97 @@ pub struct NodeConfig {
     pub slon_stop: Option<String>,
 }
 
+/// What a `[[node]]` with only `id = 0` holds: id 0 means "not given" to slonik, and
+/// [`crate::validate::validate`] rejects it.
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            id: NodeId(0),
+            name: None,
+            comment: None,
+            service: None,
+            host: None,
+            port: None,
+            dbname: None,
+            user: None,
+            password: None,
+            passfile: None,
+            sslmode: None,
+            options: std::collections::BTreeMap::new(),
+            path: None,
+            provider: None,
+            forward: true,
+            failed: false,
+            slon_start: None,
+            slon_stop: None,
+        }
+    }
+}
+
 impl NodeConfig {
+    /// A node with the id `id` and every other key at its default (forwarding, no
+    /// provider, no connection parts yet).
+    ///
+    /// ```
+    /// use slonik_gen::model::config::NodeConfig;
+    /// use slonik_gen::model::conninfo::ConnectionParts;
+    ///
+    /// let node = NodeConfig::new(2)
+    ///     .name("SlaNod")
+    ///     .host("SlaNod")
+    ///     .dbname("geekdb")
+    ///     .passfile("/var/lib/postgresql/.pgpass")
+    ///     .option("connect_timeout", "5")
+    ///     .path(ConnectionParts::new().host("10.0.0.2"))
+    ///     .provider(1);
+    /// assert_eq!(node.connection().params()[0], ("host".into(), "SlaNod".into()));
+    /// ```
+    pub fn new(id: impl Into<NodeId>) -> Self {
+        NodeConfig {
+            id: id.into(),
+            ..NodeConfig::default()
+        }
+    }
+
+    string_setters!(
+        /// Sets the short human name shown in echoes and comments (`MasNod`).
+        name,
+        /// Sets the `store node` / `init cluster` comment.
+        comment,
+        /// Sets the shell command that starts this node's slon daemon (runbooks).
+        slon_start,
+        /// Sets the shell command that stops this node's slon daemon (runbooks).
+        slon_stop,
+    );
+
+    connection_setters!();
+
+    /// Sets what the slon daemons use to reach this node (`store path`), where it differs
+    /// from the admin connection; parts left unset are taken from the admin connection.
+    pub fn path(mut self, path: ConnectionParts) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    /// Sets altperl's `parent`: the node this one receives sets from (cascading).
+    pub fn provider(mut self, node: impl Into<NodeId>) -> Self {
+        self.provider = Some(node.into());
+        self
+    }
+
+    /// Sets whether this node forwards what it receives (default `true`; altperl's
+    /// `noforward` inverted).
+    pub fn forward(mut self, forward: bool) -> Self {
+        self.forward = forward;
+        self
+    }
+
+    /// Marks the node as failed over: out of the cluster until it is dropped and rebuilt.
+    pub fn failed(mut self, failed: bool) -> Self {
+        self.failed = failed;
+        self
+    }
+
     /// The admin connection parts of this node.
     pub fn connection(&self) -> ConnectionParts {
         ConnectionParts {
@@ -142,6 +371,7 @@ fn is_false(b: &bool) -> bool {
 /// One `[[set]]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SetConfig {
     /// Slony-I set id.
     pub id: crate::model::ids::SetId,
@@ -183,10 +413,106 @@ pub struct SetConfig {
     pub sequences: Vec<TableEntry>,
 }
 
+/// What a `[[set]]` with only `id = 0` holds: id 0 means "not given" to slonik, and
+/// [`crate::validate::validate`] rejects it.
+impl Default for SetConfig {
+    fn default() -> Self {
+        SetConfig {
+            id: SetId(0),
+            name: None,
+            origin: None,
+            comment: None,
+            default_schema: None,
+            first_table_id: None,
+            first_sequence_id: None,
+            tables_file: None,
+            sequences_file: None,
+            tables: Vec::new(),
+            sequences: Vec::new(),
+        }
+    }
+}
+
+impl SetConfig {
+    /// A set with the id `id`, named `name` on the command line, and every other key at
+    /// its default (origin: the cluster's `default_origin`; schema `public`).
+    ///
+    /// ```
+    /// use slonik_gen::model::config::{SetConfig, TableEntry};
+    ///
+    /// let set = SetConfig::new(1, "set1")
+    ///     .origin(1)
+    ///     .default_schema("geekdb")
+    ///     .tables(["files", "additional_roll"])
+    ///     .table(TableEntry::new("public", "Capital Idea").id(40).key("capital_uniq"))
+    ///     .sequences(["files_id_seq"]);
+    /// assert_eq!(set.tables[1].schema, None); // the set's default schema
+    /// assert_eq!(set.tables[2].name, "Capital Idea");
+    /// ```
+    pub fn new(id: impl Into<SetId>, name: impl Into<String>) -> Self {
+        SetConfig {
+            id: id.into(),
+            name: Some(name.into()),
+            ..SetConfig::default()
+        }
+    }
+
+    string_setters!(
+        /// Sets the `create set` comment.
+        comment,
+        /// Sets the schema for table and sequence names given without one (default `public`).
+        default_schema,
+    );
+
+    /// Sets the origin node (default: the cluster's `default_origin`).
+    pub fn origin(mut self, node: impl Into<NodeId>) -> Self {
+        self.origin = Some(node.into());
+        self
+    }
+
+    /// Sets the first id for tables without an explicit id.
+    pub fn first_table_id(mut self, id: u32) -> Self {
+        self.first_table_id = Some(id);
+        self
+    }
+
+    /// Sets the first id for sequences without an explicit id.
+    pub fn first_sequence_id(mut self, id: u32) -> Self {
+        self.first_sequence_id = Some(id);
+        self
+    }
+
+    /// Adds tables, after those added before: each a [`TableEntry`], or a name written as
+    /// in TOML (`"files"` in the set's default schema, `"audit.log"` split at the first dot).
+    pub fn tables<T: Into<TableEntry>>(mut self, tables: impl IntoIterator<Item = T>) -> Self {
+        self.tables.extend(tables.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds one table, after those added before (see [`SetConfig::tables`]).
+    pub fn table(mut self, table: impl Into<TableEntry>) -> Self {
+        self.tables.push(table.into());
+        self
+    }
+
+    /// Adds sequences, after those added before (names as in [`SetConfig::tables`]).
+    pub fn sequences<T: Into<TableEntry>>(mut self, sequences: impl IntoIterator<Item = T>) -> Self {
+        self.sequences.extend(sequences.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds one sequence, after those added before.
+    pub fn sequence(mut self, sequence: impl Into<TableEntry>) -> Self {
+        self.sequences.push(sequence.into());
+        self
+    }
+}
+
 /// A table or sequence: either a plain string (`"files"` or `"geekdb.files"`, split at the
 /// first dot) or a table `{ name = "...", schema = "...", id = 7, key = "...", comment = "..." }`
 /// whose `name` and `schema` are taken exactly as written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct TableEntry {
     /// Schema, exactly as PostgreSQL spells it; `None` means the set's default schema.
     pub schema: Option<String>,
@@ -215,6 +541,29 @@ struct TableEntryFull {
 }
 
 impl TableEntry {
+    /// The relation `name` in `schema`, both exactly as PostgreSQL spells them (a dot in
+    /// either is part of the name), like the TOML table form `{ schema = ..., name = ... }`.
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        TableEntry {
+            schema: Some(schema.into()),
+            name: name.into(),
+            ..TableEntry::default()
+        }
+    }
+
+    /// Sets an explicit Slony id (default: the next free one, in file order).
+    pub fn id(mut self, id: u32) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    string_setters!(
+        /// Sets a unique, not-null index to use instead of the primary key (tables only).
+        key,
+        /// Sets the comment stored with the table or sequence.
+        comment,
+    );
+
     /// Parses the short string form: `schema.name` or `name`.
     pub fn from_short(text: &str) -> TableEntry {
         match text.split_once('.') {
@@ -228,6 +577,20 @@ impl TableEntry {
                 ..TableEntry::default()
             },
         }
+    }
+}
+
+/// The short string form, as in TOML: `"files"` or `"geekdb.files"` (split at the first dot).
+impl From<&str> for TableEntry {
+    fn from(text: &str) -> Self {
+        TableEntry::from_short(text)
+    }
+}
+
+/// The short string form, as in TOML (see [`TableEntry::from_short`]).
+impl From<String> for TableEntry {
+    fn from(text: String) -> Self {
+        TableEntry::from_short(&text)
     }
 }
 
@@ -288,6 +651,32 @@ impl fmt::Display for SetRef {
     }
 }
 
+/// A set by id, as `set = 1` in TOML.
+impl From<u32> for SetRef {
+    fn from(id: u32) -> Self {
+        SetRef::Id(id)
+    }
+}
+
+impl From<SetId> for SetRef {
+    fn from(id: SetId) -> Self {
+        SetRef::Id(id.0)
+    }
+}
+
+/// A set by name (or `set<N>`), as `set = "set1"` in TOML.
+impl From<&str> for SetRef {
+    fn from(name: &str) -> Self {
+        SetRef::Name(name.to_string())
+    }
+}
+
+impl From<String> for SetRef {
+    fn from(name: String) -> Self {
+        SetRef::Name(name)
+    }
+}
+
 impl<'de> Deserialize<'de> for SetRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct RefVisitor;
@@ -324,8 +713,12 @@ impl Serialize for SetRef {
 }
 
 /// One `[[subscription]]`.
+///
+/// No `Default`: a subscription is its set and its receiver, and neither has a default
+/// that means anything; [`SubscriptionConfig::new`] takes both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SubscriptionConfig {
     /// The set, by id or name.
     pub set: SetRef,
@@ -337,4 +730,38 @@ pub struct SubscriptionConfig {
     /// Whether the receiver keeps a log to forward the set; defaults to the node's `forward`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward: Option<bool>,
+}
+
+impl SubscriptionConfig {
+    /// `receiver` subscribes to `set` (an id, a name or `set<N>`), from its node's
+    /// `provider` (else the origin) and forwarding as its node does, unless changed below.
+    ///
+    /// ```
+    /// use slonik_gen::model::config::SubscriptionConfig;
+    ///
+    /// let cascaded = SubscriptionConfig::new("set1", 3).provider(2).forward(false);
+    /// let by_id = SubscriptionConfig::new(1, 2);
+    /// # assert_eq!(cascaded.provider, Some(2.into()));
+    /// # assert_eq!(by_id.set.to_string(), "1");
+    /// ```
+    pub fn new(set: impl Into<SetRef>, receiver: impl Into<NodeId>) -> Self {
+        SubscriptionConfig {
+            set: set.into(),
+            receiver: receiver.into(),
+            provider: None,
+            forward: None,
+        }
+    }
+
+    /// Sets the node the set is received from.
+    pub fn provider(mut self, node: impl Into<NodeId>) -> Self {
+        self.provider = Some(node.into());
+        self
+    }
+
+    /// Sets whether the receiver keeps a log to forward the set to others.
+    pub fn forward(mut self, forward: bool) -> Self {
+        self.forward = Some(forward);
+        self
+    }
 }

@@ -19,9 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::version::SlonyVersion;
 
-/// A node's connection parts, as written in the config.
+/// A node's connection parts, as written in the config. Built in code with
+/// [`ConnectionParts::new`] and the setters (`ConnectionParts::new().host("10.0.0.2")`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ConnectionParts {
     /// `service`: a section of `pg_service.conf`; the safe home for passwords and odd values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,6 +56,13 @@ pub struct ConnectionParts {
 }
 
 impl ConnectionParts {
+    /// No parts set: every one is inherited (a path's overrides) or left to libpq.
+    pub fn new() -> Self {
+        ConnectionParts::default()
+    }
+
+    crate::model::config::connection_setters!();
+
     /// The parameters in a fixed order: the named parts first, then `options` sorted by key.
     pub fn params(&self) -> Vec<(String, String)> {
         let named: [(&str, Option<String>); 8] = [
