@@ -68,6 +68,12 @@ pub enum Error {
         /// Every problem found.
         problems: Problems,
     },
+    /// A config that came from no file, such as one built in code with
+    /// [`crate::ConfigFile::new`], describes an impossible cluster: what `?` makes of the
+    /// [`Problems`] of [`crate::validate::validate`]. A config loaded from a file gives
+    /// [`Error::InvalidConfig`], which names the file.
+    #[error("invalid config: {0}")]
+    Invalid(Problems),
     /// The operation cannot be done on this cluster.
     #[error(transparent)]
     Operation(#[from] OpError),
@@ -108,6 +114,14 @@ pub enum Error {
     /// Writing the output failed.
     #[error("cannot write the script")]
     Io(#[source] std::io::Error),
+}
+
+/// So that `validate(&config)?` works in a function returning [`Result`]. The problems are
+/// part of the message, as in [`Error::InvalidConfig`], not a [`std::error::Error::source`].
+impl From<Problems> for Error {
+    fn from(problems: Problems) -> Self {
+        Error::Invalid(problems)
+    }
 }
 
 /// `Result` with this crate's [`Error`].
