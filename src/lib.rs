@@ -34,6 +34,24 @@
 //! let moved = slonik_gen::ops::failover(&cluster, &[("1", "2")]);
 //! assert!(moved.is_err()); // node 2 does not subscribe to set 1 yet
 //! ```
+//!
+//! The same cluster built in code, without TOML text ([`model::config`] has a builder for
+//! every part of the file); it is checked exactly like a file, and `?` turns its
+//! [`validate::Problems`] into an [`Error`]:
+//!
+//! ```
+//! use slonik_gen::model::config::{ConfigFile, NodeConfig, SetConfig};
+//!
+//! # fn main() -> slonik_gen::Result<()> {
+//! let config = ConfigFile::new("replication")
+//!     .node(NodeConfig::new(1).host("MasNod").dbname("geekdb"))
+//!     .node(NodeConfig::new(2).host("SlaNod").dbname("geekdb"))
+//!     .set(SetConfig::new(1, "set1").default_schema("geekdb").tables(["files", "additional_roll"]));
+//! let cluster = slonik_gen::validate::validate(&config)?;
+//! assert_eq!(cluster.sets[&1.into()].tables[1].name.quoted(), r#""geekdb"."additional_roll""#);
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod atomic_file;
