@@ -36,12 +36,12 @@ use crate::model::conninfo::ConnectionParts;
 use crate::model::ids::{NodeId, SetId};
 use crate::version::SlonyVersion;
 
-/// Builder methods that set `Option<String>` fields of the same name.
-macro_rules! string_setters {
-    ($($(#[$doc:meta])* $field:ident),* $(,)?) => {
+/// Builder methods that set `Option` fields of the same name: `field: parameter type`.
+macro_rules! option_setters {
+    ($($(#[$doc:meta])* $field:ident: $param:ty),* $(,)?) => {
         $(
             $(#[$doc])*
-            pub fn $field(mut self, $field: impl Into<String>) -> Self {
+            pub fn $field(mut self, $field: $param) -> Self {
                 self.$field = Some($field.into());
                 self
             }
@@ -53,29 +53,25 @@ macro_rules! string_setters {
 /// connection) and [`ConnectionParts`] (a path's overrides), whose fields are the same.
 macro_rules! connection_setters {
     () => {
-        $crate::model::config::string_setters!(
+        $crate::model::config::option_setters!(
             /// Sets libpq `service`: a section of `pg_service.conf`.
-            service,
+            service: impl Into<String>,
             /// Sets libpq `host`: host name, address or socket directory.
-            host,
+            host: impl Into<String>,
+            /// Sets libpq `port`.
+            port: u16,
             /// Sets libpq `dbname`.
-            dbname,
+            dbname: impl Into<String>,
             /// Sets libpq `user`.
-            user,
+            user: impl Into<String>,
             /// Sets libpq `password`. Prefer [`Self::passfile`] or [`Self::service`]: a
             /// password here ends up in every script and in the `sl_path` catalog.
-            password,
+            password: impl Into<String>,
             /// Sets libpq `passfile`: a pgpass file, so no password appears in any script.
-            passfile,
+            passfile: impl Into<String>,
             /// Sets libpq `sslmode`.
-            sslmode,
+            sslmode: impl Into<String>,
         );
-
-        /// Sets libpq `port`.
-        pub fn port(mut self, port: u16) -> Self {
-            self.port = Some(port);
-            self
-        }
 
         /// Adds any other libpq keyword (`connect_timeout`, `application_name`, ...);
         /// a key given twice keeps the last value.
@@ -85,7 +81,7 @@ macro_rules! connection_setters {
         }
     };
 }
-pub(crate) use {connection_setters, string_setters};
+pub(crate) use {connection_setters, option_setters};
 
 /// A whole `slonik-gen.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,11 +148,10 @@ impl ConfigFile {
         self
     }
 
-    /// Sets altperl's `$MASTERNODE` (default: the lowest node id).
-    pub fn default_origin(mut self, node: impl Into<NodeId>) -> Self {
-        self.default_origin = Some(node.into());
-        self
-    }
+    option_setters!(
+        /// Sets altperl's `$MASTERNODE` (default: the lowest node id).
+        default_origin: impl Into<NodeId>,
+    );
 
     /// Sets the seconds every generated `wait for event` waits (default 600, 0 = forever).
     pub fn wait_timeout(mut self, seconds: u32) -> Self {
@@ -303,31 +298,24 @@ impl NodeConfig {
         }
     }
 
-    string_setters!(
+    option_setters!(
         /// Sets the short human name shown in echoes and comments (`MasNod`).
-        name,
+        name: impl Into<String>,
         /// Sets the `store node` / `init cluster` comment.
-        comment,
+        comment: impl Into<String>,
         /// Sets the shell command that starts this node's slon daemon (runbooks).
-        slon_start,
+        slon_start: impl Into<String>,
         /// Sets the shell command that stops this node's slon daemon (runbooks).
-        slon_stop,
+        slon_stop: impl Into<String>,
+        /// Sets what the slon daemons use to reach this node (`store path`), where it
+        /// differs from the admin connection; parts left unset are taken from the admin
+        /// connection.
+        path: ConnectionParts,
+        /// Sets altperl's `parent`: the node this one receives sets from (cascading).
+        provider: impl Into<NodeId>,
     );
 
     connection_setters!();
-
-    /// Sets what the slon daemons use to reach this node (`store path`), where it differs
-    /// from the admin connection; parts left unset are taken from the admin connection.
-    pub fn path(mut self, path: ConnectionParts) -> Self {
-        self.path = Some(path);
-        self
-    }
-
-    /// Sets altperl's `parent`: the node this one receives sets from (cascading).
-    pub fn provider(mut self, node: impl Into<NodeId>) -> Self {
-        self.provider = Some(node.into());
-        self
-    }
 
     /// Sets whether this node forwards what it receives (default `true`; altperl's
     /// `noforward` inverted).
@@ -369,7 +357,10 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// One `[[set]]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Default` is what a `[[set]]` with only `id = 0` holds: id 0 means "not given" to
+/// slonik, and [`crate::validate::validate`] rejects it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SetConfig {
@@ -413,26 +404,6 @@ pub struct SetConfig {
     pub sequences: Vec<TableEntry>,
 }
 
-/// What a `[[set]]` with only `id = 0` holds: id 0 means "not given" to slonik, and
-/// [`crate::validate::validate`] rejects it.
-impl Default for SetConfig {
-    fn default() -> Self {
-        SetConfig {
-            id: SetId(0),
-            name: None,
-            origin: None,
-            comment: None,
-            default_schema: None,
-            first_table_id: None,
-            first_sequence_id: None,
-            tables_file: None,
-            sequences_file: None,
-            tables: Vec::new(),
-            sequences: Vec::new(),
-        }
-    }
-}
-
 impl SetConfig {
     /// A set with the id `id`, named `name` on the command line, and every other key at
     /// its default (origin: the cluster's `default_origin`; schema `public`).
@@ -457,30 +428,18 @@ impl SetConfig {
         }
     }
 
-    string_setters!(
+    option_setters!(
+        /// Sets the origin node (default: the cluster's `default_origin`).
+        origin: impl Into<NodeId>,
         /// Sets the `create set` comment.
-        comment,
+        comment: impl Into<String>,
         /// Sets the schema for table and sequence names given without one (default `public`).
-        default_schema,
+        default_schema: impl Into<String>,
+        /// Sets the first id for tables without an explicit id.
+        first_table_id: u32,
+        /// Sets the first id for sequences without an explicit id.
+        first_sequence_id: u32,
     );
-
-    /// Sets the origin node (default: the cluster's `default_origin`).
-    pub fn origin(mut self, node: impl Into<NodeId>) -> Self {
-        self.origin = Some(node.into());
-        self
-    }
-
-    /// Sets the first id for tables without an explicit id.
-    pub fn first_table_id(mut self, id: u32) -> Self {
-        self.first_table_id = Some(id);
-        self
-    }
-
-    /// Sets the first id for sequences without an explicit id.
-    pub fn first_sequence_id(mut self, id: u32) -> Self {
-        self.first_sequence_id = Some(id);
-        self
-    }
 
     /// Adds tables, after those added before: each a [`TableEntry`], or a name written as
     /// in TOML (`"files"` in the set's default schema, `"audit.log"` split at the first dot).
@@ -490,9 +449,8 @@ impl SetConfig {
     }
 
     /// Adds one table, after those added before (see [`SetConfig::tables`]).
-    pub fn table(mut self, table: impl Into<TableEntry>) -> Self {
-        self.tables.push(table.into());
-        self
+    pub fn table(self, table: impl Into<TableEntry>) -> Self {
+        self.tables([table])
     }
 
     /// Adds sequences, after those added before (names as in [`SetConfig::tables`]).
@@ -502,9 +460,8 @@ impl SetConfig {
     }
 
     /// Adds one sequence, after those added before.
-    pub fn sequence(mut self, sequence: impl Into<TableEntry>) -> Self {
-        self.sequences.push(sequence.into());
-        self
+    pub fn sequence(self, sequence: impl Into<TableEntry>) -> Self {
+        self.sequences([sequence])
     }
 }
 
@@ -551,17 +508,13 @@ impl TableEntry {
         }
     }
 
-    /// Sets an explicit Slony id (default: the next free one, in file order).
-    pub fn id(mut self, id: u32) -> Self {
-        self.id = Some(id);
-        self
-    }
-
-    string_setters!(
+    option_setters!(
+        /// Sets an explicit Slony id (default: the next free one, in file order).
+        id: u32,
         /// Sets a unique, not-null index to use instead of the primary key (tables only).
-        key,
+        key: impl Into<String>,
         /// Sets the comment stored with the table or sequence.
-        comment,
+        comment: impl Into<String>,
     );
 
     /// Parses the short string form: `schema.name` or `name`.
@@ -753,15 +706,10 @@ impl SubscriptionConfig {
         }
     }
 
-    /// Sets the node the set is received from.
-    pub fn provider(mut self, node: impl Into<NodeId>) -> Self {
-        self.provider = Some(node.into());
-        self
-    }
-
-    /// Sets whether the receiver keeps a log to forward the set to others.
-    pub fn forward(mut self, forward: bool) -> Self {
-        self.forward = Some(forward);
-        self
-    }
+    option_setters!(
+        /// Sets the node the set is received from.
+        provider: impl Into<NodeId>,
+        /// Sets whether the receiver keeps a log to forward the set to others.
+        forward: bool,
+    );
 }
