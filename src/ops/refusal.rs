@@ -497,6 +497,13 @@ pub enum Refusal {
         /// Its name.
         name: String,
     },
+    /// A plan (built through its public fields) whose recovery action the shell
+    /// renderer cannot run: only a slonik script can be.
+    #[error("a recovery action must be a slonik script, not {action}")]
+    RecoveryNotSlonik {
+        /// The action, as Rust prints it (`Debug`).
+        action: String,
+    },
     /// A table or sequence named twice.
     #[error("{relation} is named twice")]
     NamedTwice {

@@ -298,8 +298,10 @@ fn render_recovery(out: &mut String, action: &Action, indent: &str) -> Result<()
         );
         return Ok(());
     }
-    Err(crate::Error::Operation(crate::ops::OpError::Refused {
-        operation: "runbook",
-        reason: format!("a recovery action must be a slonik script, not {action:?}"),
-    }))
+    Err(crate::Error::Operation(crate::ops::refuse(
+        "runbook",
+        crate::ops::Refusal::RecoveryNotSlonik {
+            action: format!("{action:?}"),
+        },
+    )))
 }
