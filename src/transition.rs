@@ -344,3 +344,52 @@ pub fn uninstall(cluster: &Cluster) -> Cluster {
     next.subscriptions.clear();
     next
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Node 1 is the origin of sets 1 and 2 and the default origin; node 2 subscribes to both.
+    fn two_sets() -> Cluster {
+        crate::load_config_str(
+            "cluster = \"c\"\n[[node]]\nid = 1\n[[node]]\nid = 2\n\
+             [[set]]\nid = 1\ntables = [\"a\"]\n[[set]]\nid = 2\ntables = [\"b\"]\n\
+             [[subscription]]\nset = 1\nreceiver = 2\n[[subscription]]\nset = 2\nreceiver = 2\n",
+            "two_sets.toml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_origin_follows_the_last_set_moved_away() {
+        let cluster = two_sets();
+        let first = move_set(&cluster, SetId(1), NodeId(2)).unwrap();
+        assert_eq!(first.default_origin, NodeId(1), "node 1 still originates set 2");
+        let second = move_set(&first, SetId(2), NodeId(2)).unwrap();
+        assert_eq!(second.default_origin, NodeId(2));
+        assert_eq!(check_references(&second), Ok(()));
+    }
+
+    #[test]
+    fn a_cluster_that_cannot_take_the_change_is_an_inconsistency_not_a_panic() {
+        let cluster = two_sets();
+        let node = cluster.nodes[&NodeId(1)].clone();
+        assert_eq!(
+            add_node(&cluster, node),
+            Err(Inconsistency::NodeExists { node: NodeId(1) })
+        );
+        assert_eq!(
+            move_set(&cluster, SetId(1), NodeId(9)),
+            Err(Inconsistency::MissingSubscription {
+                set: SetId(1),
+                receiver: NodeId(9),
+            })
+        );
+        let mut broken = cluster;
+        broken.default_origin = NodeId(9);
+        assert_eq!(
+            check_references(&broken).unwrap_err().to_string(),
+            "the default origin is node 9, which is not a node of the cluster"
+        );
+    }
+}
