@@ -17,7 +17,8 @@ fn create_set(c: &mut Criterion) {
     for tables in TABLE_COUNTS {
         let cluster = load_config_str(&cluster_toml(2, tables, TableStyle::Plain), "bench.toml")
             .expect("the generated config is valid");
-        let check = ops::create_set(&cluster, "set1").expect("create-set works on the generated config");
+        let check = ops::create_set(&cluster, slonik_gen::model::SetId(1))
+            .expect("create-set works on the generated config");
         let script = check.script.render().expect("the script renders");
         assert_eq!(
             script.matches("set add table").count(),
@@ -27,7 +28,8 @@ fn create_set(c: &mut Criterion) {
         group.throughput(Throughput::Elements(tables as u64));
         group.bench_with_input(BenchmarkId::new("tables", tables), &cluster, |b, cluster| {
             b.iter(|| {
-                let change = ops::create_set(black_box(cluster), "set1").expect("create-set works");
+                let change = ops::create_set(black_box(cluster), slonik_gen::model::SetId(1))
+                    .expect("create-set works");
                 // What the CLI runs: the operation checks the script, then one writing pass.
                 change
                     .write_to(&mut io::sink())

@@ -43,7 +43,7 @@ fn render_each_version(c: &mut Criterion, name: &str, script_for: impl Fn(SlonyV
 
 fn render(c: &mut Criterion) {
     render_each_version(c, "create_set_10k_tables", |version| {
-        ops::create_set(&cluster(2, 10_000, version), "set1")
+        ops::create_set(&cluster(2, 10_000, version), slonik_gen::model::SetId(1))
             .expect("create-set works")
             .script
     });

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use slonik_gen::ops::{Ddl, Operation};
+use slonik_gen::ops::Ddl;
+use slonik_gen::resolve::OperationArgs;
 use slonik_gen::SlonyVersion;
 
 /// Generate slonik scripts for a Slony-I cluster described in a TOML config.
@@ -417,23 +418,23 @@ pub struct ExecuteArgs {
 }
 
 impl Command {
-    /// The library operation this command asks for, or a usage error for what clap's
+    /// The library operation this command asks for, as words to resolve against the config, or a usage error for what clap's
     /// grammar cannot say (an unpaired `failover` node).
-    pub fn operation(self) -> Result<Operation, clap::Error> {
+    pub fn operation(self) -> Result<OperationArgs, clap::Error> {
         Ok(match self {
-            Command::PrintPreamble => Operation::PrintPreamble,
-            Command::InitCluster => Operation::InitCluster,
-            Command::StoreNode { node, event_node } => Operation::StoreNode { node, event_node },
-            Command::DropNode { node, event_node } => Operation::DropNode { node, event_node },
-            Command::UninstallNodes => Operation::UninstallNodes,
-            Command::RestartNode(args) => Operation::RestartNodes { nodes: args.nodes },
-            Command::UpdateNodes => Operation::UpdateNodes,
-            Command::CreateSet { set } => Operation::CreateSet { set },
-            Command::DropSet { set } => Operation::DropSet { set },
-            Command::MergeSets { node, target, source } => Operation::MergeSets { node, target, source },
-            Command::SubscribeSet { set, node } => Operation::SubscribeSet { set, node },
-            Command::UnsubscribeSet { set, node } => Operation::UnsubscribeSet { set, node },
-            Command::MoveSet { set, from, to } => Operation::MoveSet { set, from, to },
+            Command::PrintPreamble => OperationArgs::PrintPreamble,
+            Command::InitCluster => OperationArgs::InitCluster,
+            Command::StoreNode { node, event_node } => OperationArgs::StoreNode { node, event_node },
+            Command::DropNode { node, event_node } => OperationArgs::DropNode { node, event_node },
+            Command::UninstallNodes => OperationArgs::UninstallNodes,
+            Command::RestartNode(args) => OperationArgs::RestartNodes { nodes: args.nodes },
+            Command::UpdateNodes => OperationArgs::UpdateNodes,
+            Command::CreateSet { set } => OperationArgs::CreateSet { set },
+            Command::DropSet { set } => OperationArgs::DropSet { set },
+            Command::MergeSets { node, target, source } => OperationArgs::MergeSets { node, target, source },
+            Command::SubscribeSet { set, node } => OperationArgs::SubscribeSet { set, node },
+            Command::UnsubscribeSet { set, node } => OperationArgs::UnsubscribeSet { set, node },
+            Command::MoveSet { set, from, to } => OperationArgs::MoveSet { set, from, to },
             Command::Failover { nodes } => {
                 if let [.., unpaired] = &nodes[..] {
                     if nodes.len() % 2 == 1 {
@@ -445,14 +446,14 @@ impl Command {
                         ));
                     }
                 }
-                Operation::Failover {
+                OperationArgs::Failover {
                     pairs: nodes
                         .chunks_exact(2)
                         .map(|p| (p[0].clone(), p[1].clone()))
                         .collect(),
                 }
             }
-            Command::ExecuteScript(args) => Operation::ExecuteScript {
+            Command::ExecuteScript(args) => OperationArgs::ExecuteScript {
                 set: args.set,
                 ddl: match (args.file, args.sql) {
                     (_, Some(sql)) => Ddl::Sql(sql),
@@ -461,8 +462,8 @@ impl Command {
                 },
                 node: args.node,
             },
-            Command::DropTable { table_id, set } => Operation::DropTable { table_id, set },
-            Command::DropSequence { sequence_id, set } => Operation::DropSequence { sequence_id, set },
+            Command::DropTable { table_id, set } => OperationArgs::DropTable { table_id, set },
+            Command::DropSequence { sequence_id, set } => OperationArgs::DropSequence { sequence_id, set },
             Command::Import(_) | Command::ImportTool(_) => {
                 unreachable!("main runs import commands before reading a config")
             }

@@ -27,11 +27,14 @@
 //!     tables = ["files", "additional_roll"]
 //! "#;
 //! let cluster = slonik_gen::load_config_str(toml, "example.toml").unwrap();
-//! let change = slonik_gen::ops::create_set(&cluster, "set1").unwrap();
+//! // Operations take ids; command-line words (`set1`, `node2`) become ids in `resolve`.
+//! let set1 = slonik_gen::resolve::set(&cluster, "set1").unwrap();
+//! let change = slonik_gen::ops::create_set(&cluster, set1).unwrap();
 //! let script = change.script.render().unwrap();
 //! assert!(script.contains(r#"fully qualified name = '"geekdb"."additional_roll"'"#));
 //! // Operations that move origins or subscriptions also give the cluster's next state.
-//! let moved = slonik_gen::ops::failover(&cluster, &[("1", "2")]);
+//! let (dead, backup) = (slonik_gen::model::NodeId(1), slonik_gen::model::NodeId(2));
+//! let moved = slonik_gen::ops::failover(&cluster, &[(dead, backup)]);
 //! assert!(moved.is_err()); // node 2 does not subscribe to set 1 yet
 //! ```
 //!
@@ -63,9 +66,11 @@ pub mod literal;
 pub mod model;
 pub mod ops;
 pub mod render;
+pub mod resolve;
 pub mod runbook;
 pub mod statement;
 mod suggest;
+pub mod transition;
 pub mod validate;
 pub mod version;
 

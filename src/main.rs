@@ -68,7 +68,7 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     let check = cli.check;
     let write_config = cli.write_config;
     let operation = match job {
-        Ok(operation) => operation,
+        Ok(words) => words.resolve(&cluster)?,
         Err(args) => return run_runbook(&cluster, &config, cli.slony_version, args, check, write_config),
     };
     slonik_gen::cli_support::preflight(&operation)?;

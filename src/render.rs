@@ -278,7 +278,7 @@ mod tests {
             // 600 tables: one try block of 600 lines.
             let cluster = cluster(600, version);
             let changes = [
-                crate::ops::create_set(&cluster, "set1").expect("create-set"),
+                crate::ops::create_set(&cluster, crate::model::SetId(1)).expect("create-set"),
                 crate::ops::init_cluster(&cluster).expect("init-cluster"),
             ];
             for change in changes {

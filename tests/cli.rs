@@ -178,6 +178,41 @@ fn write_config_records_the_state_after_failover() {
     assert!(text(&drop.stdout).contains("drop node (id = 1, event node = 2);"));
 }
 
+#[test]
+fn move_set_and_the_switchover_runbook_write_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let moved = dir.path().join("moved.toml");
+    let switched = dir.path().join("switched.toml");
+    let single = slonik_gen(&[
+        "--config",
+        EXAMPLE,
+        "--write-config",
+        moved.to_str().unwrap(),
+        "move-set",
+        "set1",
+        "1",
+        "2",
+    ]);
+    assert_eq!(single.status.code(), Some(0), "{}", text(&single.stderr));
+    let runbook = slonik_gen(&[
+        "--config",
+        EXAMPLE,
+        "--write-config",
+        switched.to_str().unwrap(),
+        "runbook",
+        "switchover",
+        "--set",
+        "set1",
+        "--to",
+        "2",
+    ]);
+    assert_eq!(runbook.status.code(), Some(0), "{}", text(&runbook.stderr));
+    let (moved, switched) = (slonik_gen_config(&moved), slonik_gen_config(&switched));
+    // Node 1 originated only set 1, so altperl's $MASTERNODE follows it to node 2 in both.
+    assert_eq!(moved.default_origin, slonik_gen::model::NodeId(2));
+    assert_eq!(moved, switched);
+}
+
 fn slonik_gen_config(path: &Path) -> slonik_gen::Cluster {
     slonik_gen::load_config(path, None).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -10,7 +10,7 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use slonik_gen::model::{NodeId, SetId};
+use slonik_gen::model::{NodeId, SequenceId, SetId, TableId};
 use slonik_gen::ops::{self, Change, Ddl};
 use slonik_gen::{load_config_str, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
@@ -202,11 +202,29 @@ fn geekdb_cluster(c: &TestCluster, node3: &str) -> Cluster {
     ))
 }
 
+/// The set a fixture names by word (`set1`, `extra`).
+fn set_id(cluster: &Cluster, word: &str) -> SetId {
+    slonik_gen::resolve::set(cluster, word).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A node a fixture names by word (`2`, `node2`), which need not be in the cluster yet.
+fn node_id(word: &str) -> NodeId {
+    NodeId(
+        word.trim_start_matches("node")
+            .parse()
+            .unwrap_or_else(|e| panic!("{word}: {e}")),
+    )
+}
+
 /// init-cluster, create-set for each of `sets`, then a slon on every node.
 fn install(c: &mut TestCluster, cluster: &Cluster, sets: &[&str]) {
     run(c, "init-cluster", ops::init_cluster(cluster));
     for set in sets {
-        run(c, &format!("create-set {set}"), ops::create_set(cluster, set));
+        run(
+            c,
+            &format!("create-set {set}"),
+            ops::create_set(cluster, set_id(cluster, set)),
+        );
     }
     for n in c.node_ids() {
         c.start_slon(CLUSTER, n);
@@ -221,7 +239,7 @@ fn subscribe(c: &TestCluster, cluster: &Cluster, subscriptions: &[(&str, &str)])
         state = run(
             c,
             &format!("subscribe-set {set} {node}"),
-            ops::subscribe_set(&state, set, node),
+            ops::subscribe_set(&state, set_id(&state, set), node_id(node)),
         );
     }
     state
@@ -248,7 +266,11 @@ fn e2e_cluster_lifecycle() {
               INSERT INTO public.\"Capital Idea\" VALUES (1, 'idea');
               INSERT INTO \"Studly Spacey Schema\".\"user\" VALUES (1, 'alice');",
     );
-    run(&c, "create-set", ops::create_set(&cluster, "set1"));
+    run(
+        &c,
+        "create-set",
+        ops::create_set(&cluster, set_id(&cluster, "set1")),
+    );
     assert_eq!(
         q(&c, 1, "select string_agg(tab_id || '=' || tab_nspname || '.' || tab_relname || '/' || tab_idxname, ',' order by tab_id) from _replication.sl_table"),
         "1=geekdb.files/files_pkey,2=geekdb.additional_roll/additional_roll_pkey,3=public.Capital Idea/Capital Idea_pkey,\
@@ -275,12 +297,12 @@ fn e2e_cluster_lifecycle() {
     let state = run(
         &c,
         "subscribe-set set1 2",
-        ops::subscribe_set(&cluster, "set1", "2"),
+        ops::subscribe_set(&cluster, set_id(&cluster, "set1"), NodeId(2)),
     );
     let state = run(
         &c,
         "subscribe-set set1 3 (cascaded)",
-        ops::subscribe_set(&state, "set1", "3"),
+        ops::subscribe_set(&state, set_id(&state, "set1"), NodeId(3)),
     );
     finish_writer(writes);
     assert_catalog(&c, &[1, 2, 3], &state);
@@ -302,7 +324,7 @@ fn e2e_cluster_lifecycle() {
     run(
         &c,
         "execute-script",
-        ops::execute_script(&state, "set1", &ddl, None),
+        ops::execute_script(&state, set_id(&state, "set1"), &ddl, None),
     );
     for n in 1..=3 {
         assert_eq!(q(&c, n, "select count(*) from information_schema.columns where table_schema = 'geekdb' and table_name = 'files' and column_name = 'note'"), "1", "node {n}");
@@ -318,7 +340,11 @@ fn e2e_cluster_lifecycle() {
     );
 
     // Switchover to node 2 and back, with writes before and after each move.
-    let moved = run(&c, "move-set set1 1 2", ops::move_set(&state, "set1", "1", "2"));
+    let moved = run(
+        &c,
+        "move-set set1 1 2",
+        ops::move_set(&state, set_id(&state, "set1"), NodeId(1), NodeId(2)),
+    );
     assert_catalog(&c, &[1, 2, 3], &moved);
     c.sql(2, "INSERT INTO geekdb.files (name) VALUES ('written on node 2')");
     assert!(
@@ -327,7 +353,11 @@ fn e2e_cluster_lifecycle() {
         "node 1 is a subscriber now"
     );
     assert_same_data(&c, &[2, 1, 3], &[("geekdb.files", "id")]);
-    let back = run(&c, "move-set set1 2 1", ops::move_set(&moved, "set1", "2", "1"));
+    let back = run(
+        &c,
+        "move-set set1 2 1",
+        ops::move_set(&moved, set_id(&moved, "set1"), NodeId(2), NodeId(1)),
+    );
     assert_catalog(&c, &[1, 2, 3], &back);
     c.sql(
         1,
@@ -365,7 +395,11 @@ fn e2e_failover_and_drop_node() {
 
     c.stop_slon(1);
     c.stop_node_immediate(1);
-    let after = run(&c, "failover 1 2", ops::failover(&state, &[("1", "2")]));
+    let after = run(
+        &c,
+        "failover 1 2",
+        ops::failover(&state, &[(NodeId(1), NodeId(2))]),
+    );
     assert!(after.nodes[&NodeId(1)].failed);
     assert_catalog(&c, &[2, 3], &after);
     assert_eq!(
@@ -388,7 +422,7 @@ fn e2e_failover_and_drop_node() {
     assert_same_data(&c, &[2, 3], &[("geekdb.files", "id")]);
     assert_eq!(c.table_fingerprint(3, "geekdb.files", "id").0, 100);
 
-    let dropped = run(&c, "drop-node 1 2", ops::drop_node(&after, "1", "2"));
+    let dropped = run(&c, "drop-node 1 2", ops::drop_node(&after, NodeId(1), NodeId(2)));
     assert!(!dropped.nodes.contains_key(&NodeId(1)));
     for n in [2, 3] {
         c.wait_until(&format!("node 1 gone from sl_node on node {n}"), LONG, || {
@@ -438,7 +472,7 @@ fn e2e_set_maintenance() {
     let merged = run(
         &c,
         "merge-sets 1 set1 extra",
-        ops::merge_sets(&state, "1", "set1", "extra"),
+        ops::merge_sets(&state, NodeId(1), set_id(&state, "set1"), set_id(&state, "extra")),
     );
     assert_catalog(&c, &[1, 2, 3], &merged);
     for n in 1..=3 {
@@ -452,11 +486,15 @@ fn e2e_set_maintenance() {
     }
     assert_same_data(&c, &[1, 2, 3], &[("geekdb.extra", "id")]);
 
-    let state = run(&c, "drop-table 2 set1", ops::drop_table(&merged, "2", "set1"));
+    let state = run(
+        &c,
+        "drop-table 2 set1",
+        ops::drop_table(&merged, TableId(2), set_id(&merged, "set1")),
+    );
     let state = run(
         &c,
         "drop-sequence 2 set1",
-        ops::drop_sequence(&state, "2", "set1"),
+        ops::drop_sequence(&state, SequenceId(2), set_id(&state, "set1")),
     );
     for n in 1..=3 {
         c.wait_until(&format!("node {n}: table 2 and sequence 2 dropped"), LONG, || {
@@ -491,7 +529,7 @@ fn e2e_set_maintenance() {
     let state = run(
         &c,
         "unsubscribe-set set1 3",
-        ops::unsubscribe_set(&state, "set1", "3"),
+        ops::unsubscribe_set(&state, set_id(&state, "set1"), NodeId(3)),
     );
     assert_catalog(&c, &[1, 2, 3], &state);
     c.sql(1, "INSERT INTO geekdb.files (name) VALUES ('after unsubscribe')");
@@ -508,7 +546,7 @@ fn e2e_set_maintenance() {
     });
     run(&c, "update-nodes", ops::update_nodes(&state));
 
-    let state = run(&c, "drop-set set1", ops::drop_set(&state, "set1"));
+    let state = run(&c, "drop-set set1", ops::drop_set(&state, set_id(&state, "set1")));
     assert!(state.sets.is_empty());
     for n in 1..=3 {
         c.wait_until(&format!("node {n}: no set left"), LONG, || {
@@ -548,7 +586,7 @@ fn e2e_create_set_with_missing_table_leaves_nothing() {
     );
     let cluster = load(&config);
     run(&c, "init-cluster", ops::init_cluster(&cluster));
-    let script = ops::create_set(&cluster, "set1")
+    let script = ops::create_set(&cluster, set_id(&cluster, "set1"))
         .unwrap()
         .script
         .render()
@@ -621,7 +659,7 @@ fn e2e_password_and_passfile_nodes() {
         run(&c, what, Ok(change))
     };
     step("init-cluster", ops::init_cluster(&cluster));
-    step("create-set", ops::create_set(&cluster, "set1"));
+    step("create-set", ops::create_set(&cluster, set_id(&cluster, "set1")));
     for n in 1..=3 {
         c.start_slon(CLUSTER, n);
     }

@@ -11,7 +11,8 @@ use std::process::Command;
 use altperl_support::{assert_loads, clean_options, error_fixtures, fixtures, import, stem};
 use slonik_gen::import::{import_altperl, AltperlOptions};
 use slonik_gen::model::{Cluster, NodeId, SetId};
-use slonik_gen::ops::{Ddl, Operation};
+use slonik_gen::ops::Ddl;
+use slonik_gen::resolve::OperationArgs;
 use slonik_gen::Script;
 
 #[test]
@@ -354,71 +355,71 @@ fn a_missing_perl_is_a_clear_error() {
 }
 
 /// Operations that exercise every statement kind an imported config can produce.
-fn operations(cluster: &Cluster, sql_file: &Path) -> Vec<Operation> {
+fn operations(cluster: &Cluster, sql_file: &Path) -> Vec<OperationArgs> {
     let mut ops = vec![
-        Operation::PrintPreamble,
-        Operation::InitCluster,
-        Operation::UninstallNodes,
-        Operation::UpdateNodes,
-        Operation::RestartNodes { nodes: Vec::new() },
+        OperationArgs::PrintPreamble,
+        OperationArgs::InitCluster,
+        OperationArgs::UninstallNodes,
+        OperationArgs::UpdateNodes,
+        OperationArgs::RestartNodes { nodes: Vec::new() },
     ];
     for node in cluster.nodes.keys() {
-        ops.push(Operation::StoreNode {
+        ops.push(OperationArgs::StoreNode {
             node: node.to_string(),
             event_node: None,
         });
-        ops.push(Operation::DropNode {
+        ops.push(OperationArgs::DropNode {
             node: node.to_string(),
             event_node: cluster.default_origin.to_string(),
         });
-        ops.push(Operation::Failover {
+        ops.push(OperationArgs::Failover {
             pairs: vec![(cluster.default_origin.to_string(), node.to_string())],
         });
     }
     for set in cluster.sets.values() {
         let name = set.name.clone();
-        ops.push(Operation::CreateSet { set: name.clone() });
-        ops.push(Operation::DropSet { set: name.clone() });
+        ops.push(OperationArgs::CreateSet { set: name.clone() });
+        ops.push(OperationArgs::DropSet { set: name.clone() });
         for other in cluster.sets.values() {
-            ops.push(Operation::MergeSets {
+            ops.push(OperationArgs::MergeSets {
                 node: set.origin.to_string(),
                 target: name.clone(),
                 source: other.name.clone(),
             });
         }
-        ops.push(Operation::ExecuteScript {
+        ops.push(OperationArgs::ExecuteScript {
             set: name.clone(),
             ddl: Ddl::File(sql_file.display().to_string()),
             node: None,
         });
-        ops.push(Operation::ExecuteScript {
+        ops.push(OperationArgs::ExecuteScript {
             set: name.clone(),
             ddl: Ddl::Sql("alter table t add column c int;".into()),
             node: None,
         });
         for node in cluster.nodes.keys() {
-            ops.push(Operation::SubscribeSet {
+            ops.push(OperationArgs::SubscribeSet {
                 set: name.clone(),
                 node: node.to_string(),
             });
-            ops.push(Operation::UnsubscribeSet {
+            ops.push(OperationArgs::UnsubscribeSet {
                 set: name.clone(),
                 node: node.to_string(),
             });
-            ops.push(Operation::MoveSet {
+            ops.push(OperationArgs::MoveSet {
                 set: name.clone(),
                 from: set.origin.to_string(),
                 to: node.to_string(),
             });
         }
         for table in set.tables.iter() {
-            ops.push(Operation::DropTable {
+            ops.push(OperationArgs::DropTable {
                 table_id: table.id.to_string(),
                 set: name.clone(),
             });
         }
         for sequence in set.sequences.iter() {
-            ops.push(Operation::DropSequence {
+            ops.push(OperationArgs::DropSequence {
                 sequence_id: sequence.id.to_string(),
                 set: name.clone(),
             });

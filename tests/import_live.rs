@@ -96,13 +96,18 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     // Build the cluster with our own scripts.
     for op in [
         slonik_gen::ops::init_cluster(&planned),
-        slonik_gen::ops::create_set(&planned, "set1"),
+        slonik_gen::ops::create_set(&planned, slonik_gen::model::SetId(1)),
     ] {
         c.slonik_ok(&op.expect("generates").script.render().unwrap());
     }
     c.start_slon(CLUSTER, 1);
     c.start_slon(CLUSTER, 2);
-    let subscribe = slonik_gen::ops::subscribe_set(&planned, "set1", "2").unwrap();
+    let subscribe = slonik_gen::ops::subscribe_set(
+        &planned,
+        slonik_gen::model::SetId(1),
+        slonik_gen::model::NodeId(2),
+    )
+    .unwrap();
     c.slonik_ok(&subscribe.script.render().unwrap());
 
     // 1. The import reproduces the config.
@@ -166,9 +171,14 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     let moved = import_cluster(&c.conninfo(1), CLUSTER, None).expect("imports");
     assert_loads(&moved.to_toml(), "the import after the move");
     assert_eq!(moved.cluster.sets[&SetId(1)].origin, NodeId(2));
-    let predicted = slonik_gen::ops::move_set(&planned, "set1", "1", "2")
-        .unwrap()
-        .next;
+    let predicted = slonik_gen::ops::move_set(
+        &planned,
+        slonik_gen::model::SetId(1),
+        slonik_gen::model::NodeId(1),
+        slonik_gen::model::NodeId(2),
+    )
+    .unwrap()
+    .next;
     assert_eq!(
         differences(&predicted, &moved.cluster),
         Vec::<String>::new(),
@@ -220,7 +230,12 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
         failed_over.to_toml()
     );
     assert_eq!(failed_over.cluster.sets[&SetId(1)].origin, NodeId(1));
-    let predicted = slonik_gen::ops::failover(&predicted, &[("2", "1")]).unwrap().next;
+    let predicted = slonik_gen::ops::failover(
+        &predicted,
+        &[(slonik_gen::model::NodeId(2), slonik_gen::model::NodeId(1))],
+    )
+    .unwrap()
+    .next;
     assert_eq!(
         differences(&predicted, &failed_over.cluster),
         Vec::<String>::new(),
@@ -242,8 +257,12 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     );
     assert!(!report.contains(PASSWORD));
     // The imported config gives scripts for the next steps (drop the failed node).
-    let drop =
-        slonik_gen::ops::drop_node(&failed_over.cluster, "2", "1").expect("drop-node of the failed node");
+    let drop = slonik_gen::ops::drop_node(
+        &failed_over.cluster,
+        slonik_gen::model::NodeId(2),
+        slonik_gen::model::NodeId(1),
+    )
+    .expect("drop-node of the failed node");
     assert!(drop
         .script
         .render()

@@ -91,7 +91,7 @@ fn cascade() -> slonik_gen::Cluster {
 
 #[test]
 fn failover_next_state_moves_the_origin_and_repoints_cascades() {
-    let next = ops::failover(&cascade(), &[("1", "2")]).unwrap().next;
+    let next = ops::failover(&cascade(), &[(NodeId(1), NodeId(2))]).unwrap().next;
     let set = &next.sets[&SetId(1)];
     assert_eq!(set.origin, NodeId(2));
     assert!(next.nodes[&NodeId(1)].failed);
@@ -107,7 +107,9 @@ fn failover_next_state_moves_the_origin_and_repoints_cascades() {
 
 #[test]
 fn move_set_next_state_swaps_origin_and_subscriber() {
-    let next = ops::move_set(&cascade(), "accounts", "1", "2").unwrap().next;
+    let next = ops::move_set(&cascade(), SetId(1), NodeId(1), NodeId(2))
+        .unwrap()
+        .next;
     assert_eq!(next.sets[&SetId(1)].origin, NodeId(2));
     let old = next.subscriptions[&(SetId(1), NodeId(1))];
     assert_eq!((old.provider, old.forward), (NodeId(2), true));
@@ -122,7 +124,9 @@ fn subscribe_unsubscribe_drop_and_merge_update_the_state() {
         "m.toml",
     )
     .unwrap();
-    let merged = ops::merge_sets(&multi, "1", "core", "extra").unwrap().next;
+    let merged = ops::merge_sets(&multi, NodeId(1), SetId(1), SetId(2))
+        .unwrap()
+        .next;
     assert!(!merged.sets.contains_key(&SetId(2)));
     let names: Vec<String> = merged.sets[&SetId(1)]
         .tables
@@ -132,34 +136,41 @@ fn subscribe_unsubscribe_drop_and_merge_update_the_state() {
     assert_eq!(names, ["users", "groups", "preferences"]);
     assert!(merged.subscribers(SetId(2)).next().is_none());
 
-    let dropped = ops::drop_set(&multi, "extra").unwrap().next;
+    let dropped = ops::drop_set(&multi, SetId(2)).unwrap().next;
     assert!(!dropped.sets.contains_key(&SetId(2)));
 
     let c = cascade();
-    let unsub = ops::unsubscribe_set(&c, "accounts", "4").unwrap().next;
+    let unsub = ops::unsubscribe_set(&c, SetId(1), NodeId(4)).unwrap().next;
     assert!(!unsub.subscriptions.contains_key(&(SetId(1), NodeId(4))));
-    let resub = ops::subscribe_set(&unsub, "accounts", "4").unwrap().next;
+    let resub = ops::subscribe_set(&unsub, SetId(1), NodeId(4)).unwrap().next;
     assert_eq!(resub, c);
-    let without4 = ops::drop_node(&unsub, "4", "1").unwrap().next;
+    let without4 = ops::drop_node(&unsub, NodeId(4), NodeId(1)).unwrap().next;
     assert!(!without4.nodes.contains_key(&NodeId(4)));
 }
 
 #[test]
 fn operations_refuse_what_slony_would_reject() {
     let c = cascade();
-    let refused = |r: Result<ops::Change, ops::OpError>| r.expect_err("must be refused").to_string();
-    assert!(refused(ops::drop_node(&c, "2", "2")).contains("itself as event node"));
-    assert!(refused(ops::drop_node(&c, "1", "2")).contains("origin of set 1"));
-    assert!(refused(ops::drop_node(&c, "2", "1")).contains("receives set 1 from node 2"));
-    assert!(refused(ops::move_set(&c, "accounts", "2", "3")).contains("FROM must be the current origin"));
-    assert!(refused(ops::subscribe_set(&c, "accounts", "1")).contains("origin"));
-    assert!(refused(ops::failover(&c, &[("1", "1")])).contains("its own backup"));
-    assert!(refused(ops::store_node(&c, "node9", None)).contains("no node `node9`"));
+    fn refused<T: std::fmt::Debug>(r: Result<T, ops::OpError>) -> String {
+        r.expect_err("must be refused").to_string()
+    }
+    assert!(refused(ops::drop_node(&c, NodeId(2), NodeId(2))).contains("itself as event node"));
+    assert!(refused(ops::drop_node(&c, NodeId(1), NodeId(2))).contains("origin of set 1"));
+    assert!(refused(ops::drop_node(&c, NodeId(2), NodeId(1))).contains("receives set 1 from node 2"));
+    assert!(refused(ops::move_set(&c, SetId(1), NodeId(2), NodeId(3)))
+        .contains("FROM must be the current origin"));
+    assert!(refused(ops::subscribe_set(&c, SetId(1), NodeId(1))).contains("origin"));
+    assert!(refused(ops::failover(&c, &[(NodeId(1), NodeId(1))])).contains("its own backup"));
+    assert!(refused(slonik_gen::resolve::node(&c, "node9")).contains("no node `node9`"));
     let old = load_config_str_for(
         &std::fs::read_to_string("tests/inputs/cascade.toml").unwrap(),
         "c",
         Some(SlonyVersion::V2_1),
     )
     .unwrap();
-    assert!(refused(ops::failover(&old, &[("1", "2"), ("3", "2")])).contains("needs Slony-I 2.2"));
+    assert!(refused(ops::failover(
+        &old,
+        &[(NodeId(1), NodeId(2)), (NodeId(3), NodeId(2))]
+    ))
+    .contains("needs Slony-I 2.2"));
 }

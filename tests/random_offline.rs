@@ -2,7 +2,7 @@
 //!
 //! * Random valid clusters (1–20 nodes, cascades, several sets with different origins,
 //!   hostile but legal names, explicit and implicit ids, odd conninfo values), every
-//!   operation of [`Operation`] with arguments chosen so that most of them succeed: each
+//!   operation of [`OperationArgs`] with arguments chosen so that most of them succeed: each
 //!   2.2 script, through [`slonik_gen::Script::offline_check_copy`], must be accepted by
 //!   the real `slonik` (exit 0). The same is checked again on the state one operation
 //!   leaves behind (failed nodes, moved origins, merged sets), and that state must reload
@@ -51,7 +51,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use slonik_gen::model::{NodeId, SetId};
-use slonik_gen::ops::{Change, Ddl, OpError, Operation};
+use slonik_gen::ops::{Change, Ddl, OpError};
+use slonik_gen::resolve::OperationArgs;
 use slonik_gen::validate::Problem;
 use slonik_gen::{load_config_str, Cluster, Error, SlonyVersion};
 
@@ -947,7 +948,7 @@ fn sql_text(p: &mut Picker, version: SlonyVersion) -> String {
     sql
 }
 
-/// Operations kinds in [`Operation`] order, for the statistics.
+/// Operations kinds in [`OperationArgs`] order, for the statistics.
 const OP_KINDS: &[&str] = &[
     "print-preamble",
     "init-cluster",
@@ -968,31 +969,31 @@ const OP_KINDS: &[&str] = &[
     "drop-sequence",
 ];
 
-fn kind(op: &Operation) -> &'static str {
+fn kind(op: &OperationArgs) -> &'static str {
     match op {
-        Operation::PrintPreamble => "print-preamble",
-        Operation::InitCluster => "init-cluster",
-        Operation::StoreNode { .. } => "store-node",
-        Operation::DropNode { .. } => "drop-node",
-        Operation::UninstallNodes => "uninstall-nodes",
-        Operation::RestartNodes { .. } => "restart-node",
-        Operation::UpdateNodes => "update-nodes",
-        Operation::CreateSet { .. } => "create-set",
-        Operation::DropSet { .. } => "drop-set",
-        Operation::MergeSets { .. } => "merge-sets",
-        Operation::SubscribeSet { .. } => "subscribe-set",
-        Operation::UnsubscribeSet { .. } => "unsubscribe-set",
-        Operation::MoveSet { .. } => "move-set",
-        Operation::Failover { .. } => "failover",
-        Operation::ExecuteScript { .. } => "execute-script",
-        Operation::DropTable { .. } => "drop-table",
-        Operation::DropSequence { .. } => "drop-sequence",
+        OperationArgs::PrintPreamble => "print-preamble",
+        OperationArgs::InitCluster => "init-cluster",
+        OperationArgs::StoreNode { .. } => "store-node",
+        OperationArgs::DropNode { .. } => "drop-node",
+        OperationArgs::UninstallNodes => "uninstall-nodes",
+        OperationArgs::RestartNodes { .. } => "restart-node",
+        OperationArgs::UpdateNodes => "update-nodes",
+        OperationArgs::CreateSet { .. } => "create-set",
+        OperationArgs::DropSet { .. } => "drop-set",
+        OperationArgs::MergeSets { .. } => "merge-sets",
+        OperationArgs::SubscribeSet { .. } => "subscribe-set",
+        OperationArgs::UnsubscribeSet { .. } => "unsubscribe-set",
+        OperationArgs::MoveSet { .. } => "move-set",
+        OperationArgs::Failover { .. } => "failover",
+        OperationArgs::ExecuteScript { .. } => "execute-script",
+        OperationArgs::DropTable { .. } => "drop-table",
+        OperationArgs::DropSequence { .. } => "drop-sequence",
     }
 }
 
 /// One operation of every kind, with arguments that should succeed on `cluster` whenever
 /// the cluster allows it at all.
-fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Operation> {
+fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<OperationArgs> {
     let active: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
     let all_nodes: Vec<NodeId> = cluster.nodes.keys().copied().collect();
     let sets: Vec<SetId> = cluster.sets.keys().copied().collect();
@@ -1008,7 +1009,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         let others: Vec<NodeId> = active.iter().copied().filter(|n| !not.contains(n)).collect();
         p.pick(&others)
     };
-    let mut ops = vec![Operation::PrintPreamble, Operation::InitCluster];
+    let mut ops = vec![OperationArgs::PrintPreamble, OperationArgs::InitCluster];
 
     // store-node
     let node = any_node(p);
@@ -1017,7 +1018,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     } else {
         other_active(p, &[node]).map(|n| node_arg(p, n))
     };
-    ops.push(Operation::StoreNode {
+    ops.push(OperationArgs::StoreNode {
         node: node_arg(p, node),
         event_node,
     });
@@ -1036,20 +1037,20 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .collect();
     let node = p.pick(&droppable).unwrap_or_else(|| any_node(p));
     let event = other_active(p, &[node]).unwrap_or(node);
-    ops.push(Operation::DropNode {
+    ops.push(OperationArgs::DropNode {
         node: node_arg(p, node),
         event_node: node_arg(p, event),
     });
 
-    ops.push(Operation::UninstallNodes);
+    ops.push(OperationArgs::UninstallNodes);
     let mut restart = Vec::new();
     for n in &active {
         if p.chance(40) {
             restart.push(node_arg(p, *n));
         }
     }
-    ops.push(Operation::RestartNodes { nodes: restart });
-    ops.push(Operation::UpdateNodes);
+    ops.push(OperationArgs::RestartNodes { nodes: restart });
+    ops.push(OperationArgs::UpdateNodes);
 
     // create-set / drop-set
     let filled: Vec<SetId> = live_sets
@@ -1058,11 +1059,11 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .filter(|s| !cluster.sets[s].tables.is_empty() || !cluster.sets[s].sequences.is_empty())
         .collect();
     let set = p.pick(&filled).unwrap_or_else(|| any_set(p));
-    ops.push(Operation::CreateSet {
+    ops.push(OperationArgs::CreateSet {
         set: set_arg(p, cluster, set),
     });
     let set = any_set(p);
-    ops.push(Operation::DropSet {
+    ops.push(OperationArgs::DropSet {
         set: set_arg(p, cluster, set),
     });
 
@@ -1081,7 +1082,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .sets
         .get(&target)
         .map_or_else(|| any_node(p), |s| s.origin);
-    ops.push(Operation::MergeSets {
+    ops.push(OperationArgs::MergeSets {
         node: node_arg(p, origin),
         target: set_arg(p, cluster, target),
         source: set_arg(p, cluster, source),
@@ -1114,7 +1115,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .pick(&fresh)
         .or_else(|| p.pick(&again))
         .unwrap_or_else(|| (any_set(p), any_node(p)));
-    ops.push(Operation::SubscribeSet {
+    ops.push(OperationArgs::SubscribeSet {
         set: set_arg(p, cluster, set),
         node: node_arg(p, node),
     });
@@ -1128,7 +1129,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .map(|s| (s.set, s.receiver))
         .collect();
     let (set, node) = p.pick(&leaves).unwrap_or_else(|| (any_set(p), any_node(p)));
-    ops.push(Operation::UnsubscribeSet {
+    ops.push(OperationArgs::UnsubscribeSet {
         set: set_arg(p, cluster, set),
         node: node_arg(p, node),
     });
@@ -1143,7 +1144,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     let (set, from, to) = p
         .pick(&moves)
         .unwrap_or_else(|| (any_set(p), any_node(p), any_node(p)));
-    ops.push(Operation::MoveSet {
+    ops.push(OperationArgs::MoveSet {
         set: set_arg(p, cluster, set),
         from: node_arg(p, from),
         to: node_arg(p, to),
@@ -1204,7 +1205,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         let dead = any_node(p);
         pairs.push((dead, other_active(p, &[dead]).unwrap_or(dead)));
     }
-    ops.push(Operation::Failover {
+    ops.push(OperationArgs::Failover {
         pairs: pairs
             .into_iter()
             .map(|(d, b)| (node_arg(p, d), node_arg(p, b)))
@@ -1221,7 +1222,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         Ddl::File(p.pick(&files.plain).expect("files"))
     };
     let node = p.chance(30).then(|| any_node(p)).map(|n| node_arg(p, n));
-    ops.push(Operation::ExecuteScript {
+    ops.push(OperationArgs::ExecuteScript {
         set: set_arg(p, cluster, set),
         ddl,
         node,
@@ -1233,7 +1234,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .flat_map(|s| cluster.sets[s].tables.iter().map(move |t| (*s, t.id.0)))
         .collect();
     let (set, table) = p.pick(&tables).unwrap_or_else(|| (any_set(p), 1));
-    ops.push(Operation::DropTable {
+    ops.push(OperationArgs::DropTable {
         table_id: table.to_string(),
         set: set_arg(p, cluster, set),
     });
@@ -1242,7 +1243,7 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         .flat_map(|s| cluster.sets[s].sequences.iter().map(move |q| (*s, q.id.0)))
         .collect();
     let (set, sequence) = p.pick(&sequences).unwrap_or_else(|| (any_set(p), 1));
-    ops.push(Operation::DropSequence {
+    ops.push(OperationArgs::DropSequence {
         sequence_id: sequence.to_string(),
         set: set_arg(p, cluster, set),
     });
@@ -1264,7 +1265,7 @@ struct Stats {
 }
 
 impl Stats {
-    fn record(&mut self, op: &Operation, result: &Result<Change, OpError>) {
+    fn record(&mut self, op: &OperationArgs, result: &Result<Change, OpError>) {
         let kind = kind(op);
         match result {
             Ok(_) => *self.ok.entry(kind).or_default() += 1,
@@ -1405,7 +1406,7 @@ fn slonik_accepts_all(
 }
 
 /// The offline copies to check, and the operations that succeeded with their changes.
-type OpsRun = (Vec<Candidate>, Vec<(Operation, Change)>);
+type OpsRun = (Vec<Candidate>, Vec<(OperationArgs, Change)>);
 
 /// Runs every operation on `cluster`; every script must render, every refusal be typed.
 /// Returns the offline copies to check and the successful changes.
@@ -1463,7 +1464,8 @@ fn random_clusters_every_operation_passes_the_real_slonik() {
 
         // The state one operation leaves behind must reload from its own TOML and take
         // every operation again.
-        let changed: Vec<&(Operation, Change)> = changes.iter().filter(|(_, c)| c.next != cluster).collect();
+        let changed: Vec<&(OperationArgs, Change)> =
+            changes.iter().filter(|(_, c)| c.next != cluster).collect();
         if let Some((op, change)) = p.pick(&changed) {
             let next_text = change.next.to_toml();
             let reloaded = load_config_str(&next_text, "next.toml");
@@ -2248,7 +2250,7 @@ const NOT_NODES: &[&str] = &[
 ];
 
 /// Operations whose arguments must be refused, with a reason for the failure message.
-fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> {
+fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArgs)> {
     let active: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
     let missing = (1..=MAX_ID)
         .map(NodeId)
@@ -2281,57 +2283,57 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
     let mut ops = vec![
         (
             "unknown node",
-            Operation::StoreNode {
+            OperationArgs::StoreNode {
                 node: bad_node(p),
                 event_node: None,
             },
         ),
         (
             "unknown event node",
-            Operation::StoreNode {
+            OperationArgs::StoreNode {
                 node: node_arg(p, node),
                 event_node: Some(bad_node(p)),
             },
         ),
         (
             "node == event node",
-            Operation::StoreNode {
+            OperationArgs::StoreNode {
                 node: node_arg(p, node),
                 event_node: Some(node_arg(p, node)),
             },
         ),
         (
             "unknown node",
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: bad_node(p),
                 event_node: node_arg(p, node),
             },
         ),
         (
             "unknown event node",
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: node_arg(p, node),
                 event_node: bad_node(p),
             },
         ),
         (
             "node == event node",
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: node_arg(p, node),
                 event_node: node_arg(p, node),
             },
         ),
         (
             "unknown node",
-            Operation::RestartNodes {
+            OperationArgs::RestartNodes {
                 nodes: vec![node_arg(p, node), bad_node(p)],
             },
         ),
-        ("unknown set", Operation::CreateSet { set: bad_set(p) }),
-        ("unknown set", Operation::DropSet { set: bad_set(p) }),
+        ("unknown set", OperationArgs::CreateSet { set: bad_set(p) }),
+        ("unknown set", OperationArgs::DropSet { set: bad_set(p) }),
         (
             "unknown node",
-            Operation::MergeSets {
+            OperationArgs::MergeSets {
                 node: bad_node(p),
                 target: good_set(p),
                 source: good_set(p),
@@ -2339,7 +2341,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown set",
-            Operation::MergeSets {
+            OperationArgs::MergeSets {
                 node: node_arg(p, node),
                 target: bad_set(p),
                 source: good_set(p),
@@ -2347,7 +2349,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "merge a set into itself",
-            Operation::MergeSets {
+            OperationArgs::MergeSets {
                 node: node_arg(p, cluster.sets.get(&set).map_or(node, |s| s.origin)),
                 target: good_set(p),
                 source: good_set(p),
@@ -2355,35 +2357,35 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown set",
-            Operation::SubscribeSet {
+            OperationArgs::SubscribeSet {
                 set: bad_set(p),
                 node: node_arg(p, node),
             },
         ),
         (
             "unknown node",
-            Operation::SubscribeSet {
+            OperationArgs::SubscribeSet {
                 set: good_set(p),
                 node: bad_node(p),
             },
         ),
         (
             "unknown set",
-            Operation::UnsubscribeSet {
+            OperationArgs::UnsubscribeSet {
                 set: bad_set(p),
                 node: node_arg(p, node),
             },
         ),
         (
             "unknown node",
-            Operation::UnsubscribeSet {
+            OperationArgs::UnsubscribeSet {
                 set: good_set(p),
                 node: bad_node(p),
             },
         ),
         (
             "unknown set",
-            Operation::MoveSet {
+            OperationArgs::MoveSet {
                 set: bad_set(p),
                 from: node_arg(p, node),
                 to: node_arg(p, node),
@@ -2391,7 +2393,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown node",
-            Operation::MoveSet {
+            OperationArgs::MoveSet {
                 set: good_set(p),
                 from: bad_node(p),
                 to: node_arg(p, node),
@@ -2399,7 +2401,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown node",
-            Operation::MoveSet {
+            OperationArgs::MoveSet {
                 set: good_set(p),
                 from: node_arg(p, node),
                 to: bad_node(p),
@@ -2407,34 +2409,34 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "move to itself",
-            Operation::MoveSet {
+            OperationArgs::MoveSet {
                 set: good_set(p),
                 from: node_arg(p, node),
                 to: node_arg(p, node),
             },
         ),
-        ("no pairs", Operation::Failover { pairs: vec![] }),
+        ("no pairs", OperationArgs::Failover { pairs: vec![] }),
         (
             "unknown dead node",
-            Operation::Failover {
+            OperationArgs::Failover {
                 pairs: vec![(bad_node(p), node_arg(p, node))],
             },
         ),
         (
             "unknown backup node",
-            Operation::Failover {
+            OperationArgs::Failover {
                 pairs: vec![(node_arg(p, node), bad_node(p))],
             },
         ),
         (
             "own backup",
-            Operation::Failover {
+            OperationArgs::Failover {
                 pairs: vec![(node_arg(p, node), node_arg(p, node))],
             },
         ),
         (
             "unknown set",
-            Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
                 set: bad_set(p),
                 ddl: Ddl::Sql("select 1;".into()),
                 node: None,
@@ -2442,7 +2444,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown node",
-            Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
                 set: good_set(p),
                 ddl: Ddl::Sql("select 1;".into()),
                 node: Some(bad_node(p)),
@@ -2450,14 +2452,14 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         ),
         (
             "unknown set",
-            Operation::DropTable {
+            OperationArgs::DropTable {
                 table_id: "1".into(),
                 set: bad_set(p),
             },
         ),
         (
             "unknown set",
-            Operation::DropSequence {
+            OperationArgs::DropSequence {
                 sequence_id: "1".into(),
                 set: bad_set(p),
             },
@@ -2466,14 +2468,14 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
     for id in ["0", "-1", "", "x", "1.5", "4294967296"] {
         ops.push((
             "not a table id",
-            Operation::DropTable {
+            OperationArgs::DropTable {
                 table_id: id.into(),
                 set: good_set(p),
             },
         ));
         ops.push((
             "not a sequence id",
-            Operation::DropSequence {
+            OperationArgs::DropSequence {
                 sequence_id: id.into(),
                 set: good_set(p),
             },
@@ -2488,35 +2490,35 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
             .expect("free");
         ops.push((
             "table not in the set",
-            Operation::DropTable {
+            OperationArgs::DropTable {
                 table_id: unused_table.to_string(),
                 set: good_set(p),
             },
         ));
         ops.push((
             "sequence not in the set",
-            Operation::DropSequence {
+            OperationArgs::DropSequence {
                 sequence_id: unused_sequence.to_string(),
                 set: good_set(p),
             },
         ));
         ops.push((
             "origin subscribes",
-            Operation::SubscribeSet {
+            OperationArgs::SubscribeSet {
                 set: good_set(p),
                 node: node_arg(p, s.origin),
             },
         ));
         ops.push((
             "origin unsubscribes",
-            Operation::UnsubscribeSet {
+            OperationArgs::UnsubscribeSet {
                 set: good_set(p),
                 node: node_arg(p, s.origin),
             },
         ));
         ops.push((
             "drop an origin",
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: node_arg(p, s.origin),
                 event_node: node_arg(p, node),
             },
@@ -2524,7 +2526,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         if let Some(other) = active.iter().find(|n| **n != s.origin) {
             ops.push((
                 "move from a non-origin",
-                Operation::MoveSet {
+                OperationArgs::MoveSet {
                     set: good_set(p),
                     from: node_arg(p, *other),
                     to: node_arg(p, s.origin),
@@ -2533,7 +2535,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
             if !cluster.subscriptions.contains_key(&(set, *other)) {
                 ops.push((
                     "move to a non-subscriber",
-                    Operation::MoveSet {
+                    OperationArgs::MoveSet {
                         set: good_set(p),
                         from: node_arg(p, s.origin),
                         to: node_arg(p, *other),
@@ -2541,7 +2543,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
                 ));
                 ops.push((
                     "backup does not subscribe",
-                    Operation::Failover {
+                    OperationArgs::Failover {
                         pairs: vec![(node_arg(p, s.origin), node_arg(p, *other))],
                     },
                 ));
@@ -2550,7 +2552,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
         if cluster.version < SlonyVersion::V2_2 {
             ops.push((
                 "--sql before 2.2",
-                Operation::ExecuteScript {
+                OperationArgs::ExecuteScript {
                     set: good_set(p),
                     ddl: Ddl::Sql("select 1;".into()),
                     node: None,
@@ -2561,7 +2563,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
     if cluster.version < SlonyVersion::V2_2 && active.len() >= 4 {
         ops.push((
             "several failover pairs before 2.2",
-            Operation::Failover {
+            OperationArgs::Failover {
                 pairs: vec![
                     (node_arg(p, active[0]), node_arg(p, active[1])),
                     (node_arg(p, active[2]), node_arg(p, active[3])),
@@ -2572,21 +2574,21 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, Operation)> 
     for failed in cluster.nodes.values().filter(|n| n.failed) {
         ops.push((
             "failed node",
-            Operation::StoreNode {
+            OperationArgs::StoreNode {
                 node: node_arg(p, failed.id),
                 event_node: None,
             },
         ));
         ops.push((
             "failed event node",
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: node_arg(p, node),
                 event_node: node_arg(p, failed.id),
             },
         ));
         ops.push((
             "failed node",
-            Operation::RestartNodes {
+            OperationArgs::RestartNodes {
                 nodes: vec![node_arg(p, failed.id)],
             },
         ));
@@ -2621,7 +2623,7 @@ fn bad_operation_arguments_are_refused_with_a_type() {
                         change.script.render().unwrap_or_default()
                     )))
                 }
-                Err(OpError::UnknownNode { .. } | OpError::UnknownSet { .. } | OpError::Refused { .. }) => {}
+                Err(OpError::UnknownNode { .. } | OpError::UnknownSet { .. } | OpError::Refusal { .. }) => {}
                 Err(e) => {
                     return Err(TestCaseError::fail(format!(
                         "{why}: {op:?}: unexpected kind of error: {e:?}"
@@ -2641,53 +2643,53 @@ fn bad_operation_arguments_are_refused_with_a_type() {
     check("wild arguments", DEFAULT_CASES / 2, wild, |(spec, a, pairs)| {
         let (_, cluster) = load_valid(&spec)?;
         let ops = vec![
-            Operation::StoreNode {
+            OperationArgs::StoreNode {
                 node: a[0].clone(),
                 event_node: Some(a[1].clone()),
             },
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: a[0].clone(),
                 event_node: a[1].clone(),
             },
-            Operation::RestartNodes {
+            OperationArgs::RestartNodes {
                 nodes: a[..3].to_vec(),
             },
-            Operation::CreateSet { set: a[2].clone() },
-            Operation::DropSet { set: a[3].clone() },
-            Operation::MergeSets {
+            OperationArgs::CreateSet { set: a[2].clone() },
+            OperationArgs::DropSet { set: a[3].clone() },
+            OperationArgs::MergeSets {
                 node: a[0].clone(),
                 target: a[1].clone(),
                 source: a[2].clone(),
             },
-            Operation::SubscribeSet {
+            OperationArgs::SubscribeSet {
                 set: a[4].clone(),
                 node: a[5].clone(),
             },
-            Operation::UnsubscribeSet {
+            OperationArgs::UnsubscribeSet {
                 set: a[4].clone(),
                 node: a[5].clone(),
             },
-            Operation::MoveSet {
+            OperationArgs::MoveSet {
                 set: a[5].clone(),
                 from: a[6].clone(),
                 to: a[7].clone(),
             },
-            Operation::Failover { pairs: pairs.clone() },
-            Operation::ExecuteScript {
+            OperationArgs::Failover { pairs: pairs.clone() },
+            OperationArgs::ExecuteScript {
                 set: a[1].clone(),
                 ddl: Ddl::Sql(a[2].clone()),
                 node: Some(a[3].clone()),
             },
-            Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
                 set: a[1].clone(),
                 ddl: Ddl::File(a[2].clone()),
                 node: None,
             },
-            Operation::DropTable {
+            OperationArgs::DropTable {
                 table_id: a[6].clone(),
                 set: a[7].clone(),
             },
-            Operation::DropSequence {
+            OperationArgs::DropSequence {
                 sequence_id: a[6].clone(),
                 set: a[7].clone(),
             },

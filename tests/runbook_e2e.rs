@@ -174,7 +174,13 @@ fn run_plan(c: &TestCluster, tools: &Tools, plan: &Plan, name: &str) -> Duration
 fn set_up(c: &TestCluster, tools: &Tools, cluster: &Cluster) {
     c.sql_all(SCHEMA);
     c.slonik_ok(&ops::init_cluster(cluster).unwrap().script.render().unwrap());
-    c.slonik_ok(&ops::create_set(cluster, "set1").unwrap().script.render().unwrap());
+    c.slonik_ok(
+        &ops::create_set(cluster, slonik_gen::model::SetId(1))
+            .unwrap()
+            .script
+            .render()
+            .unwrap(),
+    );
     for node in cluster.nodes.values() {
         let command = slonik_gen::runbook::slon_start_command(cluster, node).unwrap();
         let status = Command::new("bash")
@@ -192,7 +198,7 @@ fn set_up(c: &TestCluster, tools: &Tools, cluster: &Cluster) {
         .map(|(_, r)| *r)
         .collect::<BTreeSet<_>>()
     {
-        let change = ops::subscribe_set(&state, "set1", &receiver.to_string()).unwrap();
+        let change = ops::subscribe_set(&state, slonik_gen::model::SetId(1), receiver).unwrap();
         c.slonik_ok(&change.script.render().unwrap());
         state = change.next;
     }

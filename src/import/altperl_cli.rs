@@ -21,7 +21,8 @@ use std::process::ExitCode;
 use super::altperl::{import_altperl, AltperlOptions};
 use super::ImportError;
 use crate::model::Cluster;
-use crate::ops::{Ddl, Operation};
+use crate::ops::Ddl;
+use crate::resolve::OperationArgs;
 
 /// altperl's default config file.
 pub const DEFAULT_CONFIG: &str = "/etc/slony1/slon_tools.conf";
@@ -192,8 +193,8 @@ pub enum Request {
     Run {
         /// `--config`, else altperl's default.
         config: PathBuf,
-        /// The operation with its arguments.
-        operation: Operation,
+        /// The operation with its arguments, as words; resolved once the config is read.
+        operation: OperationArgs,
     },
 }
 
@@ -318,19 +319,19 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
     let arg = |i: usize| ops.get(i);
     use AltperlCommand as C;
     let operation = match command {
-        C::PrintPreamble => Operation::PrintPreamble,
-        C::InitCluster => Operation::InitCluster,
-        C::UninstallNodes => Operation::UninstallNodes,
-        C::UpdateNodes => Operation::UpdateNodes,
-        C::StoreNode => Operation::StoreNode {
+        C::PrintPreamble => OperationArgs::PrintPreamble,
+        C::InitCluster => OperationArgs::InitCluster,
+        C::UninstallNodes => OperationArgs::UninstallNodes,
+        C::UpdateNodes => OperationArgs::UpdateNodes,
+        C::StoreNode => OperationArgs::StoreNode {
             node: node_operand(arg(0), "node#")?,
             event_node: None,
         },
-        C::AddNode => Operation::StoreNode {
+        C::AddNode => OperationArgs::StoreNode {
             node: node_operand(arg(0), "node#")?,
             event_node: Some(node_operand(arg(1), "event_node#")?),
         },
-        C::DropNode => Operation::DropNode {
+        C::DropNode => OperationArgs::DropNode {
             node: node_operand(arg(0), "node#")?,
             event_node: node_operand(arg(1), "event_node#")?,
         },
@@ -345,15 +346,15 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
                     .map(|n| node_operand(Some(n), "node#"))
                     .collect::<Result<_, _>>()?
             };
-            Operation::RestartNodes { nodes }
+            OperationArgs::RestartNodes { nodes }
         }
-        C::CreateSet => Operation::CreateSet {
+        C::CreateSet => OperationArgs::CreateSet {
             set: required(arg(0), "set")?,
         },
-        C::DropSet => Operation::DropSet {
+        C::DropSet => OperationArgs::DropSet {
             set: required(arg(0), "set")?,
         },
-        C::MergeSets => Operation::MergeSets {
+        C::MergeSets => OperationArgs::MergeSets {
             node: node_operand(arg(0), "node#")?,
             target: required(arg(1), "targetset")?,
             source: required(arg(2), "srcset")?,
@@ -362,12 +363,12 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
             let node = node_operand(arg(1), "node#")?;
             let set = required(arg(0), "set")?;
             if command == C::SubscribeSet {
-                Operation::SubscribeSet { set, node }
+                OperationArgs::SubscribeSet { set, node }
             } else {
-                Operation::UnsubscribeSet { set, node }
+                OperationArgs::UnsubscribeSet { set, node }
             }
         }
-        C::MoveSet => Operation::MoveSet {
+        C::MoveSet => OperationArgs::MoveSet {
             set: required(arg(0), "set")?,
             from: node_operand(arg(1), "from_node#")?,
             to: node_operand(arg(2), "to_node#")?,
@@ -391,7 +392,7 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
                     ))
                 })
                 .collect::<Result<_, UsageError>>()?;
-            Operation::Failover { pairs }
+            OperationArgs::Failover { pairs }
         }
         C::ExecuteScript => {
             let set = required(arg(0), "set")?;
@@ -419,13 +420,13 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
                 .filter(|n| !n.is_empty() && *n != "0")
                 .map(|n| node_operand(Some(&n.to_string()), "--node"))
                 .transpose()?;
-            Operation::ExecuteScript { set, ddl, node }
+            OperationArgs::ExecuteScript { set, ddl, node }
         }
-        C::DropTable => Operation::DropTable {
+        C::DropTable => OperationArgs::DropTable {
             table_id: required(arg(0), "table_id")?,
             set: required(arg(1), "set")?,
         },
-        C::DropSequence => Operation::DropSequence {
+        C::DropSequence => OperationArgs::DropSequence {
             sequence_id: required(arg(0), "sequence_id")?,
             set: required(arg(1), "set")?,
         },
@@ -484,6 +485,7 @@ pub fn run_command(
     };
     let result = load_config(&config).and_then(|(cluster, perl_output)| {
         let _ = err.write_all(perl_output.as_bytes());
+        let operation = operation.resolve(&cluster)?;
         crate::cli_support::preflight(&operation)?;
         let change = operation.run(&cluster)?;
         // Rendered fully before the first byte is written, so a failure leaves stdout empty.
@@ -594,7 +596,7 @@ mod tests {
         parse_args(command, &args(list))
     }
 
-    fn op(command: AltperlCommand, list: &[&str]) -> Operation {
+    fn op(command: AltperlCommand, list: &[&str]) -> OperationArgs {
         match run(command, list) {
             Ok(Request::Run { operation, .. }) => operation,
             other => panic!("{list:?}: {other:?}"),
@@ -630,7 +632,7 @@ mod tests {
                     assert_eq!(config, PathBuf::from("/x.conf"), "{list:?}");
                     assert_eq!(
                         operation,
-                        Operation::Failover {
+                        OperationArgs::Failover {
                             pairs: vec![("1".into(), "2".into())]
                         }
                     );
@@ -648,7 +650,7 @@ mod tests {
     fn nodes_are_checked_like_altperl() {
         assert_eq!(
             op(AltperlCommand::DropNode, &["node3", "1"]),
-            Operation::DropNode {
+            OperationArgs::DropNode {
                 node: "3".into(),
                 event_node: "1".into()
             }
@@ -664,7 +666,7 @@ mod tests {
         assert!(run(AltperlCommand::Failover, &["1", "2", "3"]).is_err());
         assert_eq!(
             op(AltperlCommand::Failover, &["1", "2", "3", "2"]),
-            Operation::Failover {
+            OperationArgs::Failover {
                 pairs: vec![("1".into(), "2".into()), ("3".into(), "2".into())]
             }
         );
@@ -681,7 +683,7 @@ mod tests {
                 AltperlCommand::ExecuteScript,
                 &["-c", "select 1;", "-n", "node2", "set1"]
             ),
-            Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
                 set: "set1".into(),
                 ddl: Ddl::Sql("select 1;".into()),
                 node: Some("2".into())
@@ -693,7 +695,7 @@ mod tests {
                 AltperlCommand::ExecuteScript,
                 &["--node=3", "set1", &path, "-c", "x"]
             ),
-            Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
                 set: "set1".into(),
                 ddl: Ddl::File(path.clone()),
                 node: Some("3".into())
@@ -723,12 +725,12 @@ mod tests {
         assert!(run(AltperlCommand::RestartNode, &[]).is_err());
         assert_eq!(
             op(AltperlCommand::RestartNode, &["--all"]),
-            Operation::RestartNodes { nodes: vec![] }
+            OperationArgs::RestartNodes { nodes: vec![] }
         );
         // `--` ends the options.
         assert_eq!(
             op(AltperlCommand::DropSet, &["--", "--odd-name"]),
-            Operation::DropSet {
+            OperationArgs::DropSet {
                 set: "--odd-name".into()
             }
         );

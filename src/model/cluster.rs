@@ -166,21 +166,10 @@ impl Cluster {
             || self.subscriptions.get(&(set, node)).is_some_and(|s| s.forward)
     }
 
-    /// Resolves a node argument the way altperl does: `2` or `node2`.
-    pub fn node_arg(&self, arg: &str) -> Option<NodeId> {
-        let digits = arg.strip_prefix("node").unwrap_or(arg);
-        let id: u32 = digits.parse().ok()?;
-        self.nodes.contains_key(&NodeId(id)).then_some(NodeId(id))
-    }
-
-    /// Resolves a set argument: its name, its id, or `set<N>`.
+    /// Resolves a set word (name, id or `set<N>`) with [`crate::resolve`]'s rule, for the
+    /// config writer, which looks up a `[[subscription]]`'s `set` the way validation does.
     pub fn set_arg(&self, arg: &str) -> Option<SetId> {
-        if let Some(set) = self.sets.values().find(|s| s.name == arg) {
-            return Some(set.id);
-        }
-        let digits = arg.strip_prefix("set").unwrap_or(arg);
-        let id: u32 = digits.parse().ok()?;
-        self.sets.contains_key(&SetId(id)).then_some(SetId(id))
+        crate::resolve::set_word(self, arg)
     }
 
     /// The config file that describes this cluster exactly: ids, schemas, providers and

@@ -1,21 +1,26 @@
-//! Operations, one per altperl tool. Each takes the cluster and altperl's arguments
-//! (a node as `2` or `node2`; a set by name, by id, or as `set1`) and returns a [`Change`]:
-//! the script and the cluster's state once the script has run.
+//! Operations, one per altperl tool. Each takes the cluster and typed arguments (ids
+//! the cluster has) and returns a [`Change`]: the script and the cluster's state once the
+//! script has run, computed by [`crate::transition`]. Command-line words (`2`, `node2`,
+//! `set1`, a set name) become ids in one place, [`crate::resolve`].
 
 mod nodes;
+mod refusal;
 mod sets;
 mod subscriptions;
 
 pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, uninstall_nodes, update_nodes,
 };
+pub use refusal::Refusal;
+pub(crate) use sets::live_origin;
 pub use sets::{create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, Ddl};
 pub(crate) use subscriptions::provider_event_reaches_origin;
-pub use subscriptions::{failover, move_set, subscribe_set, unsubscribe_set};
+pub use subscriptions::{failover, move_set, subscribe_set, subscribe_set_via, unsubscribe_set};
 
-use crate::model::{Cluster, NodeId, SetId};
+use crate::model::{Cluster, Node, NodeId, SequenceId, Set, SetId, TableId};
 use crate::render::Script;
 use crate::statement::{Echo, Exit, NodeOrAll, RenderError, Statement, Sync, TryBlock, WaitForEvent};
+use crate::transition::Inconsistency;
 
 /// What an operation produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +46,7 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpError {
-    /// A node argument that names no node of the config.
+    /// A node argument (or id) that names no node of the config.
     #[error("no node `{arg}` in the config (nodes: {known}); give a node id such as `2` or `node2`")]
     UnknownNode {
         /// As given.
@@ -49,7 +54,7 @@ pub enum OpError {
         /// The ids that exist.
         known: String,
     },
-    /// A set argument that names no set of the config.
+    /// A set argument (or id) that names no set of the config.
     #[error("no set `{arg}` in the config (sets: {known}); give a set name, an id such as `1`, or `set1`")]
     UnknownSet {
         /// As given.
@@ -57,13 +62,34 @@ pub enum OpError {
         /// The sets that exist.
         known: String,
     },
-    /// The operation is refused, with the reason and what to do instead.
+    /// The operation or runbook is refused: why, and what to do instead, as data
+    /// ([`OpError::refusal`] gives it without the box).
+    #[error("{operation}: {refusal}")]
+    Refusal {
+        /// The operation (`drop-node`, ...).
+        operation: &'static str,
+        /// Why, and what to do. Boxed: some refusals carry several names, and every
+        /// `Result` of the crate would otherwise carry their size.
+        refusal: Box<Refusal>,
+    },
+    /// A refusal from outside the operations (the binary's pre-flight checks, the config
+    /// writer), as text. Those modules have other owners; they move to [`Refusal`] when
+    /// they are reworked.
     #[error("{operation}: {reason}")]
     Refused {
-        /// The operation (`drop-node`, ...).
+        /// The operation (`write-config`, ...).
         operation: &'static str,
         /// Why, and what to do.
         reason: String,
+    },
+    /// The cluster refers to something it does not have (possible only for a [`Cluster`]
+    /// built or edited through its public fields, never for one [`crate::validate`] built).
+    #[error("{operation}: the cluster is inconsistent: {problem}")]
+    Inconsistent {
+        /// The operation.
+        operation: &'static str,
+        /// What is missing.
+        problem: Inconsistency,
     },
     /// A statement could not be rendered for the target version.
     #[error("{operation}: {error}")]
@@ -75,52 +101,71 @@ pub enum OpError {
     },
 }
 
-pub(crate) fn refuse(operation: &'static str, reason: impl Into<String>) -> OpError {
-    OpError::Refused {
+impl OpError {
+    /// The refusal, when this error is one.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            OpError::Refusal { refusal, .. } => Some(refusal),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn refuse(operation: &'static str, refusal: Refusal) -> OpError {
+    OpError::Refusal {
         operation,
-        reason: reason.into(),
+        refusal: Box::new(refusal),
     }
 }
 
-/// Resolves a node argument (`2` or `node2`) to a node of the cluster.
-pub fn resolve_node(cluster: &Cluster, arg: &str) -> Result<NodeId, OpError> {
-    cluster.node_arg(arg.trim()).ok_or_else(|| OpError::UnknownNode {
-        arg: arg.to_string(),
-        known: cluster
-            .nodes
-            .keys()
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+/// An inconsistency found by a transition, reported for `operation`.
+pub(crate) fn inconsistent(operation: &'static str) -> impl FnOnce(Inconsistency) -> OpError {
+    move |problem| OpError::Inconsistent { operation, problem }
 }
 
-/// Resolves a node argument and insists the node is still in the cluster (not failed).
-pub(crate) fn resolve_active(
-    cluster: &Cluster,
+/// The node `id`, which the caller named: unknown is the caller's mistake.
+pub(crate) fn known_node(cluster: &Cluster, id: NodeId) -> Result<&Node, OpError> {
+    cluster
+        .nodes
+        .get(&id)
+        .ok_or_else(|| crate::resolve::unknown_node(cluster, &id.to_string()))
+}
+
+/// The node `id`, which the caller named, and which must still be in the cluster (not failed).
+pub(crate) fn active_node<'a>(
+    cluster: &'a Cluster,
     operation: &'static str,
-    arg: &str,
-) -> Result<NodeId, OpError> {
-    let id = resolve_node(cluster, arg)?;
-    if cluster.nodes[&id].failed {
-        return Err(refuse(
-            operation,
-            format!("node {id} is marked failed (after a failover): drop it with drop-node, then rebuild it"),
-        ));
+    id: NodeId,
+) -> Result<&'a Node, OpError> {
+    let node = known_node(cluster, id)?;
+    if node.failed {
+        return Err(refuse(operation, Refusal::NodeFailed { node: id }));
     }
-    Ok(id)
+    Ok(node)
 }
 
-/// Resolves a set argument (name, `1` or `set1`).
-pub fn resolve_set(cluster: &Cluster, arg: &str) -> Result<SetId, OpError> {
-    cluster.set_arg(arg.trim()).ok_or_else(|| OpError::UnknownSet {
-        arg: arg.to_string(),
-        known: cluster
-            .sets
-            .values()
-            .map(|s| format!("{} = {}", s.name, s.id))
-            .collect::<Vec<_>>()
-            .join(", "),
+/// The set `id`, which the caller named.
+pub(crate) fn known_set(cluster: &Cluster, id: SetId) -> Result<&Set, OpError> {
+    cluster
+        .sets
+        .get(&id)
+        .ok_or_else(|| crate::resolve::unknown_set(cluster, &id.to_string()))
+}
+
+/// A node the cluster itself refers to (a set's origin, a provider): missing means the
+/// cluster is inconsistent.
+pub(crate) fn referenced_node<'a>(
+    cluster: &'a Cluster,
+    operation: &'static str,
+    id: NodeId,
+    role: impl FnOnce() -> String,
+) -> Result<&'a Node, OpError> {
+    cluster.nodes.get(&id).ok_or_else(|| OpError::Inconsistent {
+        operation,
+        problem: Inconsistency::MissingNode {
+            node: id,
+            role: role(),
+        },
     })
 }
 
@@ -207,8 +252,8 @@ pub(crate) fn fit_literal(text: String) -> String {
     format!("{}...", &text[..end])
 }
 
-/// One operation with its arguments, as data: what the command line, the altperl drop-in
-/// and other tools hand to [`Operation::run`].
+/// One operation with its typed arguments, as data: what [`crate::resolve::OperationArgs`]
+/// makes of the command line and the altperl drop-in, run by [`Operation::run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     /// [`print_preamble`]
@@ -218,95 +263,95 @@ pub enum Operation {
     /// [`store_node`]
     StoreNode {
         /// NODE
-        node: String,
+        node: NodeId,
         /// EVENT_NODE
-        event_node: Option<String>,
+        event_node: Option<NodeId>,
     },
     /// [`drop_node`]
     DropNode {
         /// NODE
-        node: String,
+        node: NodeId,
         /// EVENT_NODE
-        event_node: String,
+        event_node: NodeId,
     },
     /// [`uninstall_nodes`]
     UninstallNodes,
     /// [`restart_nodes`]; an empty list means every node.
     RestartNodes {
         /// NODE...
-        nodes: Vec<String>,
+        nodes: Vec<NodeId>,
     },
     /// [`update_nodes`]
     UpdateNodes,
     /// [`create_set`]
     CreateSet {
         /// SET
-        set: String,
+        set: SetId,
     },
     /// [`drop_set`]
     DropSet {
         /// SET
-        set: String,
+        set: SetId,
     },
     /// [`merge_sets`]
     MergeSets {
         /// NODE
-        node: String,
+        node: NodeId,
         /// TARGET
-        target: String,
+        target: SetId,
         /// SOURCE
-        source: String,
+        source: SetId,
     },
     /// [`subscribe_set`]
     SubscribeSet {
         /// SET
-        set: String,
+        set: SetId,
         /// NODE
-        node: String,
+        node: NodeId,
     },
     /// [`unsubscribe_set`]
     UnsubscribeSet {
         /// SET
-        set: String,
+        set: SetId,
         /// NODE
-        node: String,
+        node: NodeId,
     },
     /// [`move_set`]
     MoveSet {
         /// SET
-        set: String,
+        set: SetId,
         /// FROM
-        from: String,
+        from: NodeId,
         /// TO
-        to: String,
+        to: NodeId,
     },
     /// [`failover`]
     Failover {
         /// (DEAD, BACKUP) pairs.
-        pairs: Vec<(String, String)>,
+        pairs: Vec<(NodeId, NodeId)>,
     },
     /// [`execute_script`]
     ExecuteScript {
         /// SET
-        set: String,
+        set: SetId,
         /// FILE or SQL
         ddl: Ddl,
         /// --node
-        node: Option<String>,
+        node: Option<NodeId>,
     },
     /// [`drop_table`]
     DropTable {
         /// TABLE_ID
-        table_id: String,
+        table_id: TableId,
         /// SET
-        set: String,
+        set: SetId,
     },
     /// [`drop_sequence`]
     DropSequence {
         /// SEQ_ID
-        sequence_id: String,
+        sequence_id: SequenceId,
         /// SET
-        set: String,
+        set: SetId,
     },
 }
 
@@ -316,29 +361,21 @@ impl Operation {
         match self {
             Operation::PrintPreamble => print_preamble(cluster),
             Operation::InitCluster => init_cluster(cluster),
-            Operation::StoreNode { node, event_node } => store_node(cluster, node, event_node.as_deref()),
-            Operation::DropNode { node, event_node } => drop_node(cluster, node, event_node),
+            Operation::StoreNode { node, event_node } => store_node(cluster, *node, *event_node),
+            Operation::DropNode { node, event_node } => drop_node(cluster, *node, *event_node),
             Operation::UninstallNodes => uninstall_nodes(cluster),
-            Operation::RestartNodes { nodes } => {
-                restart_nodes(cluster, &nodes.iter().map(String::as_str).collect::<Vec<_>>())
-            }
+            Operation::RestartNodes { nodes } => restart_nodes(cluster, nodes),
             Operation::UpdateNodes => update_nodes(cluster),
-            Operation::CreateSet { set } => create_set(cluster, set),
-            Operation::DropSet { set } => drop_set(cluster, set),
-            Operation::MergeSets { node, target, source } => merge_sets(cluster, node, target, source),
-            Operation::SubscribeSet { set, node } => subscribe_set(cluster, set, node),
-            Operation::UnsubscribeSet { set, node } => unsubscribe_set(cluster, set, node),
-            Operation::MoveSet { set, from, to } => move_set(cluster, set, from, to),
-            Operation::Failover { pairs } => failover(
-                cluster,
-                &pairs
-                    .iter()
-                    .map(|(d, b)| (d.as_str(), b.as_str()))
-                    .collect::<Vec<_>>(),
-            ),
-            Operation::ExecuteScript { set, ddl, node } => execute_script(cluster, set, ddl, node.as_deref()),
-            Operation::DropTable { table_id, set } => drop_table(cluster, table_id, set),
-            Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, sequence_id, set),
+            Operation::CreateSet { set } => create_set(cluster, *set),
+            Operation::DropSet { set } => drop_set(cluster, *set),
+            Operation::MergeSets { node, target, source } => merge_sets(cluster, *node, *target, *source),
+            Operation::SubscribeSet { set, node } => subscribe_set(cluster, *set, *node),
+            Operation::UnsubscribeSet { set, node } => unsubscribe_set(cluster, *set, *node),
+            Operation::MoveSet { set, from, to } => move_set(cluster, *set, *from, *to),
+            Operation::Failover { pairs } => failover(cluster, pairs),
+            Operation::ExecuteScript { set, ddl, node } => execute_script(cluster, *set, ddl, *node),
+            Operation::DropTable { table_id, set } => drop_table(cluster, *table_id, *set),
+            Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, *sequence_id, *set),
         }
     }
 }
@@ -366,47 +403,42 @@ mod tests {
             ));
         }
         let cluster = crate::load_config_str(&toml, "long.toml").unwrap();
+        let (n1, n2, s1, s2) = (NodeId(1), NodeId(2), SetId(1), SetId(2));
         let ops = [
             Operation::InitCluster,
             Operation::StoreNode {
-                node: "2".into(),
+                node: n2,
                 event_node: None,
             },
-            Operation::CreateSet { set: "1".into() },
-            Operation::DropSet { set: "1".into() },
+            Operation::CreateSet { set: s1 },
+            Operation::DropSet { set: s1 },
             Operation::MergeSets {
-                node: "1".into(),
-                target: "1".into(),
-                source: "2".into(),
+                node: n1,
+                target: s1,
+                source: s2,
             },
-            Operation::SubscribeSet {
-                set: "1".into(),
-                node: "2".into(),
-            },
-            Operation::UnsubscribeSet {
-                set: "1".into(),
-                node: "2".into(),
-            },
+            Operation::SubscribeSet { set: s1, node: n2 },
+            Operation::UnsubscribeSet { set: s1, node: n2 },
             Operation::MoveSet {
-                set: "1".into(),
-                from: "1".into(),
-                to: "2".into(),
+                set: s1,
+                from: n1,
+                to: n2,
             },
             Operation::Failover {
-                pairs: vec![("1".into(), "2".into())],
+                pairs: vec![(n1, n2)],
             },
             Operation::ExecuteScript {
-                set: "1".into(),
+                set: s1,
                 ddl: Ddl::Sql("select 1;".into()),
                 node: None,
             },
             Operation::DropTable {
-                table_id: "1".into(),
-                set: "1".into(),
+                table_id: TableId(1),
+                set: s1,
             },
             Operation::DropSequence {
-                sequence_id: "1".into(),
-                set: "1".into(),
+                sequence_id: SequenceId(1),
+                set: s1,
             },
         ];
         for op in ops {
@@ -436,7 +468,7 @@ mod tests {
         let ddl = Ddl::File("tests/inputs/ddl.sql".into());
         for version in SlonyVersion::ALL {
             let cluster = cascade(version);
-            let result = execute_script(&cluster, "s", &ddl, Some("2"));
+            let result = execute_script(&cluster, SetId(1), &ddl, Some(NodeId(2)));
             if version >= SlonyVersion::V2_2 {
                 let text = result.unwrap().script.render().unwrap();
                 assert!(text.contains("event node = 2"), "{version}:\n{text}");
@@ -447,7 +479,7 @@ mod tests {
                         && error.contains("--node 1"),
                     "{version}: {error}"
                 );
-                let text = execute_script(&cluster, "s", &ddl, Some("1"))
+                let text = execute_script(&cluster, SetId(1), &ddl, Some(NodeId(1)))
                     .unwrap()
                     .script
                     .render()
@@ -464,7 +496,7 @@ mod tests {
     fn subscribe_on_1_2_waits_until_the_origin_has_the_providers_event() {
         let wait = "wait for event (origin = 2, confirmed = 1, wait on = 2, timeout = 600);";
         for version in SlonyVersion::ALL {
-            let text = subscribe_set(&cascade(version), "s", "3")
+            let text = subscribe_set(&cascade(version), SetId(1), NodeId(3))
                 .unwrap()
                 .script
                 .render()
@@ -479,7 +511,7 @@ mod tests {
             }
         }
         // From the origin itself there is nothing to wait for: the event is on the origin.
-        let text = subscribe_set(&cascade(SlonyVersion::V1_2), "s", "2")
+        let text = subscribe_set(&cascade(SlonyVersion::V1_2), SetId(1), NodeId(2))
             .unwrap()
             .script
             .render()

@@ -1,8 +1,8 @@
 //! Node-level operations: preamble, init-cluster, store-node, drop-node, uninstall, restart, update.
 
 use super::{
-    echo, finish, refuse, resolve_active, resolve_node, script_for, sync_and_wait, try_or_exit, Change,
-    OpError,
+    active_node, echo, finish, inconsistent, known_node, referenced_node, refuse, script_for, sync_and_wait,
+    try_or_exit, Change, OpError, Refusal,
 };
 use crate::model::{Cluster, Node, NodeId};
 use crate::statement::{
@@ -29,12 +29,15 @@ fn store_paths(
     if clients.is_empty() {
         return Ok(None);
     }
-    let conninfo = cluster.nodes[&server]
+    let conninfo = referenced_node(cluster, "store path", server, || "a path's server".into())?
         .path_conninfo(cluster.version)
         .map_err(|problems| {
             refuse(
                 "store path",
-                format!("node {server} path conninfo: {}", problems[0]),
+                Refusal::PathConninfo {
+                    node: server,
+                    problems,
+                },
             )
         })?;
     Ok(Some(
@@ -65,12 +68,9 @@ pub fn init_cluster(cluster: &Cluster) -> Result<Change, OpError> {
     const OP: &str = "init-cluster";
     let first = cluster.default_origin;
     let mut script = script_for(cluster, OP, &[])?;
-    let first_node = &cluster.nodes[&first];
+    let first_node = referenced_node(cluster, OP, first, || "the default origin".into())?;
     if first_node.failed {
-        return Err(refuse(
-            OP,
-            format!("the default origin, node {first}, is marked failed"),
-        ));
+        return Err(refuse(OP, Refusal::DefaultOriginFailed { node: first }));
     }
     script.push(InitCluster {
         id: first,
@@ -106,25 +106,20 @@ pub fn init_cluster(cluster: &Cluster) -> Result<Change, OpError> {
 
 /// `slonik_store_node` / `slonik_add_node`: add a node to a running cluster, with paths to
 /// and from every other node. The event node defaults to the default origin.
-pub fn store_node(cluster: &Cluster, node: &str, event_node: Option<&str>) -> Result<Change, OpError> {
+pub fn store_node(cluster: &Cluster, node: NodeId, event_node: Option<NodeId>) -> Result<Change, OpError> {
     const OP: &str = "store-node";
-    let id = resolve_active(cluster, OP, node)?;
+    let id = node;
+    let node = active_node(cluster, OP, id)?;
     let event = match event_node {
-        Some(arg) => resolve_active(cluster, OP, arg)?,
+        Some(event) => active_node(cluster, OP, event)?.id,
         None => std::iter::once(cluster.default_origin)
             .chain(cluster.active_nodes().map(|n| n.id))
-            .find(|n| *n != id && !cluster.nodes[n].failed)
-            .ok_or_else(|| refuse(OP, format!("node {id} is the only node: use init-cluster")))?,
+            .find(|n| *n != id && cluster.nodes.get(n).is_some_and(|n| !n.failed))
+            .ok_or_else(|| refuse(OP, Refusal::OnlyNode { node: id }))?,
     };
     if id == event {
-        return Err(refuse(
-            OP,
-            format!(
-                "node {id} cannot be its own event node: give an existing node of the cluster as EVENT_NODE"
-            ),
-        ));
+        return Err(refuse(OP, Refusal::OwnEventNode { node: id }));
     }
-    let node = &cluster.nodes[&id];
     let mut script = script_for(cluster, OP, &[])?;
     script.push(try_or_exit(
         vec![StoreNode {
@@ -157,23 +152,22 @@ pub fn store_node(cluster: &Cluster, node: &str, event_node: Option<&str>) -> Re
 ///
 /// Refuses to drop a set origin or a provider other nodes still depend on, and refuses
 /// NODE == EVENT_NODE (slonik would reject it).
-pub fn drop_node(cluster: &Cluster, node: &str, event_node: &str) -> Result<Change, OpError> {
+pub fn drop_node(cluster: &Cluster, node: NodeId, event_node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "drop-node";
-    let id = resolve_node(cluster, node)?;
-    let event = resolve_active(cluster, OP, event_node)?;
+    let id = node;
+    let node = known_node(cluster, id)?;
+    let event = active_node(cluster, OP, event_node)?.id;
     if id == event {
-        return Err(refuse(
-            OP,
-            format!("node {id} cannot be dropped with itself as event node: give another node of the cluster as EVENT_NODE"),
-        ));
+        return Err(refuse(OP, Refusal::DropWithItselfAsEventNode { node: id }));
     }
     if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
         return Err(refuse(
             OP,
-            format!(
-                "node {id} is the origin of {}: move the set away (move-set) or fail over (failover) first",
-                set.label()
-            ),
+            Refusal::DropOrigin {
+                node: id,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     if let Some(sub) = cluster
@@ -183,10 +177,11 @@ pub fn drop_node(cluster: &Cluster, node: &str, event_node: &str) -> Result<Chan
     {
         return Err(refuse(
             OP,
-            format!(
-                "node {} receives set {} from node {id}: resubscribe it to another provider or unsubscribe it first",
-                sub.receiver, sub.set
-            ),
+            Refusal::DropProvider {
+                node: id,
+                receiver: sub.receiver,
+                set: sub.set,
+            },
         ));
     }
     let mut script = script_for(cluster, OP, &[id])?;
@@ -196,7 +191,7 @@ pub fn drop_node(cluster: &Cluster, node: &str, event_node: &str) -> Result<Chan
     });
     script.push(echo(format!(
         "{} dropped from cluster {} (event node {event}); before adding it back, drop schema \"_{}\" in its database",
-        cluster.nodes[&id].label(),
+        node.label(),
         cluster.name,
         cluster.name
     )));
@@ -207,17 +202,7 @@ pub fn drop_node(cluster: &Cluster, node: &str, event_node: &str) -> Result<Chan
         "Waiting until every node has processed the drop of node {id}"
     )));
     script.extend(sync_and_wait(cluster, event, NodeOrAll::All));
-    let mut next = cluster.clone();
-    next.nodes.remove(&id);
-    next.subscriptions.retain(|_, s| s.receiver != id);
-    for n in next.nodes.values_mut() {
-        if n.provider == Some(id) {
-            n.provider = None;
-        }
-    }
-    if next.default_origin == id {
-        next.default_origin = event;
-    }
+    let next = crate::transition::drop_node(cluster, id, event).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
@@ -234,34 +219,30 @@ pub fn uninstall_nodes(cluster: &Cluster) -> Result<Change, OpError> {
         order.push(cluster.default_origin);
     }
     for id in order {
+        let node = referenced_node(cluster, OP, id, || "a node to uninstall".into())?;
         script.push(UninstallNode { id });
-        script.push(echo(format!(
-            "Slony-I removed from {}",
-            cluster.nodes[&id].label()
-        )));
+        script.push(echo(format!("Slony-I removed from {}", node.label())));
     }
-    let mut next = cluster.clone();
-    next.subscriptions.clear();
-    finish(OP, script, next)
+    finish(OP, script, crate::transition::uninstall(cluster))
 }
 
 /// `slonik_restart_node`: tell the slon of each node to restart (`all` = every node).
-pub fn restart_nodes(cluster: &Cluster, nodes: &[&str]) -> Result<Change, OpError> {
+pub fn restart_nodes(cluster: &Cluster, nodes: &[NodeId]) -> Result<Change, OpError> {
     const OP: &str = "restart-node";
-    let ids: Vec<NodeId> = if nodes.is_empty() {
-        cluster.active_nodes().map(|n| n.id).collect()
+    let chosen: Vec<&Node> = if nodes.is_empty() {
+        cluster.active_nodes().collect()
     } else {
         nodes
             .iter()
-            .map(|arg| resolve_active(cluster, OP, arg))
+            .map(|id| active_node(cluster, OP, *id))
             .collect::<Result<_, _>>()?
     };
     let mut script = script_for(cluster, OP, &[])?;
-    for id in ids {
-        script.push(RestartNode { id });
+    for node in chosen {
+        script.push(RestartNode { id: node.id });
         script.push(echo(format!(
             "Restart requested for the slon of {}",
-            cluster.nodes[&id].label()
+            node.label()
         )));
     }
     finish(OP, script, cluster.clone())

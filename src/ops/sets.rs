@@ -1,8 +1,8 @@
 //! Set-level operations: create, drop, merge, execute-script, drop table / sequence.
 
 use super::{
-    echo, finish, refuse, resolve_active, resolve_set, script_for, sync_and_wait, try_or_exit, Change,
-    OpError,
+    active_node, echo, finish, inconsistent, known_set, referenced_node, refuse, script_for, sync_and_wait,
+    try_or_exit, Change, OpError, Refusal,
 };
 use std::sync::Arc;
 
@@ -13,15 +13,19 @@ use crate::statement::{
 };
 use crate::version::SlonyVersion;
 
-fn live_origin(cluster: &Cluster, operation: &'static str, set: &Set) -> Result<NodeId, OpError> {
-    if cluster.nodes[&set.origin].failed {
+/// The origin of `set`, which must be a live node.
+pub(crate) fn live_origin(cluster: &Cluster, operation: &'static str, set: &Set) -> Result<NodeId, OpError> {
+    let origin = referenced_node(cluster, operation, set.origin, || {
+        format!("the origin of set {}", set.id)
+    })?;
+    if origin.failed {
         return Err(refuse(
             operation,
-            format!(
-                "the origin of {}, node {}, is marked failed: fail over first",
-                set.label(),
-                set.origin
-            ),
+            Refusal::OriginFailed {
+                set: set.id,
+                name: set.name.clone(),
+                origin: set.origin,
+            },
         ));
     }
     Ok(set.origin)
@@ -36,14 +40,17 @@ fn plural(n: usize, word: &str) -> String {
 ///
 /// The adds run inside `try { } on error { drop set; exit 1; }`, so a missing table leaves
 /// no half-created set behind.
-pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
+pub fn create_set(cluster: &Cluster, set: SetId) -> Result<Change, OpError> {
     const OP: &str = "create-set";
-    let set = &cluster.sets[&resolve_set(cluster, set)?];
+    let set = known_set(cluster, set)?;
     let origin = live_origin(cluster, OP, set)?;
     if set.tables.is_empty() && set.sequences.is_empty() {
         return Err(refuse(
             OP,
-            format!("{} has no tables or sequences: Slony-I cannot subscribe an empty set; list them in the config", set.label()),
+            Refusal::EmptySet {
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     let mut script = script_for(cluster, OP, &[])?;
@@ -85,10 +92,10 @@ pub fn create_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
 }
 
 /// `slonik_drop_set SET`: drop the set on its origin (every subscriber stops replicating it).
-pub fn drop_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
+pub fn drop_set(cluster: &Cluster, set: SetId) -> Result<Change, OpError> {
     const OP: &str = "drop-set";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
     let origin = live_origin(cluster, OP, set)?;
     let mut script = script_for(cluster, OP, &[])?;
     script.push(try_or_exit(
@@ -99,35 +106,31 @@ pub fn drop_set(cluster: &Cluster, set: &str) -> Result<Change, OpError> {
         ),
     ));
     script.push(echo(format!("{} dropped", set.label())));
-    let mut next = cluster.clone();
-    next.sets.remove(&set_id);
-    next.subscriptions.retain(|(s, _), _| *s != set_id);
+    let next = crate::transition::drop_set(cluster, set_id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
 /// `slonik_merge_sets NODE TARGET SOURCE`: merge SOURCE into TARGET (both with origin NODE and
 /// the same subscribers), after waiting until every subscription is caught up.
-pub fn merge_sets(cluster: &Cluster, node: &str, target: &str, source: &str) -> Result<Change, OpError> {
+pub fn merge_sets(cluster: &Cluster, node: NodeId, target: SetId, source: SetId) -> Result<Change, OpError> {
     const OP: &str = "merge-sets";
-    let origin = resolve_active(cluster, OP, node)?;
-    let target_id = resolve_set(cluster, target)?;
-    let source_id = resolve_set(cluster, source)?;
+    let origin = active_node(cluster, OP, node)?.id;
+    let (target_id, source_id) = (target, source);
+    let target = known_set(cluster, target_id)?;
+    let source = known_set(cluster, source_id)?;
     if target_id == source_id {
-        return Err(refuse(
-            OP,
-            format!("TARGET and SOURCE are both set {target_id}: name two different sets"),
-        ));
+        return Err(refuse(OP, Refusal::MergeWithItself { set: target_id }));
     }
-    for id in [target_id, source_id] {
-        let set = &cluster.sets[&id];
+    for set in [target, source] {
         if set.origin != origin {
             return Err(refuse(
                 OP,
-                format!(
-                    "the origin of {} is node {}, not node {origin}: both sets must have origin NODE",
-                    set.label(),
-                    set.origin
-                ),
+                Refusal::MergeOriginMismatch {
+                    set: set.id,
+                    name: set.name.clone(),
+                    origin: set.origin,
+                    node: origin,
+                },
             ));
         }
     }
@@ -135,11 +138,12 @@ pub fn merge_sets(cluster: &Cluster, node: &str, target: &str, source: &str) -> 
     if receivers(target_id) != receivers(source_id) {
         return Err(refuse(
             OP,
-            format!(
-                "set {target_id} is subscribed by nodes {:?} but set {source_id} by nodes {:?}: Slony-I merges only sets with the same subscribers",
-                receivers(target_id),
-                receivers(source_id)
-            ),
+            Refusal::MergeSubscribersDiffer {
+                target: target_id,
+                target_receivers: receivers(target_id),
+                source_set: source_id,
+                source_receivers: receivers(source_id),
+            },
         ));
     }
     let mut script = script_for(cluster, OP, &[])?;
@@ -152,17 +156,8 @@ pub fn merge_sets(cluster: &Cluster, node: &str, target: &str, source: &str) -> 
         add_id: source_id,
         origin,
     });
-    script.push(echo(format!(
-        "{} merged into {}",
-        cluster.sets[&source_id].label(),
-        cluster.sets[&target_id].label()
-    )));
-    let mut next = cluster.clone();
-    let merged = next.sets.remove(&source_id).expect("resolved above");
-    let into = next.sets.get_mut(&target_id).expect("resolved above");
-    Arc::make_mut(&mut into.tables).extend(merged.tables.iter().cloned());
-    Arc::make_mut(&mut into.sequences).extend(merged.sequences.iter().cloned());
-    next.subscriptions.retain(|(s, _), _| *s != source_id);
+    script.push(echo(format!("{} merged into {}", source.label(), target.label())));
+    let next = crate::transition::merge_sets(cluster, target_id, source_id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
@@ -179,14 +174,14 @@ pub enum Ddl {
 /// set's origin (or node N), then wait until every node has applied it.
 pub fn execute_script(
     cluster: &Cluster,
-    set: &str,
+    set: SetId,
     ddl: &Ddl,
-    node: Option<&str>,
+    node: Option<NodeId>,
 ) -> Result<Change, OpError> {
     const OP: &str = "execute-script";
-    let set = &cluster.sets[&resolve_set(cluster, set)?];
+    let set = known_set(cluster, set)?;
     let event_node = match node {
-        Some(arg) => resolve_active(cluster, OP, arg)?,
+        Some(node) => active_node(cluster, OP, node)?.id,
         None => live_origin(cluster, OP, set)?,
     };
     if cluster.version < SlonyVersion::V2_2 && event_node != set.origin {
@@ -194,13 +189,13 @@ pub fn execute_script(
         // slonik's checker cannot see it, the cluster would.
         return Err(refuse(
             OP,
-            format!(
-                "on Slony-I {} `execute script` runs only on the origin of the set, and {} originates on node {}, not node {event_node}: leave out --node (the origin is the default) or pass --node {}",
-                cluster.version,
-                set.label(),
-                set.origin,
-                set.origin
-            ),
+            Refusal::ExecuteScriptOffOrigin {
+                version: cluster.version,
+                set: set.id,
+                name: set.name.clone(),
+                origin: set.origin,
+                node: event_node,
+            },
         ));
     }
     let (source, what) = match ddl {
@@ -209,7 +204,9 @@ pub fn execute_script(
             if cluster.version < SlonyVersion::V2_2 {
                 return Err(refuse(
                     OP,
-                    format!("--sql needs Slony-I 2.2 (the target is {}): write the SQL to a file and pass its path", cluster.version),
+                    Refusal::InlineSqlNeedsV2_2 {
+                        version: cluster.version,
+                    },
                 ));
             }
             (ScriptSource::Sql(sql.clone()), "inline SQL".to_string())
@@ -234,19 +231,20 @@ pub fn execute_script(
 }
 
 /// `slonik_drop_table TABLE_ID SET`: stop replicating one table of the set.
-pub fn drop_table(cluster: &Cluster, table_id: &str, set: &str) -> Result<Change, OpError> {
+pub fn drop_table(cluster: &Cluster, table_id: TableId, set: SetId) -> Result<Change, OpError> {
     const OP: &str = "drop-table";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
-    let id = parse_member_id(OP, "table", table_id)?;
-    let Some(table) = set.tables.iter().find(|t| t.id == TableId(id)) else {
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let id = table_id;
+    let Some(table) = set.tables.iter().find(|t| t.id == id) else {
         return Err(refuse(
             OP,
-            format!(
-                "{} has no table with id {id} (its tables: {})",
-                set.label(),
-                list_ids(set.tables.iter().map(|t| (t.id.0, t.name.to_string())))
-            ),
+            Refusal::NoSuchTable {
+                set: set.id,
+                name: set.name.clone(),
+                table: id,
+                known: list_ids(set.tables.iter().map(|t| (t.id.0, t.name.to_string()))),
+            },
         ));
     };
     let origin = live_origin(cluster, OP, set)?;
@@ -264,26 +262,25 @@ pub fn drop_table(cluster: &Cluster, table_id: &str, set: &str) -> Result<Change
         table.name,
         set.label()
     )));
-    let mut next = cluster.clone();
-    let tables = &mut next.sets.get_mut(&set_id).expect("resolved").tables;
-    Arc::make_mut(tables).retain(|t| t.id != TableId(id));
+    let next = crate::transition::drop_table(cluster, set_id, id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
 /// `slonik_drop_sequence SEQ_ID SET`: stop replicating one sequence of the set.
-pub fn drop_sequence(cluster: &Cluster, sequence_id: &str, set: &str) -> Result<Change, OpError> {
+pub fn drop_sequence(cluster: &Cluster, sequence_id: SequenceId, set: SetId) -> Result<Change, OpError> {
     const OP: &str = "drop-sequence";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
-    let id = parse_member_id(OP, "sequence", sequence_id)?;
-    let Some(sequence) = set.sequences.iter().find(|s| s.id == SequenceId(id)) else {
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let id = sequence_id;
+    let Some(sequence) = set.sequences.iter().find(|s| s.id == id) else {
         return Err(refuse(
             OP,
-            format!(
-                "{} has no sequence with id {id} (its sequences: {})",
-                set.label(),
-                list_ids(set.sequences.iter().map(|s| (s.id.0, s.name.to_string())))
-            ),
+            Refusal::NoSuchSequence {
+                set: set.id,
+                name: set.name.clone(),
+                sequence: id,
+                known: list_ids(set.sequences.iter().map(|s| (s.id.0, s.name.to_string()))),
+            },
         ));
     };
     let origin = live_origin(cluster, OP, set)?;
@@ -305,23 +302,8 @@ pub fn drop_sequence(cluster: &Cluster, sequence_id: &str, set: &str) -> Result<
         sequence.name,
         set.label()
     )));
-    let mut next = cluster.clone();
-    let sequences = &mut next.sets.get_mut(&set_id).expect("resolved").sequences;
-    Arc::make_mut(sequences).retain(|s| s.id != SequenceId(id));
+    let next = crate::transition::drop_sequence(cluster, set_id, id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
-}
-
-fn parse_member_id(operation: &'static str, what: &str, arg: &str) -> Result<u32, OpError> {
-    arg.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            refuse(
-                operation,
-                format!("`{arg}` is not a {what} id: give the number Slony knows it by"),
-            )
-        })
 }
 
 fn list_ids(items: impl Iterator<Item = (u32, String)>) -> String {

@@ -1,56 +1,94 @@
 //! Subscription and origin operations: subscribe, unsubscribe, move-set, failover.
 
 use super::{
-    echo, finish, refuse, resolve_active, resolve_set, script_for, sync_and_wait, try_or_exit, Change,
-    OpError,
+    active_node, echo, finish, inconsistent, known_set, refuse, script_for, sync_and_wait, try_or_exit,
+    Change, OpError, Refusal,
 };
-use crate::model::{Cluster, NodeId, Subscription};
+use crate::model::{Cluster, NodeId, SetId, Subscription};
 use crate::statement::{
     Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet, WaitForEvent,
 };
+use crate::transition;
 use crate::version::SlonyVersion;
 
 /// `slonik_subscribe_set SET NODE`: subscribe NODE to SET from its provider (the config's
 /// subscription entry, else the node's `provider`, else the origin), waiting first for a
 /// cascaded provider to be caught up and afterwards for the initial copy to finish.
-pub fn subscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Change, OpError> {
+pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
-    let receiver = resolve_active(cluster, OP, node)?;
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let receiver = active_node(cluster, OP, node)?;
+    if receiver.id == set.origin {
+        return Err(refuse(
+            OP,
+            Refusal::OriginSubscribes {
+                node: receiver.id,
+                set: set.id,
+                name: set.name.clone(),
+            },
+        ));
+    }
+    let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver.id)) {
+        Some(sub) => (sub.provider, sub.forward),
+        None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
+    };
+    subscribe(cluster, set_id, receiver.id, provider, forward)
+}
+
+/// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
+/// says for the receiver (the add-tables runbook subscribes its temporary set along the
+/// providers of the set it grows).
+pub fn subscribe_set_via(
+    cluster: &Cluster,
+    set: SetId,
+    node: NodeId,
+    provider: NodeId,
+    forward: bool,
+) -> Result<Change, OpError> {
+    const OP: &str = "subscribe-set";
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let receiver = active_node(cluster, OP, node)?.id;
     if receiver == set.origin {
         return Err(refuse(
             OP,
-            format!(
-                "node {receiver} is the origin of {}: an origin cannot subscribe to its own set",
-                set.label()
-            ),
+            Refusal::OriginSubscribes {
+                node: receiver,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
-    let node = &cluster.nodes[&receiver];
-    let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver)) {
-        Some(sub) => (sub.provider, sub.forward),
-        None => (node.provider.unwrap_or(set.origin), node.forward),
-    };
+    subscribe(cluster, set_id, receiver, provider, forward)
+}
+
+/// The checks on the provider and the script, once the receiver is known to be a live
+/// node other than the origin.
+fn subscribe(
+    cluster: &Cluster,
+    set_id: SetId,
+    receiver: NodeId,
+    provider: NodeId,
+    forward: bool,
+) -> Result<Change, OpError> {
+    const OP: &str = "subscribe-set";
+    let set = known_set(cluster, set_id)?;
     if provider == receiver {
-        return Err(refuse(
-            OP,
-            format!("node {receiver} is configured as its own provider"),
-        ));
+        return Err(refuse(OP, Refusal::OwnProvider { node: receiver }));
     }
     if cluster.nodes.get(&provider).is_none_or(|p| p.failed) {
-        return Err(refuse(
-            OP,
-            format!("the provider of node {receiver}, node {provider}, is not an active node"),
-        ));
+        return Err(refuse(OP, Refusal::ProviderInactive { receiver, provider }));
     }
     if !cluster.can_provide(set_id, provider) {
         return Err(refuse(
             OP,
-            format!(
-                "node {provider} neither is the origin of {} nor subscribes to it with forward = true: subscribe node {provider} first, or change node {receiver}'s provider",
-                set.label()
-            ),
+            Refusal::ProviderCannotForward {
+                provider,
+                receiver,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     let origin = set.origin;
@@ -79,16 +117,16 @@ pub fn subscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Change,
         "Node {receiver} is subscribed to {} from node {provider} and caught up",
         set.label()
     )));
-    let mut next = cluster.clone();
-    next.subscriptions.insert(
-        (set_id, receiver),
+    let next = transition::subscribe(
+        cluster,
         Subscription {
             set: set_id,
             receiver,
             provider,
             forward,
         },
-    );
+    )
+    .map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
@@ -123,28 +161,30 @@ pub(crate) fn provider_event_reaches_origin(
 
 /// `slonik_unsubscribe_set SET NODE`: stop NODE from receiving SET. Refused while other
 /// nodes receive the set through NODE.
-pub fn unsubscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Change, OpError> {
+pub fn unsubscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "unsubscribe-set";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
-    let receiver = resolve_active(cluster, OP, node)?;
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let receiver = active_node(cluster, OP, node)?.id;
     if receiver == set.origin {
         return Err(refuse(
             OP,
-            format!(
-                "node {receiver} is the origin of {}, not a subscriber",
-                set.label()
-            ),
+            Refusal::UnsubscribeOrigin {
+                node: receiver,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     if let Some(dependent) = cluster.subscribers(set_id).find(|s| s.provider == receiver) {
         return Err(refuse(
             OP,
-            format!(
-                "node {} receives {} through node {receiver}: unsubscribe it or give it another provider first",
-                dependent.receiver,
-                set.label()
-            ),
+            Refusal::FeedsOthers {
+                node: receiver,
+                dependent: dependent.receiver,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     let mut script = script_for(cluster, OP, &[])?;
@@ -159,8 +199,7 @@ pub fn unsubscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Chang
         "Node {receiver} no longer receives {}",
         set.label()
     )));
-    let mut next = cluster.clone();
-    next.subscriptions.remove(&(set_id, receiver));
+    let next = transition::unsubscribe(cluster, set_id, receiver).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
@@ -168,35 +207,37 @@ pub fn unsubscribe_set(cluster: &Cluster, set: &str, node: &str) -> Result<Chang
 ///
 /// Waits for TO to catch up while the set is still writable, then locks and moves in one
 /// try block whose error handler unlocks the set, so a failed move never leaves it locked.
-pub fn move_set(cluster: &Cluster, set: &str, from: &str, to: &str) -> Result<Change, OpError> {
+///
+/// The next state comes from [`transition::move_set`], as the switchover runbook's does:
+/// the default origin follows the sets when FROM was it and now originates no set.
+pub fn move_set(cluster: &Cluster, set: SetId, from: NodeId, to: NodeId) -> Result<Change, OpError> {
     const OP: &str = "move-set";
-    let set_id = resolve_set(cluster, set)?;
-    let set = &cluster.sets[&set_id];
-    let old = resolve_active(cluster, OP, from)?;
-    let new = resolve_active(cluster, OP, to)?;
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let old = active_node(cluster, OP, from)?.id;
+    let new = active_node(cluster, OP, to)?.id;
     if old == new {
-        return Err(refuse(
-            OP,
-            format!("FROM and TO are both node {old}: name the current origin and a subscriber"),
-        ));
+        return Err(refuse(OP, Refusal::MoveToItself { node: old }));
     }
     if set.origin != old {
         return Err(refuse(
             OP,
-            format!(
-                "the origin of {} is node {}, not node {old}: FROM must be the current origin",
-                set.label(),
-                set.origin
-            ),
+            Refusal::NotTheOrigin {
+                set: set.id,
+                name: set.name.clone(),
+                node: old,
+                origin: set.origin,
+            },
         ));
     }
     if !cluster.subscriptions.contains_key(&(set_id, new)) {
         return Err(refuse(
             OP,
-            format!(
-                "node {new} does not subscribe to {}: subscribe it first (subscribe-set)",
-                set.label()
-            ),
+            Refusal::NotSubscribed {
+                set: set.id,
+                name: set.name.clone(),
+                node: new,
+            },
         ));
     }
     let mut script = script_for(cluster, OP, &[])?;
@@ -242,80 +283,58 @@ pub fn move_set(cluster: &Cluster, set: &str, from: &str, to: &str) -> Result<Ch
         "{} now has origin node {new}; node {old} subscribes to it",
         set.label()
     )));
-    let mut next = cluster.clone();
-    let moved = next.sets.get_mut(&set_id).expect("resolved");
-    moved.origin = new;
-    // As Slony-I's moveSet_int does: reverse the provider chain from the new origin back
-    // to the old one, then subscribe the old origin, forwarding, to the last node of it.
-    let new_sub = next.subscriptions.remove(&(set_id, new)).expect("checked above");
-    let mut last = new;
-    let mut hop = new_sub.provider;
-    while hop != old {
-        let Some(sub) = next.subscriptions.get_mut(&(set_id, hop)) else {
-            break;
-        };
-        let further = std::mem::replace(&mut sub.provider, last);
-        last = hop;
-        hop = further;
-        if last == new {
-            break; // a provider loop, which validation rules out
-        }
-    }
-    next.subscriptions.insert(
-        (set_id, old),
-        Subscription {
-            set: set_id,
-            receiver: old,
-            provider: last,
-            forward: true,
-        },
-    );
+    let next = transition::move_set(cluster, set_id, new).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 
 /// `slonik_failover DEAD BACKUP [DEAD BACKUP]...`: give the sets of failed nodes to their
 /// backups. Several pairs use 2.2's multi-node form. Failed nodes are left out of the
 /// script header (slonik would try to reach them) and marked failed in the next state.
-pub fn failover(cluster: &Cluster, pairs: &[(&str, &str)]) -> Result<Change, OpError> {
+pub fn failover(cluster: &Cluster, pairs: &[(NodeId, NodeId)]) -> Result<Change, OpError> {
     const OP: &str = "failover";
     if pairs.is_empty() {
-        return Err(refuse(OP, "give at least one DEAD BACKUP pair"));
+        return Err(refuse(OP, Refusal::NoFailoverPairs));
     }
     if pairs.len() > 1 && cluster.version < SlonyVersion::V2_2 {
         return Err(refuse(
             OP,
-            format!("failing over several nodes in one command needs Slony-I 2.2 (target is {}): run one failover per node", cluster.version),
+            Refusal::MultiNodeFailoverNeedsV2_2 {
+                version: cluster.version,
+            },
         ));
     }
-    let mut resolved: Vec<(NodeId, NodeId)> = Vec::new();
     for (dead, backup) in pairs {
-        resolved.push((
-            resolve_active(cluster, OP, dead)?,
-            resolve_active(cluster, OP, backup)?,
-        ));
+        active_node(cluster, OP, *dead)?;
+        active_node(cluster, OP, *backup)?;
     }
+    let resolved = pairs.to_vec();
     let dead: Vec<NodeId> = resolved.iter().map(|(d, _)| *d).collect();
     for (i, (d, b)) in resolved.iter().enumerate() {
         if d == b {
-            return Err(refuse(OP, format!("node {d} cannot be its own backup node")));
+            return Err(refuse(OP, Refusal::OwnBackup { node: *d }));
         }
         if dead.contains(b) {
-            return Err(refuse(OP, format!("backup node {b} is itself listed as failed")));
+            return Err(refuse(OP, Refusal::BackupListedFailed { backup: *b }));
         }
         if dead[..i].contains(d) {
-            return Err(refuse(OP, format!("node {d} is listed twice")));
+            return Err(refuse(OP, Refusal::DeadListedTwice { node: *d }));
         }
         for set in cluster.sets.values().filter(|s| s.origin == *d) {
             if !cluster.subscriptions.contains_key(&(set.id, *b)) {
                 return Err(refuse(
                     OP,
-                    format!("backup node {b} does not subscribe to {}, whose origin is node {d}: pick a subscriber of the set as backup", set.label()),
+                    Refusal::BackupNotSubscribed {
+                        backup: *b,
+                        set: set.id,
+                        name: set.name.clone(),
+                        dead: *d,
+                    },
                 ));
             }
         }
     }
     if cluster.active_nodes().all(|n| dead.contains(&n.id)) {
-        return Err(refuse(OP, "no node would survive"));
+        return Err(refuse(OP, Refusal::NoSurvivor));
     }
     let mut script = script_for(cluster, OP, &dead)?;
     let summary = resolved
@@ -328,35 +347,21 @@ pub fn failover(cluster: &Cluster, pairs: &[(&str, &str)]) -> Result<Change, OpE
         vec![Failover { nodes: resolved.clone() }.into()],
         format!("Failover ({summary}) FAILED: see the error above; check sl_set and sl_node on the surviving nodes before retrying"),
     ));
-    let mut next = cluster.clone();
-    for (d, b) in &resolved {
-        for set in next.sets.values_mut().filter(|s| s.origin == *d) {
-            set.origin = *b;
-            next.subscriptions.remove(&(set.id, *b));
-        }
-        next.subscriptions.retain(|_, s| s.receiver != *d);
-        for sub in next.subscriptions.values_mut().filter(|s| s.provider == *d) {
-            sub.provider = *b;
-        }
-        for node in next.nodes.values_mut() {
-            if node.provider == Some(*d) {
-                node.provider = Some(*b).filter(|b| *b != node.id);
-            }
-        }
-        next.nodes.get_mut(d).expect("resolved").failed = true;
-        if next.default_origin == *d {
-            next.default_origin = *b;
-        }
-    }
+    let next = transition::fail_over(cluster, &resolved).map_err(inconsistent(OP))?;
     // Slony-I points every subscriber of a failed node at its backup, whether or not the
     // backup has the set to give; refuse rather than leave a subscriber with no data.
-    if let Some(message) = failover_leaves_unfed(cluster, &next) {
-        return Err(refuse(OP, message));
+    if let Some(refusal) = failover_leaves_unfed(cluster, &next) {
+        return Err(refuse(OP, refusal));
     }
     let origins = next
         .sets
         .values()
-        .filter(|s| resolved.iter().any(|(d, _)| cluster.sets[&s.id].origin == *d))
+        .filter(|s| {
+            cluster
+                .sets
+                .get(&s.id)
+                .is_some_and(|before| resolved.iter().any(|(d, _)| before.origin == *d))
+        })
         .map(|s| format!("{} now has origin node {}", s.label(), s.origin))
         .collect::<Vec<_>>();
     script.push(echo(format!(
@@ -369,9 +374,11 @@ pub fn failover(cluster: &Cluster, pairs: &[(&str, &str)]) -> Result<Change, OpE
 
 /// Why the state after a failover would leave a subscriber without a working provider:
 /// its provider is itself, failed, not forwarding, or receives the set in a loop.
-fn failover_leaves_unfed(before: &Cluster, after: &Cluster) -> Option<String> {
+fn failover_leaves_unfed(before: &Cluster, after: &Cluster) -> Option<Refusal> {
     let reaches_origin = |sub: &Subscription| {
-        let origin = after.sets[&sub.set].origin;
+        let Some(origin) = after.sets.get(&sub.set).map(|s| s.origin) else {
+            return false;
+        };
         let mut node = sub.provider;
         for _ in 0..=after.subscriptions.len() {
             if node == origin {
@@ -406,26 +413,43 @@ fn failover_leaves_unfed(before: &Cluster, after: &Cluster) -> Option<String> {
         .find(|s| old_provider(s) != s.provider)
         .or(unfed.first())?;
     let (receiver, provider, failed) = (sub.receiver, sub.provider, old_provider(sub));
-    let set = before.sets[&sub.set].label();
+    let (set, name) = (
+        sub.set,
+        before
+            .sets
+            .get(&sub.set)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+    );
     Some(if provider == receiver {
-        format!(
-            "backup node {receiver} receives {set} from failed node {failed}, and nothing would feed it afterwards: resubscribe node {receiver} to another provider first, or pick another backup"
-        )
+        Refusal::WouldOrphanBackup {
+            receiver,
+            set,
+            name,
+            failed,
+        }
     } else if after.can_provide(sub.set, provider) {
-        format!(
-            "node {receiver} receives {set} from failed node {failed}; Slony-I would point it at backup node {provider}, which itself receives {set} through node {receiver}: pick a backup that does not receive {set} through node {failed}, or resubscribe node {provider} to another provider first"
-        )
+        Refusal::WouldOrphanInLoop {
+            receiver,
+            set,
+            name,
+            failed,
+            provider,
+        }
     } else {
-        format!(
-            "node {receiver} receives {set} from failed node {failed}; Slony-I would point it at backup node {provider}, which does not forward {set}: pick a backup that subscribes to {set} with forward = true, or resubscribe node {receiver} to another provider first"
-        )
+        Refusal::WouldOrphanWithoutForwarding {
+            receiver,
+            set,
+            name,
+            failed,
+            provider,
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SetId;
 
     /// Set 1 goes 1 -> 2 -> 3; node 4 subscribes from 1 without forwarding.
     fn chain() -> Cluster {
@@ -444,9 +468,13 @@ mod tests {
 
     fn refusal(result: Result<Change, OpError>) -> String {
         match result {
-            Err(OpError::Refused { reason, .. }) => reason,
+            Err(OpError::Refusal { refusal, .. }) => refusal.to_string(),
             other => panic!("expected a refusal, got {other:?}"),
         }
+    }
+
+    fn pair(dead: u32, backup: u32) -> [(NodeId, NodeId); 1] {
+        [(NodeId(dead), NodeId(backup))]
     }
 
     // Found by tests/random_offline.rs: failing over a provider that is not an origin
@@ -455,7 +483,7 @@ mod tests {
     #[test]
     fn failover_refuses_a_backup_that_cannot_feed_the_failed_providers_subscribers() {
         let cluster = chain();
-        let reason = refusal(failover(&cluster, &[("2", "4")]));
+        let reason = refusal(failover(&cluster, &pair(2, 4)));
         assert!(
             reason.contains("node 3 receives set 1 (set1) from failed node 2"),
             "{reason}"
@@ -464,7 +492,7 @@ mod tests {
             reason.contains("backup node 4, which does not forward"),
             "{reason}"
         );
-        let reason = refusal(failover(&cluster, &[("2", "3")]));
+        let reason = refusal(failover(&cluster, &pair(2, 3)));
         assert!(
             reason.contains("backup node 3 receives set 1 (set1) from failed node 2"),
             "{reason}"
@@ -479,7 +507,7 @@ mod tests {
             "[[node]]\nid = 5\n[[subscription]]\nset = 1\nreceiver = 5\nprovider = 3\nforward = true\n",
         );
         let cluster = crate::load_config_str(&toml, "chain5.toml").unwrap();
-        let reason = refusal(failover(&cluster, &[("2", "5")]));
+        let reason = refusal(failover(&cluster, &pair(2, 5)));
         assert!(
             reason.contains("node 3 receives set 1 (set1) from failed node 2; Slony-I would point it at backup node 5, which itself receives"),
             "{reason}"
@@ -491,7 +519,7 @@ mod tests {
     #[test]
     fn move_set_makes_the_old_origin_a_forwarding_subscriber_like_slony() {
         let cluster = chain();
-        let next = move_set(&cluster, "1", "1", "4").unwrap().next;
+        let next = move_set(&cluster, SetId(1), NodeId(1), NodeId(4)).unwrap().next;
         let old = next.subscriptions[&(SetId(1), NodeId(1))];
         assert_eq!((old.provider, old.forward), (NodeId(4), true));
         assert_eq!(next.subscriptions[&(SetId(1), NodeId(2))].provider, NodeId(1));
@@ -505,7 +533,7 @@ mod tests {
     fn move_set_reverses_the_provider_chain_like_slony() {
         // 3 receives through 2: moving to 3 makes 2 receive from 3 and 1 from 2.
         let cluster = chain();
-        let next = move_set(&cluster, "1", "1", "3").unwrap().next;
+        let next = move_set(&cluster, SetId(1), NodeId(1), NodeId(3)).unwrap().next;
         let provider = |n: u32| next.subscriptions[&(SetId(1), NodeId(n))].provider;
         assert_eq!(next.sets[&SetId(1)].origin, NodeId(3));
         assert_eq!(
@@ -522,10 +550,10 @@ mod tests {
     #[test]
     fn failover_to_a_forwarding_subscriber_keeps_a_loadable_state() {
         let cluster = chain();
-        for pair in [("2", "1"), ("1", "2"), ("1", "3")] {
-            let next = failover(&cluster, &[pair]).unwrap().next;
+        for (dead, backup) in [(2, 1), (1, 2), (1, 3)] {
+            let next = failover(&cluster, &pair(dead, backup)).unwrap().next;
             let reloaded = crate::load_config_str(&next.to_toml(), "next.toml").unwrap();
-            assert_eq!(reloaded, next, "after failover {pair:?}");
+            assert_eq!(reloaded, next, "after failover {dead} -> {backup}");
         }
     }
 }

@@ -9,41 +9,31 @@ use crate::model::names::identifier_problem;
 use crate::model::{
     Cluster, NodeId, QualifiedName, Sequence, SequenceId, Set, SetId, Subscription, Table, TableId,
 };
-use crate::ops::{self, refuse, resolve_set, OpError};
+use crate::ops::{self, inconsistent, known_set, refuse, OpError, Refusal};
 
 /// `add-tables --set SET TABLE... [--sequence SEQ]...`: checks that the tables exist with a
 /// primary key on every node that carries the set and that the new ids are free; creates a
 /// temporary set with them (ids one past the highest table and sequence ids of all sets),
 /// subscribes it along the same providers as SET, waits until every subscription is
 /// active, and merges it into SET. The next state has the tables in SET.
+///
+/// The tables and sequences are new names (`schema.table` or `table`), not ids.
 pub fn add_tables(
     cluster: &Cluster,
-    set: &str,
+    set: SetId,
     tables: &[&str],
     sequences: &[&str],
 ) -> Result<Plan, OpError> {
     const OP: &str = "add-tables";
-    let target_id = resolve_set(cluster, set)?;
-    let target = cluster.sets[&target_id].clone();
-    let origin = target.origin;
-    if cluster.nodes[&origin].failed {
-        return Err(refuse(
-            OP,
-            format!(
-                "the origin of {}, node {origin}, is marked failed: fail over first",
-                target.label()
-            ),
-        ));
-    }
+    let target_id = set;
+    let target = known_set(cluster, target_id)?.clone();
+    let origin = ops::live_origin(cluster, OP, &target)?;
     if tables.is_empty() && sequences.is_empty() {
-        return Err(refuse(
-            OP,
-            "name at least one table to add (schema.table, or table in the set's default schema)",
-        ));
+        return Err(refuse(OP, Refusal::NothingToAdd));
     }
     let mut seen: BTreeSet<QualifiedName> = BTreeSet::new();
     let mut parse =
-        |arg: &str, what: &str| -> Result<QualifiedName, OpError> {
+        |arg: &str, what: &'static str| -> Result<QualifiedName, OpError> {
             let entry = TableEntry::from_short(arg.trim());
             let name = QualifiedName::new(
                 entry.schema.unwrap_or_else(|| target.default_schema.clone()),
@@ -51,7 +41,15 @@ pub fn add_tables(
             );
             for part in [&name.schema, &name.name] {
                 if let Some(reason) = identifier_problem(part) {
-                    return Err(refuse(OP, format!("{what} `{arg}`: name `{part}` {reason}")));
+                    return Err(refuse(
+                        OP,
+                        Refusal::BadRelationName {
+                            what,
+                            arg: arg.to_string(),
+                            part: part.clone(),
+                            reason,
+                        },
+                    ));
                 }
             }
             if let Some(owner) = cluster.sets.values().find(|s| {
@@ -59,11 +57,15 @@ pub fn add_tables(
             }) {
                 return Err(refuse(
                     OP,
-                    format!("{name} is already replicated in {}", owner.label()),
+                    Refusal::AlreadyReplicated {
+                        relation: name,
+                        set: owner.id,
+                        name: owner.name.clone(),
+                    },
                 ));
             }
             if !seen.insert(name.clone()) {
-                return Err(refuse(OP, format!("{name} is named twice")));
+                return Err(refuse(OP, Refusal::NamedTwice { relation: name }));
             }
             Ok(name)
         };
@@ -165,7 +167,10 @@ pub fn add_tables(
         .map(|n| (n.schema.clone(), n.name.clone()))
         .collect();
     for &node in &carriers {
-        let label = cluster.nodes[&node].label();
+        let label = ops::referenced_node(cluster, OP, node, || {
+            format!("a node that carries set {target_id}")
+        })?
+        .label();
         if !table_specs.is_empty() {
             builder.check(
                 format!("Check that the new tables exist with a primary key on {label}"),
@@ -188,9 +193,8 @@ pub fn add_tables(
         }
     }
 
-    let mut state = builder.state().clone();
-    state.sets.insert(
-        temp_id,
+    let with_temp = crate::transition::add_set(
+        builder.state(),
         Set {
             id: temp_id,
             name: temp_name.clone(),
@@ -203,9 +207,10 @@ pub fn add_tables(
             tables: new_tables.clone().into(),
             sequences: new_sequences.clone().into(),
         },
-    );
-    builder.set_state(state);
-    let created = ops::create_set(builder.state(), &temp_name)?;
+    )
+    .map_err(inconsistent(OP))?;
+    builder.set_state(with_temp);
+    let created = ops::create_set(builder.state(), temp_id)?;
     builder.change(
         format!("Create the temporary set {temp_id} ({temp_name}) with the new tables"),
         format!("Slony-I adds tables only to a set nobody subscribes to yet; {} has subscribers, so the tables go into a new set first. If a table is missing the script drops the set again, leaving nothing half-created", target.label()),
@@ -213,18 +218,8 @@ pub fn add_tables(
     )?;
 
     for sub in providers_first(cluster, target_id, origin) {
-        let mut state = builder.state().clone();
-        state.subscriptions.insert(
-            (temp_id, sub.receiver),
-            Subscription {
-                set: temp_id,
-                receiver: sub.receiver,
-                provider: sub.provider,
-                forward: sub.forward,
-            },
-        );
-        builder.set_state(state);
-        let subscribed = ops::subscribe_set(builder.state(), &temp_name, &sub.receiver.to_string())?;
+        let subscribed =
+            ops::subscribe_set_via(builder.state(), temp_id, sub.receiver, sub.provider, sub.forward)?;
         builder.change(
             format!("Subscribe node {} to the temporary set from node {}", sub.receiver, sub.provider),
             format!("`merge set` needs both sets to have exactly the same subscribers; node {} receives {} from node {}, so it receives the new tables the same way", sub.receiver, target.label(), sub.provider),
@@ -241,7 +236,7 @@ pub fn add_tables(
         );
     }
 
-    let merged = ops::merge_sets(builder.state(), &origin.to_string(), &target.name, &temp_name)?;
+    let merged = ops::merge_sets(builder.state(), origin, target_id, temp_id)?;
     builder.change(
         format!("Merge the temporary set into {}", target.label()),
         "One set again, as the config describes it; the new tables keep the ids they were given",
@@ -258,7 +253,7 @@ pub fn add_tables(
             state.wait_timeout,
         );
     }
-    Ok(builder.finish())
+    builder.finish()
 }
 
 /// The subscriptions of `set`, every provider before the nodes it feeds.

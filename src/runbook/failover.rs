@@ -1,25 +1,30 @@
 //! Failover: give the sets of dead nodes to a backup node, then optionally drop the dead nodes.
 
 use super::{and_list, catalog, slon_stop_command, Builder, Plan};
-use crate::model::{Cluster, NodeId, SetId};
-use crate::ops::{self, refuse, resolve_active, OpError};
+use crate::model::{Cluster, Node, NodeId, Set, SetId};
+use crate::ops::{self, active_node, known_node, refuse, OpError, Refusal};
 use crate::version::SlonyVersion;
 
 /// `failover --dead NODE... --backup NODE [--drop-dead]`: stops the dead nodes' slons,
 /// checks that the backup is a valid failover target (`sl_failover_targets` on 2.2), fails
 /// over with the dead nodes left out of the script header (the multi-node form when several
 /// are dead), checks the backup is the origin, and with `drop_dead` drops the dead nodes.
-pub fn failover(cluster: &Cluster, dead: &[&str], backup: &str, drop_dead: bool) -> Result<Plan, OpError> {
+pub fn failover(
+    cluster: &Cluster,
+    dead: &[NodeId],
+    backup: NodeId,
+    drop_dead: bool,
+) -> Result<Plan, OpError> {
     const OP: &str = "failover";
     if dead.is_empty() {
-        return Err(refuse(OP, "name the dead node(s) with --dead NODE"));
+        return Err(refuse(OP, Refusal::NoDeadNodes));
     }
-    let backup_id = resolve_active(cluster, OP, backup)?;
+    let backup_id = active_node(cluster, OP, backup)?.id;
     let mut dead_ids: Vec<NodeId> = Vec::new();
-    for arg in dead {
-        let id = resolve_active(cluster, OP, arg)?;
+    for &id in dead {
+        active_node(cluster, OP, id)?;
         if dead_ids.contains(&id) {
-            return Err(refuse(OP, format!("node {id} is named twice with --dead")));
+            return Err(refuse(OP, Refusal::DeadNamedTwice { node: id }));
         }
         dead_ids.push(id);
     }
@@ -36,37 +41,36 @@ pub fn failover(cluster: &Cluster, dead: &[&str], backup: &str, drop_dead: bool)
         for &d in &dead_ids {
             for set in sets_of(d) {
                 let sub = cluster.subscriptions.get(&(set, backup_id));
-                if sub.is_some_and(|s| s.provider != d || !s.forward) {
+                if let Some(sub) = sub.filter(|s| s.provider != d || !s.forward) {
                     return Err(refuse(
                         OP,
-                        format!(
-                            "Slony-I 2.2 fails over only to a node that receives every set of the failed origin directly from it with forward = yes (sl_failover_targets), but node {backup_id} receives {} {}: pick such a subscriber as --backup",
-                            cluster.sets[&set].label(),
-                            match sub {
-                                Some(s) if s.provider != d => format!("from node {}", s.provider),
-                                _ => "with forward = no".to_string(),
-                            }
-                        ),
+                        Refusal::NotAFailoverTarget {
+                            backup: backup_id,
+                            set,
+                            name: cluster.sets.get(&set).map(|s| s.name.clone()).unwrap_or_default(),
+                            provider: Some(sub.provider).filter(|p| *p != d),
+                        },
                     ));
                 }
             }
         }
     }
-    let pair_args: Vec<(String, String)> = dead_ids
-        .iter()
-        .map(|d| (d.to_string(), backup_id.to_string()))
-        .collect();
-    let pairs: Vec<(&str, &str)> = pair_args.iter().map(|(d, b)| (d.as_str(), b.as_str())).collect();
-    // Validates the arguments against the model (backup subscribes, someone survives, ...).
+    let pairs: Vec<(NodeId, NodeId)> = dead_ids.iter().map(|d| (*d, backup_id)).collect();
+    // Validates the arguments against the model (backup subscribes, someone survives, ...)
+    // and gives the same next state as the single `failover`.
     let change = ops::failover(cluster, &pairs)?;
 
-    let dead_labels: Vec<String> = dead_ids.iter().map(|d| cluster.nodes[d].label()).collect();
-    let backup_label = cluster.nodes[&backup_id].label();
+    let dead_nodes: Vec<&Node> = dead_ids
+        .iter()
+        .map(|d| known_node(cluster, *d))
+        .collect::<Result<_, _>>()?;
+    let dead_labels: Vec<String> = dead_nodes.iter().map(|n| n.label()).collect();
+    let backup_label = known_node(cluster, backup_id)?.label();
     let title = format!("Fail over {} to {backup_label}", and_list(&dead_labels));
     let mut builder = Builder::new(OP, title, cluster)?;
 
-    for &d in &dead_ids {
-        let node = &cluster.nodes[&d];
+    for node in &dead_nodes {
+        let d = node.id;
         builder.shell(
             format!("Stop the slon of {}", node.label()),
             format!("A slon still running for node {d} would reconnect to its database when it comes back and act on its old catalog, in which node {d} is still an origin. A failure here is expected when the host is down"),
@@ -80,7 +84,12 @@ pub fn failover(cluster: &Cluster, dead: &[&str], backup: &str, drop_dead: bool)
         if sets.is_empty() {
             continue;
         }
-        let names = and_list(&sets.iter().map(|s| cluster.sets[s].label()).collect::<Vec<_>>());
+        let names = and_list(
+            &sets
+                .iter()
+                .filter_map(|s| cluster.sets.get(s).map(Set::label))
+                .collect::<Vec<_>>(),
+        );
         let (sql, what) = if cluster.version >= SlonyVersion::V2_2 {
             (
                 catalog::failover_targets(cluster, &sets, d, backup_id),
@@ -134,14 +143,15 @@ pub fn failover(cluster: &Cluster, dead: &[&str], backup: &str, drop_dead: bool)
         ),
     );
     if drop_dead {
-        for &d in &dead_ids {
-            let change = ops::drop_node(builder.state(), &d.to_string(), &backup_id.to_string())?;
+        for node in &dead_nodes {
+            let d = node.id;
+            let change = ops::drop_node(builder.state(), d, backup_id)?;
             builder.change(
-                format!("Drop {} from the cluster", cluster.nodes[&d].label()),
+                format!("Drop {} from the cluster", node.label()),
                 format!("A failed node stays in the catalog (inactive) until it is dropped; dropping it lets the survivors clean up its events and paths. Node {d} can be rebuilt later with the rebuild-node runbook"),
                 change,
             )?;
         }
     }
-    Ok(builder.finish())
+    builder.finish()
 }

@@ -60,9 +60,10 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
-use crate::model::{Cluster, Node, NodeId};
-use crate::ops::{refuse, Change, OpError};
+use crate::model::{Cluster, Node, NodeId, SetId};
+use crate::ops::{refuse, Change, OpError, Refusal};
 use crate::render::Script;
+use crate::resolve;
 use crate::version::SlonyVersion;
 
 pub use rebuild::Prepare;
@@ -303,7 +304,9 @@ pub fn check_against(rendered: &str, golden: &std::path::Path) -> Result<Option<
     crate::cli_support::compare_with_golden(rendered, golden, "runbook")
 }
 
-/// One runbook with its arguments, as data: what the command line hands to [`Request::run`].
+/// One runbook with its arguments as the user wrote them: what the command line hands to
+/// [`Request::run`], which resolves the words with [`crate::resolve`] and calls the typed
+/// runbook function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Controlled switchover of sets to a subscriber (see [`switchover`]).
@@ -354,49 +357,60 @@ pub enum Request {
 }
 
 impl Request {
-    /// Builds the plan for `cluster`.
+    /// Resolves the arguments against `cluster` and builds the plan.
     pub fn run(&self, cluster: &Cluster) -> Result<Plan, OpError> {
         match self {
-            Request::Switchover { sets, from, to } => switchover(
-                cluster,
-                &sets.iter().map(String::as_str).collect::<Vec<_>>(),
-                from.as_deref(),
-                to,
-            ),
+            Request::Switchover { sets, from, to } => {
+                const OP: &str = "switchover";
+                let target = resolve::active_node(cluster, OP, to)?;
+                let sets = resolve::switchover_sets(cluster, OP, sets, from.as_deref())?;
+                switchover(cluster, &sets, target)
+            }
             Request::Failover {
                 dead,
                 backup,
                 drop_dead,
-            } => failover(
-                cluster,
-                &dead.iter().map(String::as_str).collect::<Vec<_>>(),
-                backup,
-                *drop_dead,
-            ),
-            Request::Failback { node, sets, prepare } => failback(
-                cluster,
-                node,
-                &sets.iter().map(String::as_str).collect::<Vec<_>>(),
-                *prepare,
-            ),
-            Request::RebuildNode { node, sets, prepare } => rebuild_node(
-                cluster,
-                node,
-                &sets.iter().map(String::as_str).collect::<Vec<_>>(),
-                *prepare,
-            ),
+            } => {
+                const OP: &str = "failover";
+                if dead.is_empty() {
+                    return Err(refuse(OP, Refusal::NoDeadNodes));
+                }
+                let backup = resolve::active_node(cluster, OP, backup)?;
+                let dead: Vec<NodeId> = dead
+                    .iter()
+                    .map(|d| resolve::active_node(cluster, OP, d))
+                    .collect::<Result<_, _>>()?;
+                failover(cluster, &dead, backup, *drop_dead)
+            }
+            Request::Failback { node, sets, prepare } => {
+                let (node, sets) = rebuild_args(cluster, node, sets)?;
+                failback(cluster, node, &sets, *prepare)
+            }
+            Request::RebuildNode { node, sets, prepare } => {
+                let (node, sets) = rebuild_args(cluster, node, sets)?;
+                rebuild_node(cluster, node, &sets, *prepare)
+            }
             Request::AddTables {
                 set,
                 tables,
                 sequences,
             } => add_tables(
                 cluster,
-                set,
+                resolve::set(cluster, set)?,
                 &tables.iter().map(String::as_str).collect::<Vec<_>>(),
                 &sequences.iter().map(String::as_str).collect::<Vec<_>>(),
             ),
         }
     }
+}
+
+fn rebuild_args(cluster: &Cluster, node: &str, sets: &[String]) -> Result<(NodeId, Vec<SetId>), OpError> {
+    let node = resolve::node(cluster, node)?;
+    let sets = sets
+        .iter()
+        .map(|s| resolve::set(cluster, s))
+        .collect::<Result<_, _>>()?;
+    Ok((node, sets))
 }
 
 pub use add_tables::add_tables;
@@ -416,6 +430,7 @@ pub(crate) struct Builder {
 impl Builder {
     /// A plan for `cluster`, able to reach every node it knows (failed ones included).
     pub(crate) fn new(operation: &'static str, title: String, cluster: &Cluster) -> Result<Builder, OpError> {
+        crate::transition::check_references(cluster).map_err(crate::ops::inconsistent(operation))?;
         let mut nodes = BTreeMap::new();
         for node in cluster.nodes.values() {
             nodes.insert(node.id, access(cluster, operation, node)?);
@@ -434,8 +449,8 @@ impl Builder {
         &self.state
     }
 
-    /// Replaces the state (for changes no operation models, such as a rebuilt node
-    /// coming back).
+    /// Moves on to a state a [`crate::transition`] computed (for changes no slonik
+    /// script makes, such as a rebuilt node coming back).
     pub(crate) fn set_state(&mut self, state: Cluster) {
         self.state = state;
     }
@@ -572,13 +587,19 @@ impl Builder {
 
     /// Ends the plan with one check per active node that its catalog matches the final
     /// state, so a runbook that "succeeded" into a different shape cannot go unnoticed.
-    pub(crate) fn finish(mut self) -> Plan {
+    /// The catalog queries take every reference of the state as given, so it is checked first.
+    pub(crate) fn finish(mut self) -> Result<Plan, OpError> {
+        crate::transition::check_references(&self.state).map_err(crate::ops::inconsistent(self.operation))?;
         let expected = catalog::state_summary(&self.state);
         let sql = catalog::state_summary_query(&self.state);
         let wait = self.state.wait_timeout;
         let active: Vec<NodeId> = self.state.active_nodes().map(|n| n.id).collect();
         for node in active {
-            let label = self.state.nodes[&node].label();
+            let label = self
+                .state
+                .nodes
+                .get(&node)
+                .map_or_else(|| format!("node {node}"), Node::label);
             self.check(
                 format!("Check that the catalog on {label} matches the new state"),
                 "Every node must agree with the state slonik-gen writes with --write-config (nodes, set origins, subscriptions); catalog changes replicate as events, so this waits for them",
@@ -588,28 +609,42 @@ impl Builder {
                 wait,
             );
         }
-        Plan {
+        Ok(Plan {
             title: self.title,
             cluster: self.state.name.clone(),
             version: self.state.version,
             nodes: self.nodes,
             steps: self.steps,
             next: self.state,
-        }
+        })
     }
 }
 
 fn access(cluster: &Cluster, operation: &'static str, node: &Node) -> Result<NodeAccess, OpError> {
-    let conninfo =
-        conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version).map_err(|problems| {
-            refuse(
-                operation,
-                format!("{} admin connection: {}", node.label(), problems[0]),
-            )
-        })?;
+    let conninfo = admin_conninfo(cluster, operation, node, node.label())?;
     Ok(NodeAccess {
         label: node.label(),
         conninfo,
+    })
+}
+
+/// The node's admin conninfo for the target version; a refusal names the node as
+/// `node_label`.
+fn admin_conninfo(
+    cluster: &Cluster,
+    operation: &'static str,
+    node: &Node,
+    node_label: String,
+) -> Result<String, OpError> {
+    conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version).map_err(|problems| {
+        refuse(
+            operation,
+            Refusal::AdminConninfo {
+                node: node.id,
+                node_label,
+                problems,
+            },
+        )
     })
 }
 
@@ -624,13 +659,7 @@ pub fn slon_start_command(cluster: &Cluster, node: &Node) -> Result<String, OpEr
     if let Some(command) = &node.slon_start {
         return Ok(command.clone());
     }
-    let conninfo =
-        conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version).map_err(|problems| {
-            refuse(
-                "slon start",
-                format!("{} admin connection: {}", node.label(), problems[0]),
-            )
-        })?;
+    let conninfo = admin_conninfo(cluster, "slon start", node, node.label())?;
     let stem = slon_file_stem(cluster, node.id);
     Ok(format!(
         "nohup slon -p {} {} {} >>{} 2>&1 &",

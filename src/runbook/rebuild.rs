@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::switchover::add_switchover;
 use super::{and_list, catalog, slon_start_command, slon_stop_command, Builder, Plan, Probe};
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
-use crate::model::{Cluster, Node, NodeId, SetId};
-use crate::ops::{self, refuse, resolve_node, resolve_set, OpError};
+use crate::model::{Cluster, Node, NodeId, Set, SetId};
+use crate::ops::{self, inconsistent, known_node, known_set, referenced_node, refuse, OpError, Refusal};
 
 /// How a rebuilt node's database is prepared before `store node`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -54,65 +54,57 @@ impl fmt::Display for Prepare {
 /// `rebuild-node --node N [--set SET]...`: drop N from the cluster (if the catalog still
 /// has it), prepare its database, store it again with paths both ways, start its slon and
 /// subscribe it to the sets (default: every set), waiting until each subscription is active.
-pub fn rebuild_node(cluster: &Cluster, node: &str, sets: &[&str], prepare: Prepare) -> Result<Plan, OpError> {
+pub fn rebuild_node(
+    cluster: &Cluster,
+    node: NodeId,
+    sets: &[SetId],
+    prepare: Prepare,
+) -> Result<Plan, OpError> {
     build(cluster, node, sets, prepare, false)
 }
 
 /// `failback --node N [--set SET]...`: [`rebuild_node`], then a switchover of the sets back
 /// to N, so N is their origin again. With no `--set`, every set moves back to N; the sets
 /// must then share one origin (the node that took over), otherwise say which with `--set`.
-pub fn failback(cluster: &Cluster, node: &str, sets: &[&str], prepare: Prepare) -> Result<Plan, OpError> {
+pub fn failback(cluster: &Cluster, node: NodeId, sets: &[SetId], prepare: Prepare) -> Result<Plan, OpError> {
     build(cluster, node, sets, prepare, true)
 }
 
 fn build(
     cluster: &Cluster,
-    node_arg: &str,
-    set_args: &[&str],
+    id: NodeId,
+    set_args: &[SetId],
     prepare: Prepare,
     failback: bool,
 ) -> Result<Plan, OpError> {
     let op: &'static str = if failback { "failback" } else { "rebuild-node" };
-    let id = resolve_node(cluster, node_arg)?;
-    let node = cluster.nodes[&id].clone();
+    let node = known_node(cluster, id)?.clone();
     if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
         return Err(refuse(
             op,
-            format!(
-                "node {id} is the origin of {} in this config: if node {id} died, run the failover runbook first and rebuild with the config it writes (--write-config), where node {id} is marked failed; if it is healthy, move its sets away first (switchover)",
-                set.label()
-            ),
+            Refusal::RebuildOrigin {
+                node: id,
+                set: set.id,
+                name: set.name.clone(),
+            },
         ));
     }
     let mut sets: Vec<SetId> = if set_args.is_empty() {
         cluster.sets.keys().copied().collect()
     } else {
-        set_args
-            .iter()
-            .map(|s| resolve_set(cluster, s))
-            .collect::<Result<_, _>>()?
+        set_args.to_vec()
     };
     sets.sort();
     sets.dedup();
     if sets.is_empty() {
-        return Err(refuse(op, "the config has no set for the node to subscribe to"));
+        return Err(refuse(op, Refusal::NoSetToSubscribe));
     }
     for set in &sets {
-        let s = &cluster.sets[set];
-        if cluster.nodes[&s.origin].failed {
-            return Err(refuse(
-                op,
-                format!(
-                    "the origin of {}, node {}, is marked failed: fail over first",
-                    s.label(),
-                    s.origin
-                ),
-            ));
-        }
+        ops::live_origin(cluster, op, known_set(cluster, *set)?)?;
     }
     if failback && set_args.is_empty() {
         let origins: Vec<NodeId> = {
-            let mut o: Vec<NodeId> = sets.iter().map(|s| cluster.sets[s].origin).collect();
+            let mut o: Vec<NodeId> = cluster.sets.values().map(|s| s.origin).collect();
             o.sort();
             o.dedup();
             o
@@ -120,21 +112,19 @@ fn build(
         if origins.len() > 1 {
             return Err(refuse(
                 op,
-                format!(
-                    "the sets have different origins (nodes {}): say which sets node {id} gets back with --set",
-                    and_list(&origins)
-                ),
+                Refusal::SetsHaveDifferentOrigins { node: id, origins },
             ));
         }
     }
-    let event = event_node(cluster, id, &sets).ok_or_else(|| {
-        refuse(
-            op,
-            format!("node {id} is the only live node: there is nothing to rebuild it from"),
-        )
-    })?;
-    let event_label = cluster.nodes[&event].label();
-    let names = and_list(&sets.iter().map(|s| cluster.sets[s].label()).collect::<Vec<_>>());
+    let event = event_node(cluster, id, &sets)
+        .ok_or_else(|| refuse(op, Refusal::NothingToRebuildFrom { node: id }))?;
+    let event_label = referenced_node(cluster, op, event, || "the event node".into())?.label();
+    let names = and_list(
+        &sets
+            .iter()
+            .filter_map(|s| cluster.sets.get(s).map(Set::label))
+            .collect::<Vec<_>>(),
+    );
     let title = if failback {
         format!(
             "Fail back to {}: rebuild it from {event_label} and make it the origin of {names} again",
@@ -179,7 +169,7 @@ fn build(
     }
     // ops::drop_node waits until every node has processed the drop: a node that applied
     // it after the new `store path` would delete the new paths too.
-    let dropped = ops::drop_node(builder.state(), &id.to_string(), &event.to_string())?;
+    let dropped = ops::drop_node(builder.state(), id, event)?;
     builder.change(
         format!("Drop the old {} from the cluster", node.label()),
         format!("The cluster still knows node {id} (failed, or with its old subscriptions); it must be dropped before it can be stored again. The event node is node {event}, the current origin, which is up. The script waits until every node has processed the drop: a node that applied it after the new `store path` would delete the new paths too"),
@@ -193,13 +183,10 @@ fn build(
     prepare_database(&mut builder, cluster, &node, event, prepare)?;
 
     // The node comes back as a healthy member: what the model forgot when it was dropped.
-    let mut state = builder.state().clone();
-    let mut returning = node.clone();
-    returning.failed = false;
-    state.nodes.insert(id, returning);
-    builder.set_state(state);
+    let returned = crate::transition::add_node(builder.state(), node.clone()).map_err(inconsistent(op))?;
+    builder.set_state(returned);
 
-    let stored = ops::store_node(builder.state(), &id.to_string(), Some(&event.to_string()))?;
+    let stored = ops::store_node(builder.state(), id, Some(event))?;
     builder.change(
         format!("Store {} again, with paths to and from every node", node.label()),
         format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
@@ -213,11 +200,14 @@ fn build(
         false,
     );
     for &set in &sets {
-        let name = cluster.sets[&set].name.clone();
-        let subscribed = ops::subscribe_set(builder.state(), &name, &id.to_string())?;
+        let subscribed = ops::subscribe_set(builder.state(), set, id)?;
         let state = subscribed.next.clone();
-        let sub = state.subscriptions[&(set, id)];
-        let label = state.sets[&set].label();
+        let Some(sub) = state.subscriptions.get(&(set, id)).copied() else {
+            return Err(inconsistent(op)(
+                crate::transition::Inconsistency::MissingSubscription { set, receiver: id },
+            ));
+        };
+        let label = known_set(&state, set)?.label();
         builder.change(
             format!("Subscribe {} to {label} from node {}", node.label(), sub.provider),
             format!("The initial copy empties node {id}'s tables and fills them from node {}, so whatever node {id} held before (such as rows written before it failed) is replaced by the current data", sub.provider),
@@ -252,14 +242,14 @@ fn build(
             ),
         );
     }
-    Ok(builder.finish())
+    builder.finish()
 }
 
 /// The node that generates the drop and store events: the origin of the first set, which
 /// is up (checked by the caller), else the default origin, else any live node.
 fn event_node(cluster: &Cluster, node: NodeId, sets: &[SetId]) -> Option<NodeId> {
     sets.iter()
-        .map(|s| cluster.sets[s].origin)
+        .filter_map(|s| cluster.sets.get(s).map(|s| s.origin))
         .chain(std::iter::once(cluster.default_origin))
         .chain(cluster.active_nodes().map(|n| n.id))
         .find(|n| *n != node && cluster.nodes.get(n).is_some_and(|x| !x.failed))
@@ -273,8 +263,15 @@ const MAINTENANCE_DB: &str = "postgres";
 fn maintenance_conninfo(op: &'static str, cluster: &Cluster, node: &Node) -> Result<String, OpError> {
     let mut maintenance = node.admin.clone();
     maintenance.dbname = Some(MAINTENANCE_DB.into());
-    conninfo_text(&maintenance.params(), ConninfoUse::Admin, cluster.version)
-        .map_err(|p| refuse(op, format!("node {} maintenance connection: {}", node.id, p[0])))
+    conninfo_text(&maintenance.params(), ConninfoUse::Admin, cluster.version).map_err(|problems| {
+        refuse(
+            op,
+            Refusal::MaintenanceConninfo {
+                node: node.id,
+                problems,
+            },
+        )
+    })
 }
 
 fn prepare_database(
@@ -304,18 +301,14 @@ fn prepare_database(
         }
         Prepare::Recreate => {
             let Some(dbname) = node.admin.dbname.clone() else {
-                return Err(refuse(
-                    op,
-                    format!("--prepare recreate drops and creates node {id}'s database, so its dbname must be in the config; add dbname to node {id}, or use --prepare drop-schema"),
-                ));
+                return Err(refuse(op, Refusal::RecreateNeedsDbname { node: id }));
             };
             let maintenance = maintenance_conninfo(op, cluster, node)?;
-            let node_conninfo = conninfo_text(&node.admin.params(), ConninfoUse::Admin, cluster.version)
-                .map_err(|p| refuse(op, format!("node {id} admin connection: {}", p[0])))?;
-            let source_node = &cluster.nodes[&source];
-            let source_conninfo =
-                conninfo_text(&source_node.admin.params(), ConninfoUse::Admin, cluster.version)
-                    .map_err(|p| refuse(op, format!("node {source} admin connection: {}", p[0])))?;
+            let node_conninfo = super::admin_conninfo(cluster, op, node, format!("node {id}"))?;
+            let source_node = referenced_node(cluster, op, source, || {
+                "the node the schema is copied from".into()
+            })?;
+            let source_conninfo = super::admin_conninfo(cluster, op, source_node, format!("node {source}"))?;
             let db = crate::escape::sql::identifier(&dbname);
             let maintenance = crate::escape::shell::word(&maintenance);
             // No `drop database if exists` (PostgreSQL 8.2): ask first.

@@ -111,7 +111,17 @@ pub(crate) fn render(plan: &Plan) -> Result<String, crate::Error> {
         out.push_str("\n# Admin connection (libpq) of each node that psql talks to.\n");
     }
     for id in queried {
-        let _ = writeln!(out, "{}={}", var(id), quote(&plan.nodes[&id].conninfo));
+        // A `Plan` has public fields, so a step may name a node the plan cannot reach.
+        let access = plan.nodes.get(&id).ok_or_else(|| {
+            crate::Error::Operation(crate::ops::OpError::Inconsistent {
+                operation: "runbook",
+                problem: crate::transition::Inconsistency::MissingNode {
+                    node: id,
+                    role: "a node a step runs on".into(),
+                },
+            })
+        })?;
+        let _ = writeln!(out, "{}={}", var(id), quote(&access.conninfo));
     }
     let total = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
@@ -288,8 +298,10 @@ fn render_recovery(out: &mut String, action: &Action, indent: &str) -> Result<()
         );
         return Ok(());
     }
-    Err(crate::Error::Operation(crate::ops::OpError::Refused {
-        operation: "runbook",
-        reason: format!("a recovery action must be a slonik script, not {action:?}"),
-    }))
+    Err(crate::Error::Operation(crate::ops::refuse(
+        "runbook",
+        crate::ops::Refusal::RecoveryNotSlonik {
+            action: format!("{action:?}"),
+        },
+    )))
 }

@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::{and_list, catalog, Action, Builder, Plan, Recovery};
-use crate::model::{Cluster, NodeId, SetId};
-use crate::ops::{self, echo, refuse, resolve_active, resolve_set, script_for, sync_and_wait, OpError};
+use crate::model::{Cluster, NodeId, Set, SetId};
+use crate::ops::{
+    self, active_node, echo, known_node, known_set, referenced_node, refuse, script_for, sync_and_wait,
+    OpError, Refusal,
+};
 use crate::statement::{LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, UnlockSet};
 use crate::version::SlonyVersion;
 
@@ -19,62 +22,25 @@ pub const LONG_TRANSACTION_SECONDS: u32 = 60;
 /// catch up, locks, syncs, waits, moves (unlocking the set if any of that fails) and waits
 /// until every node has confirmed; finally re-points other subscribers to their configured
 /// provider or to the new origin.
-pub fn switchover(cluster: &Cluster, sets: &[&str], from: Option<&str>, to: &str) -> Result<Plan, OpError> {
+///
+/// `sets` come from [`crate::resolve`] (`--set`, or every set of `--from`); at least one.
+pub fn switchover(cluster: &Cluster, sets: &[SetId], to: NodeId) -> Result<Plan, OpError> {
     const OP: &str = "switchover";
-    let target = resolve_active(cluster, OP, to)?;
-    let set_ids = select_sets(cluster, OP, sets, from)?;
-    let labels: Vec<String> = set_ids.iter().map(|s| cluster.sets[s].label()).collect();
-    let title = format!(
-        "Switch over {} to {}",
-        and_list(&labels),
-        cluster.nodes[&target].label()
-    );
+    let target = active_node(cluster, OP, to)?;
+    if sets.is_empty() {
+        return Err(refuse(OP, Refusal::NoSetsNamed));
+    }
+    let mut set_ids = sets.to_vec();
+    set_ids.sort();
+    set_ids.dedup();
+    let labels: Vec<String> = set_ids
+        .iter()
+        .map(|s| known_set(cluster, *s).map(Set::label))
+        .collect::<Result<_, _>>()?;
+    let title = format!("Switch over {} to {}", and_list(&labels), target.label());
     let mut builder = Builder::new(OP, title, cluster)?;
-    add_switchover(&mut builder, &set_ids, target)?;
-    Ok(builder.finish())
-}
-
-fn select_sets(
-    cluster: &Cluster,
-    op: &'static str,
-    sets: &[&str],
-    from: Option<&str>,
-) -> Result<Vec<SetId>, OpError> {
-    let mut ids = match (sets.is_empty(), from) {
-        (false, Some(_)) => {
-            return Err(refuse(
-                op,
-                "give either --set (one or more sets) or --from (every set of that node), not both",
-            ))
-        }
-        (true, None) => return Err(refuse(
-            op,
-            "say which sets move: --set SET (repeatable) or --from NODE for every set whose origin is NODE",
-        )),
-        (true, Some(from)) => {
-            let origin = resolve_active(cluster, op, from)?;
-            let ids: Vec<SetId> = cluster
-                .sets
-                .values()
-                .filter(|s| s.origin == origin)
-                .map(|s| s.id)
-                .collect();
-            if ids.is_empty() {
-                return Err(refuse(
-                    op,
-                    format!("node {origin} is the origin of no set: nothing to switch over"),
-                ));
-            }
-            ids
-        }
-        (false, None) => sets
-            .iter()
-            .map(|s| resolve_set(cluster, s))
-            .collect::<Result<_, _>>()?,
-    };
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    add_switchover(&mut builder, &set_ids, to)?;
+    builder.finish()
 }
 
 /// Appends the switchover of `sets` to `target` to a plan: checks, moves, re-pointing.
@@ -83,39 +49,49 @@ pub(crate) fn add_switchover(builder: &mut Builder, sets: &[SetId], target: Node
     let start = builder.state().clone();
     let mut by_origin: BTreeMap<NodeId, Vec<SetId>> = BTreeMap::new();
     for &set_id in sets {
-        let set = &start.sets[&set_id];
+        let set = known_set(&start, set_id)?;
+        let name = || set.name.clone();
         if set.origin == target {
             return Err(refuse(
                 op,
-                format!("node {target} is already the origin of {}", set.label()),
+                Refusal::AlreadyOrigin {
+                    node: target,
+                    set: set_id,
+                    name: name(),
+                },
             ));
         }
-        if start.nodes[&set.origin].failed {
+        if referenced_node(&start, op, set.origin, || format!("the origin of set {set_id}"))?.failed {
             return Err(refuse(
                 op,
-                format!(
-                    "the origin of {}, node {}, is marked failed: a switchover needs a live origin; use the failover runbook",
-                    set.label(),
-                    set.origin
-                ),
+                Refusal::SwitchoverFromFailedOrigin {
+                    set: set_id,
+                    name: name(),
+                    origin: set.origin,
+                },
             ));
         }
         match start.subscriptions.get(&(set_id, target)) {
             None => {
                 return Err(refuse(
                     op,
-                    format!("node {target} does not subscribe to {}: subscribe it first (subscribe-set), then switch over", set.label()),
+                    Refusal::SwitchoverTargetNotSubscribed {
+                        node: target,
+                        set: set_id,
+                        name: name(),
+                    },
                 ))
             }
             Some(sub) if sub.provider != set.origin => {
                 return Err(refuse(
                     op,
-                    format!(
-                        "node {target} receives {} from node {}, not directly from the origin node {}: Slony-I moves a set only to a direct subscriber; give node {target} the origin as provider first, or switch over to a direct subscriber",
-                        set.label(),
-                        sub.provider,
-                        set.origin
-                    ),
+                    Refusal::NotADirectSubscriber {
+                        node: target,
+                        set: set_id,
+                        name: name(),
+                        provider: sub.provider,
+                        origin: set.origin,
+                    },
                 ))
             }
             Some(_) => {}
@@ -123,9 +99,9 @@ pub(crate) fn add_switchover(builder: &mut Builder, sets: &[SetId], target: Node
         by_origin.entry(set.origin).or_default().push(set_id);
     }
 
-    let target_label = start.nodes[&target].label();
+    let target_label = known_node(&start, target)?.label();
     for (&origin, origin_sets) in &by_origin {
-        let origin_label = start.nodes[&origin].label();
+        let origin_label = referenced_node(&start, op, origin, || "the origin of a set".into())?.label();
         let names = set_names(&start, origin_sets);
         builder.check(
             format!("Check that {target_label} is an active direct subscriber of {names}"),
@@ -160,21 +136,23 @@ pub(crate) fn add_switchover(builder: &mut Builder, sets: &[SetId], target: Node
 }
 
 fn set_names(cluster: &Cluster, sets: &[SetId]) -> String {
-    and_list(&sets.iter().map(|s| cluster.sets[s].label()).collect::<Vec<_>>())
+    and_list(
+        &sets
+            .iter()
+            .map(|s| cluster.sets.get(s).map_or_else(|| format!("set {s}"), Set::label))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn move_one(builder: &mut Builder, set_id: SetId, target: NodeId) -> Result<(), OpError> {
     let op = builder.operation();
     let state = builder.state().clone();
-    let set = &state.sets[&set_id];
+    let set = known_set(&state, set_id)?;
     let origin = set.origin;
     let label = set.label();
-    // move_set checks the arguments against the model and gives the state after the move.
-    let mut next = ops::move_set(&state, &set.name, &origin.to_string(), &target.to_string())?.next;
-    if next.default_origin == origin && !next.sets.values().any(|s| s.origin == origin) {
-        // altperl's $MASTERNODE followed the sets by hand (scenario steps 4 and 11).
-        next.default_origin = target;
-    }
+    // move_set checks the arguments against the model and gives the state after the move,
+    // the default origin included, exactly as the single `move-set` does.
+    let next = ops::move_set(&state, set_id, origin, target)?.next;
 
     let mut script = script_for(&state, op, &[])?;
     script.push(echo(format!(
@@ -230,7 +208,7 @@ fn move_one(builder: &mut Builder, set_id: SetId, target: NodeId) -> Result<(), 
     builder.check(
         format!(
             "Check that {} is the unlocked origin of {label}",
-            next.nodes[&target].label()
+            known_node(&next, target)?.label()
         ),
         "Proves the move happened and that the set takes writes on its new origin",
         target,
@@ -244,7 +222,7 @@ fn move_one(builder: &mut Builder, set_id: SetId, target: NodeId) -> Result<(), 
 /// The provider `receiver` should use for the sets of `origin`: its configured provider
 /// when that node can feed every one of them, else the origin itself.
 fn desired_provider(cluster: &Cluster, receiver: NodeId, origin: NodeId, sets: &[SetId]) -> NodeId {
-    match cluster.nodes[&receiver].provider {
+    match cluster.nodes.get(&receiver).and_then(|n| n.provider) {
         Some(p)
             if p != receiver
                 && cluster.nodes.get(&p).is_some_and(|n| !n.failed)
@@ -284,10 +262,12 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
             continue;
         }
         let provider = desired_provider(&state, receiver, origin, &subscribed);
-        if subscribed
-            .iter()
-            .all(|s| state.subscriptions[&(*s, receiver)].provider == provider)
-        {
+        if subscribed.iter().all(|s| {
+            state
+                .subscriptions
+                .get(&(*s, receiver))
+                .is_some_and(|sub| sub.provider == provider)
+        }) {
             continue;
         }
         changes.push((receiver, provider, subscribed));
@@ -321,24 +301,24 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
                 receiver: *receiver,
             });
         } else {
-            for set in subscribed
+            for sub in subscribed
                 .iter()
-                .filter(|s| state.subscriptions[&(**s, *receiver)].provider != *provider)
+                .filter_map(|s| state.subscriptions.get(&(*s, *receiver)))
+                .filter(|sub| sub.provider != *provider)
             {
                 script.push(SubscribeSet {
-                    id: *set,
+                    id: sub.set,
                     provider: *provider,
                     receiver: *receiver,
-                    forward: state.subscriptions[&(*set, *receiver)].forward,
+                    forward: sub.forward,
                     omit_copy: None,
                 });
                 script.extend(ops::provider_event_reaches_origin(&state, *provider, origin));
             }
         }
         for set in subscribed {
-            if let Some(sub) = next.subscriptions.get_mut(&(*set, *receiver)) {
-                sub.provider = *provider;
-            }
+            next = crate::transition::change_provider(&next, *set, *receiver, *provider)
+                .map_err(ops::inconsistent(op))?;
         }
     }
     script.push(echo("Waiting until every node has confirmed the new providers"));

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use slonik_gen::ops::{Ddl, Operation};
+use slonik_gen::ops::Ddl;
+use slonik_gen::resolve::OperationArgs;
 
 /// The operations run on the shipped example (every command of the CLI).
 pub const GEEKDB_OPS: &[&str] = &[
@@ -96,7 +97,7 @@ fn fixture(path: &Path) -> Fixture {
 }
 
 /// Parses one operation line written in command-line syntax.
-pub fn parse_op(line: &str) -> Operation {
+pub fn parse_op(line: &str) -> OperationArgs {
     let (words, sql) = match line.split_once(" --sql ") {
         Some((head, sql)) => (head, Some(sql.to_string())),
         None => (line, None),
@@ -115,45 +116,45 @@ pub fn parse_op(line: &str) -> Operation {
             .unwrap_or_else(|| panic!("`{line}` needs argument {i}"))
     };
     match command.as_str() {
-        "print-preamble" => Operation::PrintPreamble,
-        "init-cluster" => Operation::InitCluster,
-        "store-node" => Operation::StoreNode {
+        "print-preamble" => OperationArgs::PrintPreamble,
+        "init-cluster" => OperationArgs::InitCluster,
+        "store-node" => OperationArgs::StoreNode {
             node: arg(0),
             event_node: words.get(1).cloned(),
         },
-        "drop-node" => Operation::DropNode {
+        "drop-node" => OperationArgs::DropNode {
             node: arg(0),
             event_node: arg(1),
         },
-        "uninstall-nodes" => Operation::UninstallNodes,
-        "restart-node" => Operation::RestartNodes {
+        "uninstall-nodes" => OperationArgs::UninstallNodes,
+        "restart-node" => OperationArgs::RestartNodes {
             nodes: words.iter().filter(|w| *w != "--all").cloned().collect(),
         },
-        "update-nodes" => Operation::UpdateNodes,
-        "create-set" => Operation::CreateSet { set: arg(0) },
-        "drop-set" => Operation::DropSet { set: arg(0) },
-        "merge-sets" => Operation::MergeSets {
+        "update-nodes" => OperationArgs::UpdateNodes,
+        "create-set" => OperationArgs::CreateSet { set: arg(0) },
+        "drop-set" => OperationArgs::DropSet { set: arg(0) },
+        "merge-sets" => OperationArgs::MergeSets {
             node: arg(0),
             target: arg(1),
             source: arg(2),
         },
-        "subscribe-set" => Operation::SubscribeSet {
+        "subscribe-set" => OperationArgs::SubscribeSet {
             set: arg(0),
             node: arg(1),
         },
-        "unsubscribe-set" => Operation::UnsubscribeSet {
+        "unsubscribe-set" => OperationArgs::UnsubscribeSet {
             set: arg(0),
             node: arg(1),
         },
-        "move-set" => Operation::MoveSet {
+        "move-set" => OperationArgs::MoveSet {
             set: arg(0),
             from: arg(1),
             to: arg(2),
         },
-        "failover" => Operation::Failover {
+        "failover" => OperationArgs::Failover {
             pairs: words.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect(),
         },
-        "execute-script" => Operation::ExecuteScript {
+        "execute-script" => OperationArgs::ExecuteScript {
             set: arg(0),
             ddl: match sql {
                 Some(sql) => Ddl::Sql(sql),
@@ -161,11 +162,11 @@ pub fn parse_op(line: &str) -> Operation {
             },
             node,
         },
-        "drop-table" => Operation::DropTable {
+        "drop-table" => OperationArgs::DropTable {
             table_id: arg(0),
             set: arg(1),
         },
-        "drop-sequence" => Operation::DropSequence {
+        "drop-sequence" => OperationArgs::DropSequence {
             sequence_id: arg(0),
             set: arg(1),
         },

@@ -1,0 +1,533 @@
+//! Why an operation or a runbook is refused, as data a caller can match. Each variant's
+//! message is the text the command line prints after `operation: `.
+
+use crate::model::conninfo::ConninfoProblem;
+use crate::model::{NodeId, QualifiedName, SequenceId, SetId, TableId};
+use crate::version::SlonyVersion;
+
+/// One reason to refuse. A set appears as its id and its name (`set 1 (set1)` in the
+/// message); what the operator should do instead is part of each message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The node was failed over and not yet dropped.
+    #[error("node {node} is marked failed (after a failover): drop it with drop-node, then rebuild it")]
+    NodeFailed {
+        /// The node.
+        node: NodeId,
+    },
+    /// The origin of a set the operation needs is marked failed.
+    #[error("the origin of set {set} ({name}), node {origin}, is marked failed: fail over first")]
+    OriginFailed {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// Its failed origin.
+        origin: NodeId,
+    },
+    /// `init-cluster` with a failed default origin.
+    #[error("the default origin, node {node}, is marked failed")]
+    DefaultOriginFailed {
+        /// The default origin.
+        node: NodeId,
+    },
+    /// A node's connection for `store path` cannot be written for the target version.
+    #[error("node {node} path conninfo: {}", first_problem(problems))]
+    PathConninfo {
+        /// The server node.
+        node: NodeId,
+        /// Every problem; the message names the first.
+        problems: Vec<ConninfoProblem>,
+    },
+    /// A node's admin connection cannot be written for the target version.
+    #[error("{node_label} admin connection: {}", first_problem(problems))]
+    AdminConninfo {
+        /// The node.
+        node: NodeId,
+        /// `node 1` or `node 1 (MasNod)`, as the message names it.
+        node_label: String,
+        /// Every problem; the message names the first.
+        problems: Vec<ConninfoProblem>,
+    },
+    /// The maintenance connection of `--prepare recreate` cannot be written.
+    #[error("node {node} maintenance connection: {}", first_problem(problems))]
+    MaintenanceConninfo {
+        /// The node.
+        node: NodeId,
+        /// Every problem; the message names the first.
+        problems: Vec<ConninfoProblem>,
+    },
+    /// `store-node` with no other node to be the event node.
+    #[error("node {node} is the only node: use init-cluster")]
+    OnlyNode {
+        /// The node.
+        node: NodeId,
+    },
+    /// `store-node` with NODE == EVENT_NODE.
+    #[error("node {node} cannot be its own event node: give an existing node of the cluster as EVENT_NODE")]
+    OwnEventNode {
+        /// The node.
+        node: NodeId,
+    },
+    /// `drop-node` with NODE == EVENT_NODE.
+    #[error("node {node} cannot be dropped with itself as event node: give another node of the cluster as EVENT_NODE")]
+    DropWithItselfAsEventNode {
+        /// The node.
+        node: NodeId,
+    },
+    /// Dropping a node that is still a set origin.
+    #[error("node {node} is the origin of set {set} ({name}): move the set away (move-set) or fail over (failover) first")]
+    DropOrigin {
+        /// The node.
+        node: NodeId,
+        /// A set it originates.
+        set: SetId,
+        /// The set's name.
+        name: String,
+    },
+    /// Dropping a node another node receives a set from.
+    #[error("node {receiver} receives set {set} from node {node}: resubscribe it to another provider or unsubscribe it first")]
+    DropProvider {
+        /// The node to drop.
+        node: NodeId,
+        /// The node it feeds.
+        receiver: NodeId,
+        /// The set.
+        set: SetId,
+    },
+    /// `create-set` of a set with nothing in it.
+    #[error("set {set} ({name}) has no tables or sequences: Slony-I cannot subscribe an empty set; list them in the config")]
+    EmptySet {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// `merge-sets` with TARGET == SOURCE.
+    #[error("TARGET and SOURCE are both set {set}: name two different sets")]
+    MergeWithItself {
+        /// The set.
+        set: SetId,
+    },
+    /// `merge-sets` of a set whose origin is not NODE.
+    #[error(
+        "the origin of set {set} ({name}) is node {origin}, not node {node}: both sets must have origin NODE"
+    )]
+    MergeOriginMismatch {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// Its origin.
+        origin: NodeId,
+        /// NODE as given.
+        node: NodeId,
+    },
+    /// `merge-sets` of sets with different subscribers.
+    #[error("set {target} is subscribed by nodes {target_receivers:?} but set {source_set} by nodes {source_receivers:?}: Slony-I merges only sets with the same subscribers")]
+    MergeSubscribersDiffer {
+        /// TARGET.
+        target: SetId,
+        /// Its receivers.
+        target_receivers: Vec<NodeId>,
+        /// SOURCE (not `source`, which thiserror takes for an error's cause).
+        source_set: SetId,
+        /// Its receivers.
+        source_receivers: Vec<NodeId>,
+    },
+    /// `execute script` before 2.2 on a node that is not the set's origin.
+    #[error("on Slony-I {version} `execute script` runs only on the origin of the set, and set {set} ({name}) originates on node {origin}, not node {node}: leave out --node (the origin is the default) or pass --node {origin}")]
+    ExecuteScriptOffOrigin {
+        /// The target version.
+        version: SlonyVersion,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// Its origin.
+        origin: NodeId,
+        /// The event node asked for.
+        node: NodeId,
+    },
+    /// `--sql` before 2.2.
+    #[error("--sql needs Slony-I 2.2 (the target is {version}): write the SQL to a file and pass its path")]
+    InlineSqlNeedsV2_2 {
+        /// The target version.
+        version: SlonyVersion,
+    },
+    /// A table or sequence id argument that is not a positive number.
+    #[error("`{arg}` is not a {what} id: give the number Slony knows it by")]
+    NotAMemberId {
+        /// `table` or `sequence`.
+        what: &'static str,
+        /// As given.
+        arg: String,
+    },
+    /// `drop-table` of a table the set does not have.
+    #[error("set {set} ({name}) has no table with id {table} (its tables: {known})")]
+    NoSuchTable {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The table id asked for.
+        table: TableId,
+        /// The set's tables, `1 = public.t, ...` or `none`.
+        known: String,
+    },
+    /// `drop-sequence` of a sequence the set does not have.
+    #[error("set {set} ({name}) has no sequence with id {sequence} (its sequences: {known})")]
+    NoSuchSequence {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The sequence id asked for.
+        sequence: SequenceId,
+        /// The set's sequences, `1 = public.s, ...` or `none`.
+        known: String,
+    },
+    /// Subscribing a set's origin to it.
+    #[error("node {node} is the origin of set {set} ({name}): an origin cannot subscribe to its own set")]
+    OriginSubscribes {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// A node configured as its own provider.
+    #[error("node {node} is configured as its own provider")]
+    OwnProvider {
+        /// The node.
+        node: NodeId,
+    },
+    /// The provider of a subscription is missing or failed.
+    #[error("the provider of node {receiver}, node {provider}, is not an active node")]
+    ProviderInactive {
+        /// The subscriber.
+        receiver: NodeId,
+        /// Its provider.
+        provider: NodeId,
+    },
+    /// The provider of a subscription cannot feed the set.
+    #[error("node {provider} neither is the origin of set {set} ({name}) nor subscribes to it with forward = true: subscribe node {provider} first, or change node {receiver}'s provider")]
+    ProviderCannotForward {
+        /// The provider.
+        provider: NodeId,
+        /// The subscriber.
+        receiver: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// Unsubscribing a set's origin.
+    #[error("node {node} is the origin of set {set} ({name}), not a subscriber")]
+    UnsubscribeOrigin {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// Unsubscribing a node other nodes receive the set through.
+    #[error("node {dependent} receives set {set} ({name}) through node {node}: unsubscribe it or give it another provider first")]
+    FeedsOthers {
+        /// The node to unsubscribe.
+        node: NodeId,
+        /// A node it feeds.
+        dependent: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// `move-set` with FROM == TO.
+    #[error("FROM and TO are both node {node}: name the current origin and a subscriber")]
+    MoveToItself {
+        /// The node.
+        node: NodeId,
+    },
+    /// `move-set` whose FROM is not the origin.
+    #[error(
+        "the origin of set {set} ({name}) is node {origin}, not node {node}: FROM must be the current origin"
+    )]
+    NotTheOrigin {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// FROM.
+        node: NodeId,
+        /// The actual origin.
+        origin: NodeId,
+    },
+    /// `move-set` to a node that does not subscribe to the set.
+    #[error("node {node} does not subscribe to set {set} ({name}): subscribe it first (subscribe-set)")]
+    NotSubscribed {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The node.
+        node: NodeId,
+    },
+    /// `failover` with no pair.
+    #[error("give at least one DEAD BACKUP pair")]
+    NoFailoverPairs,
+    /// Several failover pairs before 2.2.
+    #[error("failing over several nodes in one command needs Slony-I 2.2 (target is {version}): run one failover per node")]
+    MultiNodeFailoverNeedsV2_2 {
+        /// The target version.
+        version: SlonyVersion,
+    },
+    /// A failover pair with DEAD == BACKUP.
+    #[error("node {node} cannot be its own backup node")]
+    OwnBackup {
+        /// The node.
+        node: NodeId,
+    },
+    /// A backup node that is also listed as dead.
+    #[error("backup node {backup} is itself listed as failed")]
+    BackupListedFailed {
+        /// The backup.
+        backup: NodeId,
+    },
+    /// A dead node listed in two failover pairs.
+    #[error("node {node} is listed twice")]
+    DeadListedTwice {
+        /// The node.
+        node: NodeId,
+    },
+    /// A failover backup that does not subscribe to a set of the dead origin.
+    #[error("backup node {backup} does not subscribe to set {set} ({name}), whose origin is node {dead}: pick a subscriber of the set as backup")]
+    BackupNotSubscribed {
+        /// The backup.
+        backup: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// Its dead origin.
+        dead: NodeId,
+    },
+    /// A failover of every live node.
+    #[error("no node would survive")]
+    NoSurvivor,
+    /// After the failover the backup would receive a set from nobody.
+    #[error("backup node {receiver} receives set {set} ({name}) from failed node {failed}, and nothing would feed it afterwards: resubscribe node {receiver} to another provider first, or pick another backup")]
+    WouldOrphanBackup {
+        /// The backup.
+        receiver: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The failed provider.
+        failed: NodeId,
+    },
+    /// After the failover a subscriber and its new provider would feed each other.
+    #[error("node {receiver} receives set {set} ({name}) from failed node {failed}; Slony-I would point it at backup node {provider}, which itself receives set {set} ({name}) through node {receiver}: pick a backup that does not receive set {set} ({name}) through node {failed}, or resubscribe node {provider} to another provider first")]
+    WouldOrphanInLoop {
+        /// The subscriber.
+        receiver: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The failed provider.
+        failed: NodeId,
+        /// The backup it would be pointed at.
+        provider: NodeId,
+    },
+    /// After the failover a subscriber would be pointed at a backup that does not forward.
+    #[error("node {receiver} receives set {set} ({name}) from failed node {failed}; Slony-I would point it at backup node {provider}, which does not forward set {set} ({name}): pick a backup that subscribes to set {set} ({name}) with forward = true, or resubscribe node {receiver} to another provider first")]
+    WouldOrphanWithoutForwarding {
+        /// The subscriber.
+        receiver: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The failed provider.
+        failed: NodeId,
+        /// The backup it would be pointed at.
+        provider: NodeId,
+    },
+    /// The failover runbook with no `--dead`.
+    #[error("name the dead node(s) with --dead NODE")]
+    NoDeadNodes,
+    /// The failover runbook with a node named twice in `--dead`.
+    #[error("node {node} is named twice with --dead")]
+    DeadNamedTwice {
+        /// The node.
+        node: NodeId,
+    },
+    /// On 2.2 the backup must be in `sl_failover_targets` for every set of the dead origin.
+    #[error("Slony-I 2.2 fails over only to a node that receives every set of the failed origin directly from it with forward = yes (sl_failover_targets), but node {backup} receives set {set} ({name}) {}: pick such a subscriber as --backup", provider.map_or_else(|| "with forward = no".to_string(), |p| format!("from node {p}")))]
+    NotAFailoverTarget {
+        /// The backup.
+        backup: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The provider it receives the set from when that is not the dead origin; `None`
+        /// when it does receive it from the origin, but without forwarding.
+        provider: Option<NodeId>,
+    },
+    /// The switchover runbook with both `--set` and `--from`.
+    #[error("give either --set (one or more sets) or --from (every set of that node), not both")]
+    SetsAndFrom,
+    /// The switchover runbook with neither `--set` nor `--from`.
+    #[error("say which sets move: --set SET (repeatable) or --from NODE for every set whose origin is NODE")]
+    NoSetsNamed,
+    /// The switchover runbook `--from` a node that originates nothing.
+    #[error("node {node} is the origin of no set: nothing to switch over")]
+    OriginOfNoSet {
+        /// The node.
+        node: NodeId,
+    },
+    /// A switchover to the set's current origin.
+    #[error("node {node} is already the origin of set {set} ({name})")]
+    AlreadyOrigin {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// A switchover away from a failed origin.
+    #[error("the origin of set {set} ({name}), node {origin}, is marked failed: a switchover needs a live origin; use the failover runbook")]
+    SwitchoverFromFailedOrigin {
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// The failed origin.
+        origin: NodeId,
+    },
+    /// A switchover to a node that does not subscribe to the set.
+    #[error("node {node} does not subscribe to set {set} ({name}): subscribe it first (subscribe-set), then switch over")]
+    SwitchoverTargetNotSubscribed {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// A switchover to a cascaded subscriber.
+    #[error("node {node} receives set {set} ({name}) from node {provider}, not directly from the origin node {origin}: Slony-I moves a set only to a direct subscriber; give node {node} the origin as provider first, or switch over to a direct subscriber")]
+    NotADirectSubscriber {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+        /// Its provider.
+        provider: NodeId,
+        /// The set's origin.
+        origin: NodeId,
+    },
+    /// Rebuilding a node that is still an origin in the config.
+    #[error("node {node} is the origin of set {set} ({name}) in this config: if node {node} died, run the failover runbook first and rebuild with the config it writes (--write-config), where node {node} is marked failed; if it is healthy, move its sets away first (switchover)")]
+    RebuildOrigin {
+        /// The node.
+        node: NodeId,
+        /// A set it originates.
+        set: SetId,
+        /// The set's name.
+        name: String,
+    },
+    /// Rebuilding a node when the config has no set.
+    #[error("the config has no set for the node to subscribe to")]
+    NoSetToSubscribe,
+    /// A failback of every set when the sets have several origins.
+    #[error(
+        "the sets have different origins (nodes {}): say which sets node {node} gets back with --set",
+        and_list(origins)
+    )]
+    SetsHaveDifferentOrigins {
+        /// The node failing back.
+        node: NodeId,
+        /// The origins.
+        origins: Vec<NodeId>,
+    },
+    /// Rebuilding the only live node.
+    #[error("node {node} is the only live node: there is nothing to rebuild it from")]
+    NothingToRebuildFrom {
+        /// The node.
+        node: NodeId,
+    },
+    /// `--prepare recreate` for a node with no `dbname`.
+    #[error("--prepare recreate drops and creates node {node}'s database, so its dbname must be in the config; add dbname to node {node}, or use --prepare drop-schema")]
+    RecreateNeedsDbname {
+        /// The node.
+        node: NodeId,
+    },
+    /// The add-tables runbook with nothing to add.
+    #[error("name at least one table to add (schema.table, or table in the set's default schema)")]
+    NothingToAdd,
+    /// A table or sequence name that is not a valid identifier.
+    #[error("{what} `{arg}`: name `{part}` {reason}")]
+    BadRelationName {
+        /// `table` or `sequence`.
+        what: &'static str,
+        /// As given.
+        arg: String,
+        /// The schema or name part that is wrong.
+        part: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A table or sequence that some set already replicates.
+    #[error("{relation} is already replicated in set {set} ({name})")]
+    AlreadyReplicated {
+        /// The table or sequence.
+        relation: QualifiedName,
+        /// The set that has it.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// A plan (built through its public fields) whose recovery action the shell
+    /// renderer cannot run: only a slonik script can be.
+    #[error("a recovery action must be a slonik script, not {action}")]
+    RecoveryNotSlonik {
+        /// The action, as Rust prints it (`Debug`).
+        action: String,
+    },
+    /// A table or sequence named twice.
+    #[error("{relation} is named twice")]
+    NamedTwice {
+        /// The table or sequence.
+        relation: QualifiedName,
+    },
+}
+
+/// `1, 2 and 3`, as the runbooks write lists.
+fn and_list(items: &[NodeId]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!(
+            "{} and {last}",
+            init.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The first of a connection's problems, which the message names.
+fn first_problem(problems: &[ConninfoProblem]) -> String {
+    problems.first().map(ToString::to_string).unwrap_or_default()
+}
