@@ -9,6 +9,7 @@ mod lower;
 mod node;
 mod set;
 mod subscription;
+mod walk;
 
 pub use control::{Date, Echo, Exit, NodeOrAll, Sleep, Sync, WaitForEvent};
 pub use lower::{Lowered, Opt, RenderError, Value};
@@ -25,6 +26,7 @@ pub use set::{
 pub use subscription::{Failover, ResubscribeNode, SubscribeSet, UnsubscribeSet};
 
 use crate::version::SlonyVersion;
+pub(crate) use walk::{Bulk, Walker};
 
 /// Declares [`Statement`] with one variant per statement struct, the `From` conversions,
 /// and the per-version dispatch, from a single list so they cannot drift apart.
@@ -207,105 +209,6 @@ pub enum Line<'a> {
         /// The text.
         text: &'static str,
     },
-}
-
-impl Statement {
-    /// Appends this statement's lines (a try block gives several) for version `v`.
-    pub fn lines<'a>(
-        &'a self,
-        v: SlonyVersion,
-        depth: usize,
-        out: &mut Vec<Line<'a>>,
-    ) -> Result<(), RenderError> {
-        self.each_line(v, depth, &mut |line| {
-            out.push(line);
-            Ok(())
-        })
-    }
-
-    /// Fails exactly when [`Statement::each_line`] fails, with the same error, but without
-    /// making the lines where that is not needed: the paths of [`StorePaths`] differ only in
-    /// a number, so its first line stands for all of them, and [`SetAddRelations`] checks its
-    /// names, keys and comments as literals, lowering a line only to report a problem.
-    pub fn check(&self, v: SlonyVersion) -> Result<(), RenderError> {
-        match self {
-            Statement::StorePaths(paths) => match paths.clients.first() {
-                Some(&client) => paths.lower_path(client, v).map(drop),
-                None => Ok(()),
-            },
-            Statement::SetAddRelations(adds) => adds.check(v),
-            Statement::Try(block) => {
-                block.check_shape()?;
-                for s in block.body.iter().chain(&block.on_error).chain(&block.on_success) {
-                    s.check(v)?;
-                }
-                Ok(())
-            }
-            _ => self.lower(v).map(drop),
-        }
-    }
-
-    /// Hands this statement's lines to `f` one at a time, in order, with the same checks and
-    /// errors as [`Statement::lines`], so a long try block can be checked or written without
-    /// holding all of its lines.
-    pub fn each_line<'a, E: From<RenderError>>(
-        &'a self,
-        v: SlonyVersion,
-        depth: usize,
-        f: &mut impl FnMut(Line<'a>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let block = match self {
-            Statement::Try(block) => block,
-            Statement::SetAddRelations(adds) => {
-                for table in adds.tables.iter() {
-                    f(Line::Statement {
-                        depth,
-                        lowered: adds.lower_table(table, v)?,
-                    })?;
-                }
-                for sequence in adds.sequences.iter() {
-                    f(Line::Statement {
-                        depth,
-                        lowered: adds.lower_sequence(sequence, v)?,
-                    })?;
-                }
-                return Ok(());
-            }
-            Statement::StorePaths(paths) => {
-                for &client in &paths.clients {
-                    f(Line::Statement {
-                        depth,
-                        lowered: paths.lower_path(client, v)?,
-                    })?;
-                }
-                return Ok(());
-            }
-            _ => {
-                return f(Line::Statement {
-                    depth,
-                    lowered: self.lower(v)?,
-                })
-            }
-        };
-        block.check_shape()?;
-        f(Line::Block {
-            depth,
-            text: TryBlock::OPEN,
-        })?;
-        for s in &block.body {
-            s.each_line(v, depth + 1, f)?;
-        }
-        for (header, handler) in block.handlers() {
-            f(Line::Block { depth, text: header })?;
-            for s in handler {
-                s.each_line(v, depth + 1, f)?;
-            }
-        }
-        f(Line::Block {
-            depth,
-            text: TryBlock::CLOSE,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -210,7 +210,7 @@ impl SetAddSequence {
 /// `set add table` / `set add sequence` line each, the same lines [`SetAddTable`] and
 /// [`SetAddSequence`] give. create-set's body, kept as one statement over the model's shared
 /// lists, so a set of 100,000 tables costs no statement per table: the lines are made while
-/// the script is checked or written ([`crate::statement::Statement::each_line`]).
+/// the script is checked or written (the walk's `Bulk`, src/statement/walk.rs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetAddRelations {
     /// The set.
@@ -266,9 +266,8 @@ impl SetAddRelations {
 
     /// Writes every line into `text` (each indented for `depth`, ending in a newline),
     /// calling `flush` after each: the bytes of [`SetAddRelations::lower_table`] and
-    /// [`SetAddRelations::lower_sequence`], without lowering the table lines whose name needs
-    /// no escaping and that have no key or comment (nearly all of a large set). Only for a
-    /// script that passed its check.
+    /// [`SetAddRelations::lower_sequence`], without lowering the table lines that have no key
+    /// or comment (nearly all of a large set). Only for a script that passed its check.
     pub(crate) fn write_lines<E>(
         &self,
         v: SlonyVersion,
@@ -287,18 +286,21 @@ impl SetAddRelations {
         let indent = super::indent(depth);
         for table in self.tables.iter() {
             text.push_str(indent);
-            let plain = table.key.is_none()
-                && table.comment.is_none()
-                && !table.name.schema.as_bytes().contains(&b'\'')
-                && !table.name.name.as_bytes().contains(&b'\'');
-            if plain {
-                text.push_str(&prefix);
-                super::lower::push_decimal(text, table.id.0.into());
-                text.push_str(", fully qualified name = '");
-                table.name.quoted_into(text);
-                text.push_str("');");
-            } else {
-                self.lower_table(table, v)?.write_into(text);
+            // The name goes through the literal escaper like every other literal; a table
+            // with a key or a comment, or whose name cannot be a literal (which then reports
+            // why), takes the general path.
+            let name = (table.key.is_none() && table.comment.is_none())
+                .then(|| Literal::quoted_name(&table.name, Storage::Stored, v).ok())
+                .flatten();
+            match name {
+                Some(name) => {
+                    text.push_str(&prefix);
+                    super::lower::push_decimal(text, table.id.0.into());
+                    text.push_str(", fully qualified name = ");
+                    name.write_into(text);
+                    text.push_str(");");
+                }
+                None => self.lower_table(table, v)?.write_into(text),
             }
             text.push('\n');
             flush(text)?;
