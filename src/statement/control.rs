@@ -102,8 +102,7 @@ pub struct Date {
 
 impl Date {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("date", v);
-        l.since("the statement", SlonyVersion::V2_1)?;
+        let l = Lower::statement("date", Self::VERSIONS, v)?;
         Ok(l.opt_lit("format", self.format.as_deref(), Storage::Local)?
             .done())
     }

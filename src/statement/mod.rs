@@ -12,7 +12,7 @@ mod subscription;
 mod walk;
 
 pub use control::{Date, Echo, Exit, NodeOrAll, Sleep, Sync, WaitForEvent};
-pub use lower::{Lowered, Opt, RenderError, Value};
+pub use lower::{Lowered, Opt, RenderError, Value, Versions};
 pub use node::{
     CloneFinish, ClonePrepare, DropListen, DropNode, DropPath, InitCluster, RestartNode, StoreListen,
     StoreNode, StorePath, StorePaths, SwitchLog, UninstallNode, UpdateFunctions,
@@ -28,10 +28,27 @@ pub use subscription::{Failover, ResubscribeNode, SubscribeSet, UnsubscribeSet};
 use crate::version::SlonyVersion;
 pub(crate) use walk::{Bulk, Walker};
 
+/// The `= versions` of an entry of [`statements!`], `Versions::All` when it has none.
+macro_rules! versions_or_all {
+    () => {
+        Versions::All
+    };
+    ($versions:expr) => {
+        $versions
+    };
+}
+
 /// Declares [`Statement`] with one variant per statement struct, the `From` conversions,
 /// and the per-version dispatch, from a single list so they cannot drift apart.
 macro_rules! statements {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident $(= $versions:expr)?),* $(,)?) => {
+        $(impl $variant {
+            /// The Slony-I versions that have this statement (the table in
+            /// `statement/mod.rs`); lowering it for another version fails with
+            /// [`RenderError::Unsupported`].
+            pub const VERSIONS: Versions = versions_or_all!($($versions)?);
+        })*
+
         /// Any slonik statement, or a `try` block of them.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[allow(missing_docs)] // each variant is documented on its struct
@@ -67,6 +84,16 @@ macro_rules! statements {
         }
 
         impl Statement {
+            /// The Slony-I versions that have the statement (a `try` block and the bulk
+            /// statements: every version; what they hold may say otherwise). Options have
+            /// their own rules, checked when the statement is lowered.
+            pub fn versions(&self) -> Versions {
+                match self {
+                    $(Statement::$variant(_) => $variant::VERSIONS,)*
+                    Statement::Try(_) | Statement::SetAddRelations(_) | Statement::StorePaths(_) => Versions::All,
+                }
+            }
+
             /// The statement for one version, or why that version cannot run it.
             /// A `try` block, [`SetAddRelations`] and [`StorePaths`] cannot be lowered
             /// alone: use [`Statement::lines`].
@@ -91,6 +118,8 @@ macro_rules! statements {
     };
 }
 
+// Every statement, and which Slony-I versions have it (slonik-syntax.md §2): the one place
+// a statement's own version rule is written. Options are checked where they are lowered.
 statements!(
     InitCluster,
     StoreNode,
@@ -102,8 +131,8 @@ statements!(
     StoreListen,
     DropListen,
     UpdateFunctions,
-    ClonePrepare,
-    CloneFinish,
+    ClonePrepare = Versions::Since(SlonyVersion::V2_0),
+    CloneFinish = Versions::Since(SlonyVersion::V2_0),
     SwitchLog,
     CreateSet,
     DropSet,
@@ -114,9 +143,9 @@ statements!(
     SetDropSequence,
     SetMoveTable,
     SetMoveSequence,
-    TableAddKey,
-    StoreTrigger,
-    DropTrigger,
+    TableAddKey = Versions::Only1_2,
+    StoreTrigger = Versions::Only1_2,
+    DropTrigger = Versions::Only1_2,
     LockSet,
     UnlockSet,
     MoveSet,
@@ -124,13 +153,13 @@ statements!(
     RepairConfig,
     SubscribeSet,
     UnsubscribeSet,
-    ResubscribeNode,
+    ResubscribeNode = Versions::Since(SlonyVersion::V2_2),
     Failover,
     WaitForEvent,
     Sync,
     Sleep,
     Echo,
-    Date,
+    Date = Versions::Since(SlonyVersion::V2_1),
     Exit,
 );
 

@@ -312,8 +312,7 @@ pub struct ClonePrepare {
 
 impl ClonePrepare {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("clone prepare", v);
-        l.since("the statement", SlonyVersion::V2_0)?;
+        let l = Lower::statement("clone prepare", Self::VERSIONS, v)?;
         Ok(l.int("id", self.id.0)
             .int("provider", self.provider.0)
             .opt_lit("comment", self.comment.as_deref(), Storage::Stored)?
@@ -332,8 +331,7 @@ pub struct CloneFinish {
 
 impl CloneFinish {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("clone finish", v);
-        l.since("the statement", SlonyVersion::V2_0)?;
+        let l = Lower::statement("clone finish", Self::VERSIONS, v)?;
         Ok(l.int("id", self.id.0).int("provider", self.provider.0).done())
     }
 }

@@ -428,8 +428,7 @@ pub struct TableAddKey {
 
 impl TableAddKey {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("table add key", v);
-        l.only_1_2("the statement")?;
+        let l = Lower::statement("table add key", Self::VERSIONS, v)?;
         Ok(l.int("node id", self.node_id.0)
             .lit(
                 "fully qualified name",
@@ -454,7 +453,7 @@ pub struct StoreTrigger {
 impl StoreTrigger {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
-            Lower::new("store trigger", v),
+            Lower::statement("store trigger", Self::VERSIONS, v)?,
             self.table_id,
             &self.trigger_name,
             self.event_node,
@@ -476,7 +475,7 @@ pub struct DropTrigger {
 impl DropTrigger {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
-            Lower::new("drop trigger", v),
+            Lower::statement("drop trigger", Self::VERSIONS, v)?,
             self.table_id,
             &self.trigger_name,
             self.event_node,
@@ -490,7 +489,6 @@ fn trigger<'a>(
     name: &'a str,
     event_node: Option<NodeId>,
 ) -> Result<Lowered<'a>, RenderError> {
-    l.only_1_2("the statement")?;
     Ok(l.int("table id", table.0)
         .lit("trigger name", name, Storage::Stored)?
         .opt_int("event node", event_node.map(|n| n.0))

@@ -72,8 +72,7 @@ pub struct ResubscribeNode {
 
 impl ResubscribeNode {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("resubscribe node", v);
-        l.since("the statement", SlonyVersion::V2_2)?;
+        let l = Lower::statement("resubscribe node", Self::VERSIONS, v)?;
         Ok(l.int("origin", self.origin.0)
             .int("provider", self.provider.0)
             .int("receiver", self.receiver.0)
