@@ -383,7 +383,10 @@ mod tests {
     #[test]
     fn escaped_length_is_the_sum_of_the_characters() {
         for text in ["", "O'Brien", "''", "é'ü", "plain"] {
-            assert_eq!(escaped_len(text), text.chars().map(escaped_char_len).sum::<usize>());
+            assert_eq!(
+                escaped_len(text),
+                text.chars().map(escaped_char_len).sum::<usize>()
+            );
         }
     }
 

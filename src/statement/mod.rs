@@ -3,6 +3,61 @@
 //! A statement is plain data. [`Statement::lower`] turns it into keyword + options for one
 //! Slony-I version, refusing statements and options that version lacks (see
 //! `slonik-syntax.md` §2), so the renderer can never print text slonik would reject.
+//!
+//! Every statement struct is `#[non_exhaustive]`, so that a new option does not break code
+//! outside the crate: build one with its `new` (the required fields, in order) and its
+//! `with_` methods (the optional ones):
+//!
+//! ```
+//! use slonik_gen::model::{NodeId, SetId};
+//! use slonik_gen::statement::{Statement, SubscribeSet};
+//! use slonik_gen::SlonyVersion;
+//!
+//! let subscribe: Statement = SubscribeSet::new(SetId(1), NodeId(1), NodeId(2), true)
+//!     .with_omit_copy(false)
+//!     .into();
+//! assert_eq!(
+//!     subscribe.lower(SlonyVersion::V2_2)?.to_string(),
+//!     "subscribe set (id = 1, provider = 1, receiver = 2, forward = yes, omit copy = no);"
+//! );
+//! # Ok::<(), slonik_gen::statement::RenderError>(())
+//! ```
+
+/// Declares the constructors of statement structs: `new` takes the plain required fields,
+/// then the text ones (`impl Into<String>`, after the `;`); each optional field gets a
+/// `with_` method (text ones after the `;`), and starts unset.
+macro_rules! constructors {
+    ($(
+        $name:ident ( $($field:ident : $ty:ty),* $(; $($text:ident),+)? )
+        $({ $($opt:ident : $opt_ty:ty => $setter:ident),* $(; $($topt:ident => $tsetter:ident),+)? })?;
+    )*) => {
+        $(impl $name {
+            #[doc = concat!("A `", stringify!($name), "` from its required fields; every optional field starts unset.")]
+            pub fn new($($field: $ty,)* $($($text: impl Into<String>),+)?) -> Self {
+                $name {
+                    $($field,)*
+                    $($($text: $text.into(),)+)?
+                    $($($opt: None,)* $($($topt: None,)+)?)?
+                }
+            }
+
+            $($(
+                #[doc = concat!("Sets `", stringify!($opt), "`.")]
+                pub fn $setter(mut self, $opt: $opt_ty) -> Self {
+                    self.$opt = Some($opt);
+                    self
+                }
+            )*
+            $($(
+                #[doc = concat!("Sets `", stringify!($topt), "`.")]
+                pub fn $tsetter(mut self, $topt: impl Into<String>) -> Self {
+                    self.$topt = Some($topt.into());
+                    self
+                }
+            )+)?)?
+        })*
+    };
+}
 
 mod control;
 mod lower;
@@ -168,6 +223,7 @@ statements!(
 /// Runs as one transaction per node it touches; slonik commits it when every statement
 /// succeeds and otherwise rolls it back and runs `on error`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct TryBlock {
     /// The statements tried (at least one; no `try` directly inside).
     pub body: Vec<Statement>,
@@ -178,6 +234,26 @@ pub struct TryBlock {
 }
 
 impl TryBlock {
+    /// A block that tries `body`, with no handler.
+    pub fn new(body: Vec<Statement>) -> Self {
+        TryBlock {
+            body,
+            ..TryBlock::default()
+        }
+    }
+
+    /// Sets what runs when the body fails.
+    pub fn with_on_error(mut self, on_error: Vec<Statement>) -> Self {
+        self.on_error = on_error;
+        self
+    }
+
+    /// Sets what runs when the body succeeds.
+    pub fn with_on_success(mut self, on_success: Vec<Statement>) -> Self {
+        self.on_success = on_success;
+        self
+    }
+
     /// The punctuation that opens the block and closes it.
     pub(crate) const OPEN: &'static str = "try {";
     /// See [`TryBlock::OPEN`].

@@ -9,6 +9,7 @@ use crate::version::SlonyVersion;
 
 /// `create set (id = 1, origin = 1, comment = 'Set 1 (set1)');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateSet {
     /// Set id.
     pub id: SetId,
@@ -30,6 +31,7 @@ impl CreateSet {
 
 /// `drop set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropSet {
     /// Set id.
     pub id: SetId,
@@ -48,6 +50,7 @@ impl DropSet {
 
 /// `merge set (id = 1, add id = 2, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MergeSet {
     /// The set that remains.
     pub id: SetId,
@@ -95,6 +98,7 @@ pub enum TableKey {
 
 /// `set add table (set id = 1, origin = 1, id = 1, fully qualified name = '"geekdb"."files"');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddTable {
     /// The set.
     pub set_id: SetId,
@@ -168,6 +172,7 @@ pub enum SequenceSelector {
 
 /// `set add sequence (set id = 1, origin = 1, id = 1, fully qualified name = '"geekdb"."files_id_seq"');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddSequence {
     /// The set.
     pub set_id: SetId,
@@ -212,6 +217,7 @@ impl SetAddSequence {
 /// lists, so a set of 100,000 tables costs no statement per table: the lines are made while
 /// the script is checked or written (the walk's `Bulk`, src/statement/walk.rs).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddRelations {
     /// The set.
     pub set_id: SetId,
@@ -341,6 +347,7 @@ fn pattern(l: &Lower, regex: &str) -> Result<String, RenderError> {
 
 /// `set drop table (origin = 1, id = 3);` (there is no `set id` option)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetDropTable {
     /// Origin of the table's set.
     pub origin: NodeId,
@@ -359,6 +366,7 @@ impl SetDropTable {
 
 /// `set drop sequence (origin = 1, id = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetDropSequence {
     /// Origin of the sequence's set.
     pub origin: NodeId,
@@ -377,6 +385,7 @@ impl SetDropSequence {
 
 /// `set move table (origin = 1, id = 3, new set = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetMoveTable {
     /// Origin of both sets.
     pub origin: NodeId,
@@ -398,6 +407,7 @@ impl SetMoveTable {
 
 /// `set move sequence (origin = 1, id = 2, new set = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetMoveSequence {
     /// Origin of both sets.
     pub origin: NodeId,
@@ -419,6 +429,7 @@ impl SetMoveSequence {
 
 /// 1.2 only: `table add key (node id = 1, fully qualified name = 'public.t');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableAddKey {
     /// The origin node.
     pub node_id: NodeId,
@@ -441,6 +452,7 @@ impl TableAddKey {
 
 /// 1.2 only: `store trigger (table id = 3, trigger name = 'audit', event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreTrigger {
     /// Table id.
     pub table_id: TableId,
@@ -463,6 +475,7 @@ impl StoreTrigger {
 
 /// 1.2 only: `drop trigger (table id = 3, trigger name = 'audit', event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropTrigger {
     /// Table id.
     pub table_id: TableId,
@@ -497,6 +510,7 @@ fn trigger<'a>(
 
 /// `lock set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LockSet {
     /// Set id.
     pub id: SetId,
@@ -515,6 +529,7 @@ impl LockSet {
 
 /// `unlock set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnlockSet {
     /// Set id.
     pub id: SetId,
@@ -533,6 +548,7 @@ impl UnlockSet {
 
 /// `move set (id = 1, old origin = 1, new origin = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MoveSet {
     /// Set id.
     pub id: SetId,
@@ -576,6 +592,7 @@ pub enum ExecuteOnlyOn {
 /// `execute script (filename = '/tmp/ddl.sql', event node = 1);` on 2.2, or
 /// `execute script (set id = 1, filename = '/tmp/ddl.sql', event node = 1);` before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExecuteScript {
     /// The set (required before 2.2, rejected by 2.2).
     pub set_id: Option<SetId>,
@@ -629,6 +646,7 @@ impl ExecuteScript {
 
 /// `repair config (set id = 1, event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RepairConfig {
     /// The set.
     pub set_id: SetId,
@@ -646,4 +664,39 @@ impl RepairConfig {
             .opt_int("execute only on", self.execute_only_on.map(|n| n.0))
             .done())
     }
+}
+
+constructors! {
+    CreateSet(id: SetId, origin: NodeId) { ; comment => with_comment };
+    DropSet(id: SetId, origin: NodeId);
+    MergeSet(id: SetId, add_id: SetId, origin: NodeId);
+    SetAddTable(set_id: SetId, table: TableSelector) {
+        origin: NodeId => with_origin,
+        key: TableKey => with_key,
+        add_sequences: bool => with_add_sequences;
+        comment => with_comment
+    };
+    SetAddSequence(set_id: SetId, sequence: SequenceSelector) {
+        origin: NodeId => with_origin;
+        comment => with_comment
+    };
+    SetAddRelations(set_id: SetId, origin: NodeId, tables: Arc<Vec<Table>>, sequences: Arc<Vec<Sequence>>);
+    SetDropTable(origin: NodeId, id: TableId);
+    SetDropSequence(origin: NodeId, id: SequenceId);
+    SetMoveTable(origin: NodeId, id: TableId, new_set: SetId);
+    SetMoveSequence(origin: NodeId, id: SequenceId, new_set: SetId);
+    TableAddKey(node_id: NodeId; fully_qualified_name);
+    StoreTrigger(table_id: TableId; trigger_name) { event_node: NodeId => with_event_node };
+    DropTrigger(table_id: TableId; trigger_name) { event_node: NodeId => with_event_node };
+    LockSet(id: SetId, origin: NodeId);
+    UnlockSet(id: SetId, origin: NodeId);
+    MoveSet(id: SetId, old_origin: NodeId, new_origin: NodeId);
+    ExecuteScript(source: ScriptSource, event_node: NodeId) {
+        set_id: SetId => with_set_id,
+        execute_only_on: ExecuteOnlyOn => with_execute_only_on
+    };
+    RepairConfig(set_id: SetId) {
+        event_node: NodeId => with_event_node,
+        execute_only_on: NodeId => with_execute_only_on
+    };
 }

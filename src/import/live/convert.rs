@@ -452,7 +452,6 @@ pub(super) mod tests {
         );
     }
 
-
     fn assert_loads(imported: &(ConfigFile, Vec<String>)) -> String {
         let live = LiveImport {
             config: imported.0.clone(),
