@@ -292,21 +292,17 @@ impl SetAddRelations {
         let indent = super::indent(depth);
         for table in self.tables.iter() {
             text.push_str(indent);
-            // The name goes through the literal escaper like every other literal; a table
-            // with a key or a comment, or whose name cannot be a literal (which then reports
-            // why), takes the general path.
-            let name = (table.key.is_none() && table.comment.is_none())
-                .then(|| Literal::quoted_name(&table.name, Storage::Stored, v).ok())
-                .flatten();
-            match name {
-                Some(name) => {
-                    text.push_str(&prefix);
-                    super::lower::push_decimal(text, table.id.0.into());
-                    text.push_str(", fully qualified name = ");
-                    name.write_into(text);
-                    text.push_str(");");
-                }
-                None => self.lower_table(table, v)?.write_into(text),
+            // The name goes through the literal escaper like every other literal, unchecked:
+            // the check pass accepted it, and checking it again would repeat that pass's
+            // work for every table of the set.
+            if table.key.is_none() && table.comment.is_none() {
+                text.push_str(&prefix);
+                super::lower::push_decimal(text, table.id.0.into());
+                text.push_str(", fully qualified name = ");
+                Literal::checked_quoted_name(&table.name).write_into(text);
+                text.push_str(");");
+            } else {
+                self.lower_table(table, v)?.write_into(text);
             }
             text.push('\n');
             flush(text)?;
