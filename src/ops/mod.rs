@@ -185,8 +185,10 @@ pub(crate) fn echo(text: impl Into<String>) -> Statement {
 }
 
 /// Text the generator writes itself (messages, default comments), cut and ended with `...`
-/// when it would not fit in one literal: [`crate::literal::fit_every_version`].
+/// when it would not fit in one literal: names up to the limit are valid in the config, and
+/// a message quoting several of them must not make the whole operation fail.
 pub(crate) fn fit_literal(text: String) -> String {
+    // The cut, its length rules and the limit live in the literal module.
     crate::literal::fit_every_version(text)
 }
 
