@@ -74,8 +74,65 @@ pub fn problems(text: &str, storage: Storage, version: SlonyVersion) -> Vec<Lite
     found
 }
 
+/// The length of `text` once escaped, between the quotes: what the 511-byte limit counts.
 fn escaped_len(text: &str) -> usize {
     text.len() + text.matches('\'').count()
+}
+
+/// What one character adds to [`escaped_len`]: its UTF-8 bytes, and a second `'` for a quote.
+fn escaped_char_len(c: char) -> usize {
+    c.len_utf8() + usize::from(c == '\'')
+}
+
+/// Marks text that [`fit`] cut short.
+const ELLIPSIS: &str = "...";
+
+/// `text` cut at a character boundary and ended with `...` when its escaped length is over
+/// `max_bytes`, so that it fits in one literal of at most `max_bytes` (counted like
+/// [`problems`] counts them: doubled quotes included).
+fn fit_within(text: String, max_bytes: usize) -> String {
+    if escaped_len(&text) <= max_bytes {
+        return text;
+    }
+    let budget = max_bytes.saturating_sub(ELLIPSIS.len());
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        if used + escaped_char_len(c) > budget {
+            break;
+        }
+        used += escaped_char_len(c);
+        end = i + c.len_utf8();
+    }
+    let mut cut = text;
+    cut.truncate(end);
+    cut.push_str(ELLIPSIS);
+    cut
+}
+
+/// Text the generator writes itself (messages, default comments), shortened with `...` to
+/// fit one literal of `version` ([`SlonyVersion::max_literal_bytes`]); unchanged for a
+/// version without a limit. Names up to the limit are valid in a config, and a message
+/// quoting several of them must not make the whole operation fail.
+pub fn fit(text: String, version: SlonyVersion) -> String {
+    match version.max_literal_bytes() {
+        Some(max) => fit_within(text, max),
+        None => text,
+    }
+}
+
+/// [`fit`] for the strictest version, whatever the target: the operations write their
+/// messages without looking at the version, and a 1.2 or 2.0 script (which has no length
+/// limit) gets the same messages as a 2.2 one, so every script's text stays as it was.
+pub fn fit_every_version(text: String) -> String {
+    match SlonyVersion::ALL
+        .into_iter()
+        .filter_map(SlonyVersion::max_literal_bytes)
+        .min()
+    {
+        Some(max) => fit_within(text, max),
+        None => text,
+    }
 }
 
 /// Renders `text` as a complete slonik literal, quotes included, or says why it can't be.
@@ -148,6 +205,17 @@ impl<'a> Literal<'a> {
             text: Text::QuotedName(name),
             plain: !quote,
         })
+    }
+
+    /// The literal of a name that [`Literal::quoted_name`] already accepted for the target
+    /// version (a script's check pass), without checking it again: the script writer's path
+    /// for the tables of a large set, which only needs to know whether a `'` must be doubled.
+    pub(crate) fn checked_quoted_name(name: &'a QualifiedName) -> Literal<'a> {
+        let quote = name.schema.as_bytes().contains(&b'\'') || name.name.as_bytes().contains(&b'\'');
+        Literal {
+            text: Text::QuotedName(name),
+            plain: !quote,
+        }
     }
 
     /// The unescaped text.
@@ -291,8 +359,48 @@ mod tests {
                     let expected = Literal::new(quoted.as_str(), storage, version).map(|l| l.to_string());
                     let got = Literal::quoted_name(name, storage, version).map(|l| l.to_string());
                     assert_eq!(got, expected, "{name:?} {version} {storage:?}");
+                    if let Ok(expected) = expected {
+                        assert_eq!(Literal::checked_quoted_name(name).to_string(), expected);
+                    }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fit_counts_doubled_quotes_and_keeps_characters_whole() {
+        for text in ["", "short 'enough'", "O'Brien", "''", "a # b @x", "back\\slash"] {
+            assert_eq!(fit(text.into(), V2_2), text);
+        }
+        let exact = "a".repeat(511);
+        assert_eq!(fit(exact.clone(), V2_2), exact);
+        let over = "a".repeat(512);
+        assert_eq!(fit(over.clone(), V2_2), format!("{}...", "a".repeat(508)));
+        let quotes = fit("'".repeat(300), V2_2);
+        assert_eq!(quotes, format!("{}...", "'".repeat(254)));
+        let wide = fit("é".repeat(300), V2_1);
+        assert!(wide.ends_with("é..."), "{wide}");
+        for version in SlonyVersion::ALL {
+            for text in [over.clone(), "é".repeat(300), "x'".repeat(400)] {
+                let fitted = fit(text.clone(), version);
+                let storage = Storage::Local;
+                if version.can_quote_in_literal() || !fitted.contains('\'') {
+                    assert!(encode(&fitted, storage, version).is_ok(), "{version}: {fitted}");
+                }
+            }
+        }
+        // 1.2 and 2.0 have no limit, but generated text is held to the strictest one.
+        assert_eq!(fit(over.clone(), V1_2), over);
+        assert_eq!(fit_every_version(over.clone()), fit(over, V2_2));
+    }
+
+    #[test]
+    fn escaped_length_is_the_sum_of_the_characters() {
+        for text in ["", "O'Brien", "''", "é'ü", "plain"] {
+            assert_eq!(
+                escaped_len(text),
+                text.chars().map(escaped_char_len).sum::<usize>()
+            );
         }
     }
 

@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::literal::{self, Storage};
 use crate::model::{Cluster, NodeId};
-use crate::statement::{indent, Line, RenderError, Statement, TryBlock};
+use crate::statement::{indent, Bulk, Line, RenderError, Statement, Walker};
 use crate::version::SlonyVersion;
 
 /// A complete slonik script: `cluster name`, one admin conninfo per node it may touch,
@@ -148,54 +148,38 @@ impl Script {
             }
             Ok::<(), crate::Error>(())
         };
+        let mut writer = Writer {
+            text: &mut text,
+            flush: &mut flush,
+        };
         for statement in &self.statements {
-            write_statement(statement, self.version, 0, &mut text, &mut flush)?;
+            statement.walk(self.version, 0, &mut writer)?;
         }
         out.write_all(text.as_bytes()).map_err(crate::Error::Io)
     }
 }
 
-/// Writes one statement's lines: the lines of [`Statement::each_line`], except that the
-/// statements that stand for thousands of lines ([`StorePaths`], [`SetAddRelations`]) write
-/// theirs without lowering each one, and a `try` block is walked here so that they are
-/// reached inside it too.
-fn write_statement(
-    statement: &Statement,
-    v: SlonyVersion,
-    depth: usize,
-    text: &mut String,
-    flush: &mut impl FnMut(&mut String) -> Result<(), crate::Error>,
-) -> Result<(), crate::Error> {
-    match statement {
-        Statement::StorePaths(paths) => paths.write_lines(v, depth, text, flush),
-        Statement::SetAddRelations(adds) => adds.write_lines(v, depth, text, flush),
-        Statement::Try(block) => {
-            let block_line = |text: &mut String, punctuation: &'static str| {
-                write_line(
-                    text,
-                    &Line::Block {
-                        depth,
-                        text: punctuation,
-                    },
-                );
-            };
-            block_line(text, TryBlock::OPEN);
-            for s in &block.body {
-                write_statement(s, v, depth + 1, text, flush)?;
-            }
-            for (header, handler) in block.handlers() {
-                block_line(text, header);
-                for s in handler {
-                    write_statement(s, v, depth + 1, text, flush)?;
-                }
-            }
-            block_line(text, TryBlock::CLOSE);
-            flush(text)
-        }
-        _ => statement.each_line(v, depth, &mut |line| {
-            write_line(text, &line);
-            flush(text)
-        }),
+/// The walker that writes: each line as it comes, and the statements that stand for
+/// thousands of lines ([`crate::statement::StorePaths`], [`crate::statement::SetAddRelations`])
+/// without lowering each of their lines.
+struct Writer<'t, F> {
+    text: &'t mut String,
+    flush: &'t mut F,
+}
+
+impl<'a, F> Walker<'a> for Writer<'_, F>
+where
+    F: FnMut(&mut String) -> Result<(), crate::Error>,
+{
+    type Error = crate::Error;
+
+    fn line(&mut self, line: Line<'a>) -> Result<(), crate::Error> {
+        write_line(self.text, &line);
+        (self.flush)(self.text)
+    }
+
+    fn bulk(&mut self, bulk: Bulk<'a>, v: SlonyVersion, depth: usize) -> Result<(), crate::Error> {
+        bulk.write_lines(v, depth, self.text, self.flush)
     }
 }
 

@@ -14,380 +14,145 @@ const S1: SetId = SetId(1);
 
 fn every_statement() -> Vec<(&'static str, Statement)> {
     let fqn = r#""geekdb"."files""#.to_string();
+    let by_name = |id: u32| TableSelector::Name {
+        id: TableId(id),
+        fully_qualified_name: fqn.clone(),
+    };
     vec![
-        (
-            "init cluster",
-            InitCluster {
-                id: N1,
-                comment: Some("Node 1".into()),
-            }
-            .into(),
-        ),
-        (
-            "store node",
-            StoreNode {
-                id: N2,
-                comment: None,
-                event_node: N1,
-                spoolnode: None,
-            }
-            .into(),
-        ),
+        ("init cluster", InitCluster::new(N1).with_comment("Node 1").into()),
+        ("store node", StoreNode::new(N2, N1).into()),
         (
             "store node spoolnode",
-            StoreNode {
-                id: N2,
-                comment: None,
-                event_node: N1,
-                spoolnode: Some(false),
-            }
-            .into(),
+            StoreNode::new(N2, N1).with_spoolnode(false).into(),
         ),
-        (
-            "drop node",
-            DropNode {
-                ids: vec![N2],
-                event_node: N1,
-            }
-            .into(),
-        ),
-        (
-            "drop node list",
-            DropNode {
-                ids: vec![N2, N3],
-                event_node: N1,
-            }
-            .into(),
-        ),
-        ("uninstall node", UninstallNode { id: N2 }.into()),
-        ("restart node", RestartNode { id: N2 }.into()),
+        ("drop node", DropNode::new(vec![N2], N1).into()),
+        ("drop node list", DropNode::new(vec![N2, N3], N1).into()),
+        ("uninstall node", UninstallNode::new(N2).into()),
+        ("restart node", RestartNode::new(N2).into()),
         (
             "store path",
-            StorePath {
-                server: N1,
-                client: N2,
-                conninfo: "host=a dbname=b".into(),
-                connretry: Some(10),
-            }
-            .into(),
+            StorePath::new(N1, N2, "host=a dbname=b")
+                .with_connretry(10)
+                .into(),
         ),
-        (
-            "drop path",
-            DropPath {
-                server: N1,
-                client: N2,
-                event_node: Some(N2),
-            }
-            .into(),
-        ),
-        (
-            "store listen",
-            StoreListen {
-                origin: N1,
-                receiver: N3,
-                provider: Some(N2),
-            }
-            .into(),
-        ),
-        (
-            "drop listen",
-            DropListen {
-                origin: N1,
-                receiver: N3,
-                provider: None,
-            }
-            .into(),
-        ),
-        ("update functions", UpdateFunctions { id: N1 }.into()),
+        ("drop path", DropPath::new(N1, N2).with_event_node(N2).into()),
+        ("store listen", StoreListen::new(N1, N3).with_provider(N2).into()),
+        ("drop listen", DropListen::new(N1, N3).into()),
+        ("update functions", UpdateFunctions::new(N1).into()),
         (
             "clone prepare",
-            ClonePrepare {
-                id: NodeId(4),
-                provider: N2,
-                comment: Some("clone".into()),
-            }
-            .into(),
+            ClonePrepare::new(NodeId(4), N2).with_comment("clone").into(),
         ),
-        (
-            "clone finish",
-            CloneFinish {
-                id: NodeId(4),
-                provider: N2,
-            }
-            .into(),
-        ),
-        ("switch log", SwitchLog { id: N1 }.into()),
-        (
-            "create set",
-            CreateSet {
-                id: S1,
-                origin: N1,
-                comment: Some("it's".into()),
-            }
-            .into(),
-        ),
-        ("drop set", DropSet { id: S1, origin: N1 }.into()),
-        (
-            "merge set",
-            MergeSet {
-                id: S1,
-                add_id: SetId(2),
-                origin: N1,
-            }
-            .into(),
-        ),
+        ("clone finish", CloneFinish::new(NodeId(4), N2).into()),
+        ("switch log", SwitchLog::new(N1).into()),
+        ("create set", CreateSet::new(S1, N1).with_comment("it's").into()),
+        ("drop set", DropSet::new(S1, N1).into()),
+        ("merge set", MergeSet::new(S1, SetId(2), N1).into()),
         (
             "set add table",
-            SetAddTable {
-                set_id: S1,
-                origin: Some(N1),
-                table: TableSelector::Name {
-                    id: TableId(1),
-                    fully_qualified_name: fqn.clone(),
-                },
-                key: Some(TableKey::Index("files_key".into())),
-                comment: Some("files".into()),
-                add_sequences: None,
-            }
-            .into(),
+            SetAddTable::new(S1, by_name(1))
+                .with_origin(N1)
+                .with_key(TableKey::Index("files_key".into()))
+                .with_comment("files")
+                .into(),
         ),
         (
             "set add table tables=",
-            SetAddTable {
-                set_id: S1,
-                origin: None,
-                table: TableSelector::Pattern("geekdb\\\\.f.*".into()),
-                key: None,
-                comment: None,
-                add_sequences: Some(true),
-            }
-            .into(),
+            SetAddTable::new(S1, TableSelector::Pattern("geekdb\\\\.f.*".into()))
+                .with_add_sequences(true)
+                .into(),
         ),
         (
             "set add table key=serial",
-            SetAddTable {
-                set_id: S1,
-                origin: Some(N1),
-                table: TableSelector::Name {
-                    id: TableId(2),
-                    fully_qualified_name: fqn.clone(),
-                },
-                key: Some(TableKey::Serial),
-                comment: None,
-                add_sequences: None,
-            }
-            .into(),
+            SetAddTable::new(S1, by_name(2))
+                .with_origin(N1)
+                .with_key(TableKey::Serial)
+                .into(),
         ),
         (
             "set add sequence",
-            SetAddSequence {
-                set_id: S1,
-                origin: Some(N1),
-                sequence: SequenceSelector::Name {
+            SetAddSequence::new(
+                S1,
+                SequenceSelector::Name {
                     id: SequenceId(1),
                     fully_qualified_name: r#""geekdb"."s""#.into(),
                 },
-                comment: None,
-            }
+            )
+            .with_origin(N1)
             .into(),
         ),
         (
             "set add sequence sequences=",
-            SetAddSequence {
-                set_id: S1,
-                origin: None,
-                sequence: SequenceSelector::Pattern("geekdb\\\\..*".into()),
-                comment: None,
-            }
-            .into(),
+            SetAddSequence::new(S1, SequenceSelector::Pattern("geekdb\\\\..*".into())).into(),
         ),
-        (
-            "set drop table",
-            SetDropTable {
-                origin: N1,
-                id: TableId(1),
-            }
-            .into(),
-        ),
+        ("set drop table", SetDropTable::new(N1, TableId(1)).into()),
         (
             "set drop sequence",
-            SetDropSequence {
-                origin: N1,
-                id: SequenceId(1),
-            }
-            .into(),
+            SetDropSequence::new(N1, SequenceId(1)).into(),
         ),
         (
             "set move table",
-            SetMoveTable {
-                origin: N1,
-                id: TableId(1),
-                new_set: SetId(2),
-            }
-            .into(),
+            SetMoveTable::new(N1, TableId(1), SetId(2)).into(),
         ),
         (
             "set move sequence",
-            SetMoveSequence {
-                origin: N1,
-                id: SequenceId(1),
-                new_set: SetId(2),
-            }
-            .into(),
+            SetMoveSequence::new(N1, SequenceId(1), SetId(2)).into(),
         ),
-        (
-            "table add key",
-            TableAddKey {
-                node_id: N1,
-                fully_qualified_name: fqn.clone(),
-            }
-            .into(),
-        ),
+        ("table add key", TableAddKey::new(N1, fqn.clone()).into()),
         (
             "store trigger",
-            StoreTrigger {
-                table_id: TableId(1),
-                trigger_name: "audit".into(),
-                event_node: Some(N1),
-            }
-            .into(),
+            StoreTrigger::new(TableId(1), "audit").with_event_node(N1).into(),
         ),
-        (
-            "drop trigger",
-            DropTrigger {
-                table_id: TableId(1),
-                trigger_name: "audit".into(),
-                event_node: None,
-            }
-            .into(),
-        ),
-        ("lock set", LockSet { id: S1, origin: N1 }.into()),
-        ("unlock set", UnlockSet { id: S1, origin: N1 }.into()),
-        (
-            "move set",
-            MoveSet {
-                id: S1,
-                old_origin: N1,
-                new_origin: N2,
-            }
-            .into(),
-        ),
+        ("drop trigger", DropTrigger::new(TableId(1), "audit").into()),
+        ("lock set", LockSet::new(S1, N1).into()),
+        ("unlock set", UnlockSet::new(S1, N1).into()),
+        ("move set", MoveSet::new(S1, N1, N2).into()),
         (
             "execute script file",
-            ExecuteScript {
-                set_id: None,
-                source: ScriptSource::File("tests/inputs/ddl.sql".into()),
-                event_node: N1,
-                execute_only_on: None,
-            }
-            .into(),
+            ExecuteScript::new(ScriptSource::File("tests/inputs/ddl.sql".into()), N1).into(),
         ),
         (
             "execute script set id",
-            ExecuteScript {
-                set_id: Some(S1),
-                source: ScriptSource::File("tests/inputs/ddl.sql".into()),
-                event_node: N1,
-                execute_only_on: Some(ExecuteOnlyOn::Node(N1)),
-            }
-            .into(),
+            ExecuteScript::new(ScriptSource::File("tests/inputs/ddl.sql".into()), N1)
+                .with_set_id(S1)
+                .with_execute_only_on(ExecuteOnlyOn::Node(N1))
+                .into(),
         ),
         (
             "execute script sql",
-            ExecuteScript {
-                set_id: None,
-                source: ScriptSource::Sql("select 1;".into()),
-                event_node: N1,
-                execute_only_on: Some(ExecuteOnlyOn::Nodes(vec![N1, N2])),
-            }
-            .into(),
+            ExecuteScript::new(ScriptSource::Sql("select 1;".into()), N1)
+                .with_execute_only_on(ExecuteOnlyOn::Nodes(vec![N1, N2]))
+                .into(),
         ),
-        (
-            "repair config",
-            RepairConfig {
-                set_id: S1,
-                event_node: Some(N1),
-                execute_only_on: None,
-            }
-            .into(),
-        ),
-        (
-            "subscribe set",
-            SubscribeSet {
-                id: S1,
-                provider: N1,
-                receiver: N2,
-                forward: true,
-                omit_copy: None,
-            }
-            .into(),
-        ),
+        ("repair config", RepairConfig::new(S1).with_event_node(N1).into()),
+        ("subscribe set", SubscribeSet::new(S1, N1, N2, true).into()),
         (
             "subscribe set omit copy",
-            SubscribeSet {
-                id: S1,
-                provider: N1,
-                receiver: N2,
-                forward: false,
-                omit_copy: Some(true),
-            }
-            .into(),
+            SubscribeSet::new(S1, N1, N2, false).with_omit_copy(true).into(),
         ),
-        ("unsubscribe set", UnsubscribeSet { id: S1, receiver: N2 }.into()),
-        (
-            "resubscribe node",
-            ResubscribeNode {
-                origin: N1,
-                provider: N2,
-                receiver: N3,
-            }
-            .into(),
-        ),
-        (
-            "failover",
-            Failover {
-                nodes: vec![(N1, N2)],
-            }
-            .into(),
-        ),
-        (
-            "failover multi",
-            Failover {
-                nodes: vec![(N1, N2), (N3, N2)],
-            }
-            .into(),
-        ),
+        ("unsubscribe set", UnsubscribeSet::new(S1, N2).into()),
+        ("resubscribe node", ResubscribeNode::new(N1, N2, N3).into()),
+        ("failover", Failover::new(vec![(N1, N2)]).into()),
+        ("failover multi", Failover::new(vec![(N1, N2), (N3, N2)]).into()),
         (
             "wait for event",
-            WaitForEvent {
-                origin: NodeOrAll::Node(N1),
-                confirmed: NodeOrAll::All,
-                wait_on: N1,
-                timeout: Some(0),
-            }
-            .into(),
+            WaitForEvent::new(NodeOrAll::Node(N1), NodeOrAll::All, N1)
+                .with_timeout(0)
+                .into(),
         ),
-        ("sync", Sync { id: N1 }.into()),
-        ("sleep", Sleep { seconds: 3 }.into()),
+        ("sync", Sync::new(N1).into()),
+        ("sleep", Sleep::new(3).into()),
         ("echo", Echo::new("it's # not @a comment").into()),
-        ("date", Date { format: None }.into()),
-        (
-            "date format",
-            Date {
-                format: Some("%F".into()),
-            }
-            .into(),
-        ),
-        ("exit", Exit { code: 3 }.into()),
-        ("exit -1", Exit { code: -1 }.into()),
+        ("date", Date::new().into()),
+        ("date format", Date::new().with_format("%F").into()),
+        ("exit", Exit::new(3).into()),
+        ("exit -1", Exit::new(-1).into()),
         (
             "try",
-            TryBlock {
-                body: vec![LockSet { id: S1, origin: N1 }.into()],
-                on_error: vec![UnlockSet { id: S1, origin: N1 }.into(), Exit { code: 1 }.into()],
-                on_success: vec![Echo::new("locked").into()],
-            }
-            .into(),
+            TryBlock::new(vec![LockSet::new(S1, N1).into()])
+                .with_on_error(vec![UnlockSet::new(S1, N1).into(), Exit::new(1).into()])
+                .with_on_success(vec![Echo::new("locked").into()])
+                .into(),
         ),
     ]
 }
@@ -436,22 +201,28 @@ fn version_table_of_every_statement() {
 
 #[test]
 fn wait_for_event_inside_try_is_refused() {
-    let statement: Statement = TryBlock {
-        body: vec![WaitForEvent {
-            origin: NodeOrAll::Node(N1),
-            confirmed: NodeOrAll::All,
-            wait_on: N1,
-            timeout: None,
-        }
-        .into()],
-        ..TryBlock::default()
-    }
-    .into();
+    let statement: Statement =
+        TryBlock::new(vec![WaitForEvent::new(N1.into(), NodeOrAll::All, N1).into()]).into();
     for v in SlonyVersion::ALL {
         assert!(one(v, &statement)
             .unwrap_err()
             .to_string()
             .contains("cannot run inside a try block"));
+    }
+}
+
+/// `Statement::versions` is the rule lowering applies: a version outside it refuses the
+/// statement itself, and a version inside it never does.
+#[test]
+fn statement_versions_agree_with_lowering() {
+    for (name, statement) in every_statement() {
+        for v in SlonyVersion::ALL {
+            let refused = matches!(
+                one(v, &statement),
+                Err(RenderError::Unsupported { ref feature, .. }) if feature == "the statement"
+            );
+            assert_eq!(refused, !statement.versions().contains(v), "{name} on {v}");
+        }
     }
 }
 

@@ -40,6 +40,11 @@ mod tests {
         assert_eq!(literal("'; drop table t; --"), "'''; drop table t; --'");
         assert_eq!(literal(r"a\'b"), r"E'a\\''b'");
         assert_eq!(literal(""), "''");
+        assert_eq!(literal("''"), "''''''");
+        assert_eq!(literal("a # b @x"), "'a # b @x'");
+        assert_eq!(literal("a b\\c"), "E'a b\\\\c'");
+        let long = "x".repeat(512);
+        assert_eq!(literal(&long), format!("'{long}'"));
     }
 
     #[test]

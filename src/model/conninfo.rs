@@ -848,6 +848,43 @@ mod tests {
             .contains("missing `=` after `host`"));
     }
 
+    /// libpq's conninfo parser (`conninfo_parse` in fe-connect.c) skips white space after
+    /// `=`, ends a bare value at white space, lets a backslash escape the next character, and starts a
+    /// quoted value at a leading `'`: so an empty value, white space, a quote or a backslash
+    /// needs quoting, and `#`, `@`, `=` do not.
+    #[test]
+    fn one_value_quoter_reads_back_through_libpq_rules() {
+        let long = "v".repeat(512);
+        let cases = [
+            ("plain", "plain"),
+            ("O'Brien", "'O\\'Brien'"),
+            ("''", "'\\'\\''"),
+            ("a\\b", "'a\\\\b'"),
+            ("a b", "'a b'"),
+            ("tab\tin", "'tab\tin'"),
+            ("", "''"),
+            ("#not-a-comment", "#not-a-comment"),
+            ("@macro", "@macro"),
+            ("a=b", "a=b"),
+            (long.as_str(), long.as_str()),
+        ];
+        for (value, written) in cases {
+            assert_eq!(value_text(value), written, "{value:?}");
+            for text in [value_text(value), quoted_value(value)] {
+                assert_eq!(
+                    pairs(&format!("application_name={text} user=u")),
+                    p(&[("application_name", value), ("user", "u")]),
+                    "{value:?} as {text}"
+                );
+            }
+        }
+        let long_quoted = format!("{long} '\\");
+        assert_eq!(
+            pairs(&format!("password={}", value_text(&long_quoted))),
+            p(&[("password", long_quoted.as_str())])
+        );
+    }
+
     #[test]
     fn uri_form_follows_libpq() {
         assert_eq!(

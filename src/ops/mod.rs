@@ -229,27 +229,12 @@ pub(crate) fn echo(text: impl Into<String>) -> Statement {
     Echo::new(fit_literal(text)).into()
 }
 
-/// The longest literal slonik 2.1 and 2.2 survive (slonik-syntax.md §1.3).
-const MAX_LITERAL_BYTES: usize = 511;
-
 /// Text the generator writes itself (messages, default comments), cut and ended with `...`
 /// when it would not fit in one literal: names up to the limit are valid in the config, and
 /// a message quoting several of them must not make the whole operation fail.
 pub(crate) fn fit_literal(text: String) -> String {
-    let cost = |c: char| c.len_utf8() + usize::from(c == '\'');
-    if text.chars().map(cost).sum::<usize>() <= MAX_LITERAL_BYTES {
-        return text;
-    }
-    let mut used = 0;
-    let mut end = 0;
-    for (i, c) in text.char_indices() {
-        if used + cost(c) > MAX_LITERAL_BYTES - 3 {
-            break;
-        }
-        used += cost(c);
-        end = i + c.len_utf8();
-    }
-    format!("{}...", &text[..end])
+    // The cut, its length rules and the limit live in the literal module.
+    crate::literal::fit_every_version(text)
 }
 
 /// One operation with its typed arguments, as data: what [`crate::resolve::OperationArgs`]
@@ -526,6 +511,7 @@ mod tests {
         assert_eq!(quotes, format!("{}...", "'".repeat(254)));
         let wide = fit_literal("é".repeat(300));
         assert!(wide.ends_with("é..."), "{wide}");
-        assert!(wide.len() <= MAX_LITERAL_BYTES);
+        let max = SlonyVersion::V2_2.max_literal_bytes();
+        assert!(max.is_some_and(|max| wide.len() <= max));
     }
 }

@@ -16,7 +16,7 @@
 //!   (Slony-I 2.0, 2.1 and 2.2: PostgreSQL 8.3 and later; 1.2: 7.4 to 8.4): no
 //!   `string_agg` (9.0), no `VALUES` list in `FROM` (8.2), no `pg_stat_activity.pid` (9.2)
 //!   or `backend_type` (10), no `drop ... if exists` (8.2), no `E''` literal unless the
-//!   text has a backslash ([`literal`]).
+//!   text has a backslash ([`sql::literal`]).
 
 use crate::escape::sql;
 use crate::model::{Cluster, NodeId, SetId};
@@ -25,11 +25,6 @@ use crate::version::SlonyVersion;
 /// `"_replication"`: the catalog schema, quoted (the cluster name is case-preserving).
 pub(crate) fn schema(cluster: &Cluster) -> String {
     sql::identifier(&format!("_{}", cluster.name))
-}
-
-/// A SQL string literal ([`sql::literal`]).
-pub(crate) fn literal(text: &str) -> String {
-    sql::literal(text)
 }
 
 fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
@@ -170,7 +165,7 @@ pub(crate) fn sequence_ids_taken(cluster: &Cluster, ids: &[u32]) -> String {
 
 /// A name as a `pg_catalog.name` literal (what `pg_namespace` and `pg_class` compare).
 fn name_literal(text: &str) -> String {
-    format!("{}::pg_catalog.name", literal(text))
+    format!("{}::pg_catalog.name", sql::literal(text))
 }
 
 /// `select A as x, B as y union all select ...`: a list of rows that every server version

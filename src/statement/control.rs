@@ -14,6 +14,12 @@ pub enum NodeOrAll {
     All,
 }
 
+impl From<NodeId> for NodeOrAll {
+    fn from(node: NodeId) -> Self {
+        NodeOrAll::Node(node)
+    }
+}
+
 impl NodeOrAll {
     fn value(self) -> Value<'static> {
         match self {
@@ -25,6 +31,7 @@ impl NodeOrAll {
 
 /// `wait for event (origin = 1, confirmed = all, wait on = 1, timeout = 600);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WaitForEvent {
     /// Node whose events are awaited.
     pub origin: NodeOrAll,
@@ -49,6 +56,7 @@ impl WaitForEvent {
 
 /// `sync (id = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Sync {
     /// The node that generates a SYNC event.
     pub id: NodeId,
@@ -62,6 +70,7 @@ impl Sync {
 
 /// `sleep (seconds = 5);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Sleep {
     /// Seconds.
     pub seconds: u32,
@@ -75,6 +84,7 @@ impl Sleep {
 
 /// `echo 'text';`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Echo {
     /// The message.
     pub text: String,
@@ -94,7 +104,8 @@ impl Echo {
 }
 
 /// `date;` or `date (format = '%F %T');` (2.1 and later)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Date {
     /// strftime format.
     pub format: Option<String>,
@@ -102,8 +113,7 @@ pub struct Date {
 
 impl Date {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("date", v);
-        l.since("the statement", SlonyVersion::V2_1)?;
+        let l = Lower::statement("date", Self::VERSIONS, v)?;
         Ok(l.opt_lit("format", self.format.as_deref(), Storage::Local)?
             .done())
     }
@@ -111,6 +121,7 @@ impl Date {
 
 /// `exit 1;`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Exit {
     /// Exit code: 0–255 from 2.1 on; 1.2 and 2.0 also take negative values.
     pub code: i32,
@@ -127,4 +138,12 @@ impl Exit {
         }
         Ok(l.positional(Value::Signed(self.code)).done())
     }
+}
+
+constructors! {
+    WaitForEvent(origin: NodeOrAll, confirmed: NodeOrAll, wait_on: NodeId) { timeout: u32 => with_timeout };
+    Sync(id: NodeId);
+    Sleep(seconds: u32);
+    Date() { ; format => with_format };
+    Exit(code: i32);
 }

@@ -200,24 +200,39 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// Fails unless the target is at least `min` (`needs` is the text for the message).
+    /// [`Lower::new`] for a statement that only `versions` have (its `VERSIONS`, listed
+    /// in `statement/mod.rs`): fails first when the target is not one of them.
     #[inline]
-    pub(crate) fn since(&self, feature: &str, min: SlonyVersion) -> Result<(), RenderError> {
-        if self.version >= min {
+    pub(crate) fn statement(
+        keyword: &'static str,
+        versions: Versions,
+        version: SlonyVersion,
+    ) -> Result<Self, RenderError> {
+        let l = Lower::new(keyword, version);
+        l.needs("the statement", versions)?;
+        Ok(l)
+    }
+
+    /// Fails unless the target is one of `versions`.
+    #[inline]
+    pub(crate) fn needs(&self, feature: &str, versions: Versions) -> Result<(), RenderError> {
+        if versions.contains(self.version) {
             Ok(())
         } else {
-            Err(self.unsupported(feature, since_text(min)))
+            Err(self.unsupported(feature, versions.text()))
         }
+    }
+
+    /// Fails unless the target is at least `min`.
+    #[inline]
+    pub(crate) fn since(&self, feature: &str, min: SlonyVersion) -> Result<(), RenderError> {
+        self.needs(feature, Versions::Since(min))
     }
 
     /// Fails unless the target is exactly 1.2.
     #[inline]
     pub(crate) fn only_1_2(&self, feature: &str) -> Result<(), RenderError> {
-        if self.version == SlonyVersion::V1_2 {
-            Ok(())
-        } else {
-            Err(self.unsupported(feature, "1.2 (removed in 2.0)"))
-        }
+        self.needs(feature, Versions::Only1_2)
     }
 
     #[inline]
@@ -330,11 +345,36 @@ impl<'a> Lower<'a> {
     }
 }
 
-fn since_text(min: SlonyVersion) -> &'static str {
-    match min {
-        SlonyVersion::V1_2 => "1.2 or later",
-        SlonyVersion::V2_0 => "2.0 or later",
-        SlonyVersion::V2_1 => "2.1 or later",
-        SlonyVersion::V2_2 => "2.2",
+/// Which Slony-I versions have a statement or an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Versions {
+    /// Every supported version.
+    All,
+    /// This version and every later one.
+    Since(SlonyVersion),
+    /// Slony-I 1.2 only (2.0 removed it).
+    Only1_2,
+}
+
+impl Versions {
+    /// Whether `version` has it.
+    pub fn contains(self, version: SlonyVersion) -> bool {
+        match self {
+            Versions::All => true,
+            Versions::Since(min) => version >= min,
+            Versions::Only1_2 => version == SlonyVersion::V1_2,
+        }
+    }
+
+    /// The versions as [`RenderError::Unsupported`] names them (`2.1 or later`).
+    pub fn text(self) -> &'static str {
+        match self {
+            Versions::All | Versions::Since(SlonyVersion::V1_2) => "1.2 or later",
+            Versions::Since(SlonyVersion::V2_0) => "2.0 or later",
+            Versions::Since(SlonyVersion::V2_1) => "2.1 or later",
+            Versions::Since(SlonyVersion::V2_2) => "2.2",
+            Versions::Only1_2 => "1.2 (removed in 2.0)",
+        }
     }
 }

@@ -3,15 +3,71 @@
 //! A statement is plain data. [`Statement::lower`] turns it into keyword + options for one
 //! Slony-I version, refusing statements and options that version lacks (see
 //! `slonik-syntax.md` §2), so the renderer can never print text slonik would reject.
+//!
+//! Every statement struct is `#[non_exhaustive]`, so that a new option does not break code
+//! outside the crate: build one with its `new` (the required fields, in order) and its
+//! `with_` methods (the optional ones):
+//!
+//! ```
+//! use slonik_gen::model::{NodeId, SetId};
+//! use slonik_gen::statement::{Statement, SubscribeSet};
+//! use slonik_gen::SlonyVersion;
+//!
+//! let subscribe: Statement = SubscribeSet::new(SetId(1), NodeId(1), NodeId(2), true)
+//!     .with_omit_copy(false)
+//!     .into();
+//! assert_eq!(
+//!     subscribe.lower(SlonyVersion::V2_2)?.to_string(),
+//!     "subscribe set (id = 1, provider = 1, receiver = 2, forward = yes, omit copy = no);"
+//! );
+//! # Ok::<(), slonik_gen::statement::RenderError>(())
+//! ```
+
+/// Declares the constructors of statement structs: `new` takes the plain required fields,
+/// then the text ones (`impl Into<String>`, after the `;`); each optional field gets a
+/// `with_` method (text ones after the `;`), and starts unset.
+macro_rules! constructors {
+    ($(
+        $name:ident ( $($field:ident : $ty:ty),* $(; $($text:ident),+)? )
+        $({ $($opt:ident : $opt_ty:ty => $setter:ident),* $(; $($topt:ident => $tsetter:ident),+)? })?;
+    )*) => {
+        $(impl $name {
+            #[doc = concat!("A `", stringify!($name), "` from its required fields; every optional field starts unset.")]
+            pub fn new($($field: $ty,)* $($($text: impl Into<String>),+)?) -> Self {
+                $name {
+                    $($field,)*
+                    $($($text: $text.into(),)+)?
+                    $($($opt: None,)* $($($topt: None,)+)?)?
+                }
+            }
+
+            $($(
+                #[doc = concat!("Sets `", stringify!($opt), "`.")]
+                pub fn $setter(mut self, $opt: $opt_ty) -> Self {
+                    self.$opt = Some($opt);
+                    self
+                }
+            )*
+            $($(
+                #[doc = concat!("Sets `", stringify!($topt), "`.")]
+                pub fn $tsetter(mut self, $topt: impl Into<String>) -> Self {
+                    self.$topt = Some($topt.into());
+                    self
+                }
+            )+)?)?
+        })*
+    };
+}
 
 mod control;
 mod lower;
 mod node;
 mod set;
 mod subscription;
+mod walk;
 
 pub use control::{Date, Echo, Exit, NodeOrAll, Sleep, Sync, WaitForEvent};
-pub use lower::{Lowered, Opt, RenderError, Value};
+pub use lower::{Lowered, Opt, RenderError, Value, Versions};
 pub use node::{
     CloneFinish, ClonePrepare, DropListen, DropNode, DropPath, InitCluster, RestartNode, StoreListen,
     StoreNode, StorePath, StorePaths, SwitchLog, UninstallNode, UpdateFunctions,
@@ -25,11 +81,29 @@ pub use set::{
 pub use subscription::{Failover, ResubscribeNode, SubscribeSet, UnsubscribeSet};
 
 use crate::version::SlonyVersion;
+pub(crate) use walk::{Bulk, Walker};
+
+/// The `= versions` of an entry of [`statements!`], `Versions::All` when it has none.
+macro_rules! versions_or_all {
+    () => {
+        Versions::All
+    };
+    ($versions:expr) => {
+        $versions
+    };
+}
 
 /// Declares [`Statement`] with one variant per statement struct, the `From` conversions,
 /// and the per-version dispatch, from a single list so they cannot drift apart.
 macro_rules! statements {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident $(= $versions:expr)?),* $(,)?) => {
+        $(impl $variant {
+            /// The Slony-I versions that have this statement (the table in
+            /// `statement/mod.rs`); lowering it for another version fails with
+            /// [`RenderError::Unsupported`].
+            pub const VERSIONS: Versions = versions_or_all!($($versions)?);
+        })*
+
         /// Any slonik statement, or a `try` block of them.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[allow(missing_docs)] // each variant is documented on its struct
@@ -65,6 +139,16 @@ macro_rules! statements {
         }
 
         impl Statement {
+            /// The Slony-I versions that have the statement (a `try` block and the bulk
+            /// statements: every version; what they hold may say otherwise). Options have
+            /// their own rules, checked when the statement is lowered.
+            pub fn versions(&self) -> Versions {
+                match self {
+                    $(Statement::$variant(_) => $variant::VERSIONS,)*
+                    Statement::Try(_) | Statement::SetAddRelations(_) | Statement::StorePaths(_) => Versions::All,
+                }
+            }
+
             /// The statement for one version, or why that version cannot run it.
             /// A `try` block, [`SetAddRelations`] and [`StorePaths`] cannot be lowered
             /// alone: use [`Statement::lines`].
@@ -89,6 +173,8 @@ macro_rules! statements {
     };
 }
 
+// Every statement, and which Slony-I versions have it (slonik-syntax.md §2): the one place
+// a statement's own version rule is written. Options are checked where they are lowered.
 statements!(
     InitCluster,
     StoreNode,
@@ -100,8 +186,8 @@ statements!(
     StoreListen,
     DropListen,
     UpdateFunctions,
-    ClonePrepare,
-    CloneFinish,
+    ClonePrepare = Versions::Since(SlonyVersion::V2_0),
+    CloneFinish = Versions::Since(SlonyVersion::V2_0),
     SwitchLog,
     CreateSet,
     DropSet,
@@ -112,9 +198,9 @@ statements!(
     SetDropSequence,
     SetMoveTable,
     SetMoveSequence,
-    TableAddKey,
-    StoreTrigger,
-    DropTrigger,
+    TableAddKey = Versions::Only1_2,
+    StoreTrigger = Versions::Only1_2,
+    DropTrigger = Versions::Only1_2,
     LockSet,
     UnlockSet,
     MoveSet,
@@ -122,13 +208,13 @@ statements!(
     RepairConfig,
     SubscribeSet,
     UnsubscribeSet,
-    ResubscribeNode,
+    ResubscribeNode = Versions::Since(SlonyVersion::V2_2),
     Failover,
     WaitForEvent,
     Sync,
     Sleep,
     Echo,
-    Date,
+    Date = Versions::Since(SlonyVersion::V2_1),
     Exit,
 );
 
@@ -137,6 +223,7 @@ statements!(
 /// Runs as one transaction per node it touches; slonik commits it when every statement
 /// succeeds and otherwise rolls it back and runs `on error`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct TryBlock {
     /// The statements tried (at least one; no `try` directly inside).
     pub body: Vec<Statement>,
@@ -147,6 +234,26 @@ pub struct TryBlock {
 }
 
 impl TryBlock {
+    /// A block that tries `body`, with no handler.
+    pub fn new(body: Vec<Statement>) -> Self {
+        TryBlock {
+            body,
+            ..TryBlock::default()
+        }
+    }
+
+    /// Sets what runs when the body fails.
+    pub fn with_on_error(mut self, on_error: Vec<Statement>) -> Self {
+        self.on_error = on_error;
+        self
+    }
+
+    /// Sets what runs when the body succeeds.
+    pub fn with_on_success(mut self, on_success: Vec<Statement>) -> Self {
+        self.on_success = on_success;
+        self
+    }
+
     /// The punctuation that opens the block and closes it.
     pub(crate) const OPEN: &'static str = "try {";
     /// See [`TryBlock::OPEN`].
@@ -207,105 +314,6 @@ pub enum Line<'a> {
         /// The text.
         text: &'static str,
     },
-}
-
-impl Statement {
-    /// Appends this statement's lines (a try block gives several) for version `v`.
-    pub fn lines<'a>(
-        &'a self,
-        v: SlonyVersion,
-        depth: usize,
-        out: &mut Vec<Line<'a>>,
-    ) -> Result<(), RenderError> {
-        self.each_line(v, depth, &mut |line| {
-            out.push(line);
-            Ok(())
-        })
-    }
-
-    /// Fails exactly when [`Statement::each_line`] fails, with the same error, but without
-    /// making the lines where that is not needed: the paths of [`StorePaths`] differ only in
-    /// a number, so its first line stands for all of them, and [`SetAddRelations`] checks its
-    /// names, keys and comments as literals, lowering a line only to report a problem.
-    pub fn check(&self, v: SlonyVersion) -> Result<(), RenderError> {
-        match self {
-            Statement::StorePaths(paths) => match paths.clients.first() {
-                Some(&client) => paths.lower_path(client, v).map(drop),
-                None => Ok(()),
-            },
-            Statement::SetAddRelations(adds) => adds.check(v),
-            Statement::Try(block) => {
-                block.check_shape()?;
-                for s in block.body.iter().chain(&block.on_error).chain(&block.on_success) {
-                    s.check(v)?;
-                }
-                Ok(())
-            }
-            _ => self.lower(v).map(drop),
-        }
-    }
-
-    /// Hands this statement's lines to `f` one at a time, in order, with the same checks and
-    /// errors as [`Statement::lines`], so a long try block can be checked or written without
-    /// holding all of its lines.
-    pub fn each_line<'a, E: From<RenderError>>(
-        &'a self,
-        v: SlonyVersion,
-        depth: usize,
-        f: &mut impl FnMut(Line<'a>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let block = match self {
-            Statement::Try(block) => block,
-            Statement::SetAddRelations(adds) => {
-                for table in adds.tables.iter() {
-                    f(Line::Statement {
-                        depth,
-                        lowered: adds.lower_table(table, v)?,
-                    })?;
-                }
-                for sequence in adds.sequences.iter() {
-                    f(Line::Statement {
-                        depth,
-                        lowered: adds.lower_sequence(sequence, v)?,
-                    })?;
-                }
-                return Ok(());
-            }
-            Statement::StorePaths(paths) => {
-                for &client in &paths.clients {
-                    f(Line::Statement {
-                        depth,
-                        lowered: paths.lower_path(client, v)?,
-                    })?;
-                }
-                return Ok(());
-            }
-            _ => {
-                return f(Line::Statement {
-                    depth,
-                    lowered: self.lower(v)?,
-                })
-            }
-        };
-        block.check_shape()?;
-        f(Line::Block {
-            depth,
-            text: TryBlock::OPEN,
-        })?;
-        for s in &block.body {
-            s.each_line(v, depth + 1, f)?;
-        }
-        for (header, handler) in block.handlers() {
-            f(Line::Block { depth, text: header })?;
-            for s in handler {
-                s.each_line(v, depth + 1, f)?;
-            }
-        }
-        f(Line::Block {
-            depth,
-            text: TryBlock::CLOSE,
-        })
-    }
 }
 
 #[cfg(test)]

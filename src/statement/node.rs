@@ -7,6 +7,7 @@ use crate::version::SlonyVersion;
 
 /// `init cluster (id = 1, comment = 'Node 1 - MasNod');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InitCluster {
     /// The first node.
     pub id: NodeId,
@@ -25,6 +26,7 @@ impl InitCluster {
 
 /// `store node (id = 2, comment = 'Node 2', event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreNode {
     /// The new node.
     pub id: NodeId,
@@ -59,6 +61,7 @@ impl StoreNode {
 
 /// `drop node (id = 1, event node = 2);` or, on 2.2, `drop node (id = '1,3', event node = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropNode {
     /// Nodes to drop (more than one needs 2.2).
     pub ids: Vec<NodeId>,
@@ -90,6 +93,7 @@ impl DropNode {
 
 /// `uninstall node (id = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UninstallNode {
     /// The node whose Slony schema is removed.
     pub id: NodeId,
@@ -104,6 +108,7 @@ impl UninstallNode {
 /// `restart node 2;` (the positional form: the documented `restart node (id = 2)` is a
 /// syntax error in every version).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RestartNode {
     /// The node whose slon is told to restart.
     pub id: NodeId,
@@ -119,6 +124,7 @@ impl RestartNode {
 
 /// `store path (server = 1, client = 2, conninfo = 'host=...', connretry = 10);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StorePath {
     /// The node connected to.
     pub server: NodeId,
@@ -140,6 +146,7 @@ impl StorePath {
 /// [`StorePath`] gives. init-cluster at 200 nodes is 200 of these instead of 39,800
 /// statements, each server's conninfo held once.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StorePaths {
     /// The node connected to.
     pub server: NodeId,
@@ -216,6 +223,7 @@ fn store_path(
 
 /// `drop path (server = 1, client = 2, event node = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropPath {
     /// Server side.
     pub server: NodeId,
@@ -237,6 +245,7 @@ impl DropPath {
 
 /// `store listen (origin = 1, receiver = 3, provider = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreListen {
     /// Event origin.
     pub origin: NodeId,
@@ -259,6 +268,7 @@ impl StoreListen {
 
 /// `drop listen (origin = 1, receiver = 3, provider = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropListen {
     /// Event origin.
     pub origin: NodeId,
@@ -288,6 +298,7 @@ fn listen(l: Lower, origin: NodeId, receiver: NodeId, provider: Option<NodeId>) 
 
 /// `update functions (id = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UpdateFunctions {
     /// The node whose stored procedures are reloaded.
     pub id: NodeId,
@@ -301,6 +312,7 @@ impl UpdateFunctions {
 
 /// `clone prepare (id = 4, provider = 2, comment = 'clone of node 2');` (2.0 and later)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClonePrepare {
     /// The new node id.
     pub id: NodeId,
@@ -312,8 +324,7 @@ pub struct ClonePrepare {
 
 impl ClonePrepare {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("clone prepare", v);
-        l.since("the statement", SlonyVersion::V2_0)?;
+        let l = Lower::statement("clone prepare", Self::VERSIONS, v)?;
         Ok(l.int("id", self.id.0)
             .int("provider", self.provider.0)
             .opt_lit("comment", self.comment.as_deref(), Storage::Stored)?
@@ -323,6 +334,7 @@ impl ClonePrepare {
 
 /// `clone finish (id = 4, provider = 2);` (2.0 and later)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CloneFinish {
     /// The new node id.
     pub id: NodeId,
@@ -332,14 +344,14 @@ pub struct CloneFinish {
 
 impl CloneFinish {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("clone finish", v);
-        l.since("the statement", SlonyVersion::V2_0)?;
+        let l = Lower::statement("clone finish", Self::VERSIONS, v)?;
         Ok(l.int("id", self.id.0).int("provider", self.provider.0).done())
     }
 }
 
 /// `switch log (id = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SwitchLog {
     /// The node whose log table is switched.
     pub id: NodeId,
@@ -363,4 +375,21 @@ pub(crate) fn failover_group(dead: NodeId, backup: NodeId) -> Value<'static> {
             value: Value::Int(backup.0),
         },
     ])
+}
+
+constructors! {
+    InitCluster(id: NodeId) { ; comment => with_comment };
+    StoreNode(id: NodeId, event_node: NodeId) { spoolnode: bool => with_spoolnode; comment => with_comment };
+    DropNode(ids: Vec<NodeId>, event_node: NodeId);
+    UninstallNode(id: NodeId);
+    RestartNode(id: NodeId);
+    StorePath(server: NodeId, client: NodeId; conninfo) { connretry: u32 => with_connretry };
+    StorePaths(server: NodeId, clients: Vec<NodeId>; conninfo) { connretry: u32 => with_connretry };
+    DropPath(server: NodeId, client: NodeId) { event_node: NodeId => with_event_node };
+    StoreListen(origin: NodeId, receiver: NodeId) { provider: NodeId => with_provider };
+    DropListen(origin: NodeId, receiver: NodeId) { provider: NodeId => with_provider };
+    UpdateFunctions(id: NodeId);
+    ClonePrepare(id: NodeId, provider: NodeId) { ; comment => with_comment };
+    CloneFinish(id: NodeId, provider: NodeId);
+    SwitchLog(id: NodeId);
 }

@@ -9,6 +9,7 @@ use crate::version::SlonyVersion;
 
 /// `create set (id = 1, origin = 1, comment = 'Set 1 (set1)');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateSet {
     /// Set id.
     pub id: SetId,
@@ -30,6 +31,7 @@ impl CreateSet {
 
 /// `drop set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropSet {
     /// Set id.
     pub id: SetId,
@@ -48,6 +50,7 @@ impl DropSet {
 
 /// `merge set (id = 1, add id = 2, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MergeSet {
     /// The set that remains.
     pub id: SetId,
@@ -95,6 +98,7 @@ pub enum TableKey {
 
 /// `set add table (set id = 1, origin = 1, id = 1, fully qualified name = '"geekdb"."files"');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddTable {
     /// The set.
     pub set_id: SetId,
@@ -168,6 +172,7 @@ pub enum SequenceSelector {
 
 /// `set add sequence (set id = 1, origin = 1, id = 1, fully qualified name = '"geekdb"."files_id_seq"');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddSequence {
     /// The set.
     pub set_id: SetId,
@@ -210,8 +215,9 @@ impl SetAddSequence {
 /// `set add table` / `set add sequence` line each, the same lines [`SetAddTable`] and
 /// [`SetAddSequence`] give. create-set's body, kept as one statement over the model's shared
 /// lists, so a set of 100,000 tables costs no statement per table: the lines are made while
-/// the script is checked or written ([`crate::statement::Statement::each_line`]).
+/// the script is checked or written (the walk's `Bulk`, src/statement/walk.rs).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetAddRelations {
     /// The set.
     pub set_id: SetId,
@@ -266,9 +272,8 @@ impl SetAddRelations {
 
     /// Writes every line into `text` (each indented for `depth`, ending in a newline),
     /// calling `flush` after each: the bytes of [`SetAddRelations::lower_table`] and
-    /// [`SetAddRelations::lower_sequence`], without lowering the table lines whose name needs
-    /// no escaping and that have no key or comment (nearly all of a large set). Only for a
-    /// script that passed its check.
+    /// [`SetAddRelations::lower_sequence`], without lowering the table lines that have no key
+    /// or comment (nearly all of a large set). Only for a script that passed its check.
     pub(crate) fn write_lines<E>(
         &self,
         v: SlonyVersion,
@@ -287,16 +292,15 @@ impl SetAddRelations {
         let indent = super::indent(depth);
         for table in self.tables.iter() {
             text.push_str(indent);
-            let plain = table.key.is_none()
-                && table.comment.is_none()
-                && !table.name.schema.as_bytes().contains(&b'\'')
-                && !table.name.name.as_bytes().contains(&b'\'');
-            if plain {
+            // The name goes through the literal escaper like every other literal, unchecked:
+            // the check pass accepted it, and checking it again would repeat that pass's
+            // work for every table of the set.
+            if table.key.is_none() && table.comment.is_none() {
                 text.push_str(&prefix);
                 super::lower::push_decimal(text, table.id.0.into());
-                text.push_str(", fully qualified name = '");
-                table.name.quoted_into(text);
-                text.push_str("');");
+                text.push_str(", fully qualified name = ");
+                Literal::checked_quoted_name(&table.name).write_into(text);
+                text.push_str(");");
             } else {
                 self.lower_table(table, v)?.write_into(text);
             }
@@ -339,6 +343,7 @@ fn pattern(l: &Lower, regex: &str) -> Result<String, RenderError> {
 
 /// `set drop table (origin = 1, id = 3);` (there is no `set id` option)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetDropTable {
     /// Origin of the table's set.
     pub origin: NodeId,
@@ -357,6 +362,7 @@ impl SetDropTable {
 
 /// `set drop sequence (origin = 1, id = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetDropSequence {
     /// Origin of the sequence's set.
     pub origin: NodeId,
@@ -375,6 +381,7 @@ impl SetDropSequence {
 
 /// `set move table (origin = 1, id = 3, new set = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetMoveTable {
     /// Origin of both sets.
     pub origin: NodeId,
@@ -396,6 +403,7 @@ impl SetMoveTable {
 
 /// `set move sequence (origin = 1, id = 2, new set = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetMoveSequence {
     /// Origin of both sets.
     pub origin: NodeId,
@@ -417,6 +425,7 @@ impl SetMoveSequence {
 
 /// 1.2 only: `table add key (node id = 1, fully qualified name = 'public.t');`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TableAddKey {
     /// The origin node.
     pub node_id: NodeId,
@@ -426,8 +435,7 @@ pub struct TableAddKey {
 
 impl TableAddKey {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("table add key", v);
-        l.only_1_2("the statement")?;
+        let l = Lower::statement("table add key", Self::VERSIONS, v)?;
         Ok(l.int("node id", self.node_id.0)
             .lit(
                 "fully qualified name",
@@ -440,6 +448,7 @@ impl TableAddKey {
 
 /// 1.2 only: `store trigger (table id = 3, trigger name = 'audit', event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreTrigger {
     /// Table id.
     pub table_id: TableId,
@@ -452,7 +461,7 @@ pub struct StoreTrigger {
 impl StoreTrigger {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
-            Lower::new("store trigger", v),
+            Lower::statement("store trigger", Self::VERSIONS, v)?,
             self.table_id,
             &self.trigger_name,
             self.event_node,
@@ -462,6 +471,7 @@ impl StoreTrigger {
 
 /// 1.2 only: `drop trigger (table id = 3, trigger name = 'audit', event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DropTrigger {
     /// Table id.
     pub table_id: TableId,
@@ -474,7 +484,7 @@ pub struct DropTrigger {
 impl DropTrigger {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
         trigger(
-            Lower::new("drop trigger", v),
+            Lower::statement("drop trigger", Self::VERSIONS, v)?,
             self.table_id,
             &self.trigger_name,
             self.event_node,
@@ -488,7 +498,6 @@ fn trigger<'a>(
     name: &'a str,
     event_node: Option<NodeId>,
 ) -> Result<Lowered<'a>, RenderError> {
-    l.only_1_2("the statement")?;
     Ok(l.int("table id", table.0)
         .lit("trigger name", name, Storage::Stored)?
         .opt_int("event node", event_node.map(|n| n.0))
@@ -497,6 +506,7 @@ fn trigger<'a>(
 
 /// `lock set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LockSet {
     /// Set id.
     pub id: SetId,
@@ -515,6 +525,7 @@ impl LockSet {
 
 /// `unlock set (id = 1, origin = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnlockSet {
     /// Set id.
     pub id: SetId,
@@ -533,6 +544,7 @@ impl UnlockSet {
 
 /// `move set (id = 1, old origin = 1, new origin = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MoveSet {
     /// Set id.
     pub id: SetId,
@@ -576,6 +588,7 @@ pub enum ExecuteOnlyOn {
 /// `execute script (filename = '/tmp/ddl.sql', event node = 1);` on 2.2, or
 /// `execute script (set id = 1, filename = '/tmp/ddl.sql', event node = 1);` before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExecuteScript {
     /// The set (required before 2.2, rejected by 2.2).
     pub set_id: Option<SetId>,
@@ -629,6 +642,7 @@ impl ExecuteScript {
 
 /// `repair config (set id = 1, event node = 1);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RepairConfig {
     /// The set.
     pub set_id: SetId,
@@ -646,4 +660,39 @@ impl RepairConfig {
             .opt_int("execute only on", self.execute_only_on.map(|n| n.0))
             .done())
     }
+}
+
+constructors! {
+    CreateSet(id: SetId, origin: NodeId) { ; comment => with_comment };
+    DropSet(id: SetId, origin: NodeId);
+    MergeSet(id: SetId, add_id: SetId, origin: NodeId);
+    SetAddTable(set_id: SetId, table: TableSelector) {
+        origin: NodeId => with_origin,
+        key: TableKey => with_key,
+        add_sequences: bool => with_add_sequences;
+        comment => with_comment
+    };
+    SetAddSequence(set_id: SetId, sequence: SequenceSelector) {
+        origin: NodeId => with_origin;
+        comment => with_comment
+    };
+    SetAddRelations(set_id: SetId, origin: NodeId, tables: Arc<Vec<Table>>, sequences: Arc<Vec<Sequence>>);
+    SetDropTable(origin: NodeId, id: TableId);
+    SetDropSequence(origin: NodeId, id: SequenceId);
+    SetMoveTable(origin: NodeId, id: TableId, new_set: SetId);
+    SetMoveSequence(origin: NodeId, id: SequenceId, new_set: SetId);
+    TableAddKey(node_id: NodeId; fully_qualified_name);
+    StoreTrigger(table_id: TableId; trigger_name) { event_node: NodeId => with_event_node };
+    DropTrigger(table_id: TableId; trigger_name) { event_node: NodeId => with_event_node };
+    LockSet(id: SetId, origin: NodeId);
+    UnlockSet(id: SetId, origin: NodeId);
+    MoveSet(id: SetId, old_origin: NodeId, new_origin: NodeId);
+    ExecuteScript(source: ScriptSource, event_node: NodeId) {
+        set_id: SetId => with_set_id,
+        execute_only_on: ExecuteOnlyOn => with_execute_only_on
+    };
+    RepairConfig(set_id: SetId) {
+        event_node: NodeId => with_event_node,
+        execute_only_on: NodeId => with_execute_only_on
+    };
 }

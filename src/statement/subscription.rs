@@ -6,6 +6,7 @@ use crate::version::SlonyVersion;
 
 /// `subscribe set (id = 1, provider = 1, receiver = 2, forward = yes);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SubscribeSet {
     /// The set.
     pub id: SetId,
@@ -43,6 +44,7 @@ impl SubscribeSet {
 
 /// `unsubscribe set (id = 1, receiver = 2);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnsubscribeSet {
     /// The set.
     pub id: SetId,
@@ -61,6 +63,7 @@ impl UnsubscribeSet {
 
 /// 2.2 only: `resubscribe node (origin = 1, provider = 2, receiver = 3);`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResubscribeNode {
     /// Origin of the sets concerned.
     pub origin: NodeId,
@@ -72,8 +75,7 @@ pub struct ResubscribeNode {
 
 impl ResubscribeNode {
     pub(crate) fn lower(&self, v: SlonyVersion) -> Result<Lowered<'_>, RenderError> {
-        let l = Lower::new("resubscribe node", v);
-        l.since("the statement", SlonyVersion::V2_2)?;
+        let l = Lower::statement("resubscribe node", Self::VERSIONS, v)?;
         Ok(l.int("origin", self.origin.0)
             .int("provider", self.provider.0)
             .int("receiver", self.receiver.0)
@@ -84,6 +86,7 @@ impl ResubscribeNode {
 /// `failover (id = 1, backup node = 2);`, or on 2.2 with several failed nodes
 /// `failover (node = (id = 1, backup node = 2), node = (id = 3, backup node = 2));`
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Failover {
     /// (failed node, backup node) pairs.
     pub nodes: Vec<(NodeId, NodeId)>,
@@ -108,4 +111,11 @@ impl Failover {
             }
         }
     }
+}
+
+constructors! {
+    SubscribeSet(id: SetId, provider: NodeId, receiver: NodeId, forward: bool) { omit_copy: bool => with_omit_copy };
+    UnsubscribeSet(id: SetId, receiver: NodeId);
+    ResubscribeNode(origin: NodeId, provider: NodeId, receiver: NodeId);
+    Failover(nodes: Vec<(NodeId, NodeId)>);
 }
