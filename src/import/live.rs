@@ -134,7 +134,14 @@ impl LiveImport {
             }
         }
         out.push('\n');
-        out.push_str(&toml::to_string(&self.config).expect("a config always serializes"));
+        out.push_str(
+            &crate::config_writer::compact_file(
+                &self.config,
+                &self.cluster,
+                crate::config_writer::Lists::Inline,
+            )
+            .text,
+        );
         out
     }
 }

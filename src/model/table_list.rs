@@ -50,12 +50,23 @@ impl ListKind {
 /// File entries come first so that tables appended inline later (`runbook add-tables
 /// --write-config`) never shift the ids of the file's tables. The `*_file` keys stay set.
 pub fn expand_list_files(config: &mut ConfigFile, config_path: &Path) -> Result<()> {
+    expand_list_files_with(config, config_path, &mut |path: &Path| std::fs::read(path))
+}
+
+/// [`expand_list_files`] with the files' bytes from `read` (given the resolved path), so a
+/// config and the list files written with it can be loaded before they are on disk
+/// ([`crate::config_writer::Written::load`]).
+pub fn expand_list_files_with(
+    config: &mut ConfigFile,
+    config_path: &Path,
+    read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<()> {
     for set in &mut config.sets {
         for kind in [ListKind::Tables, ListKind::Sequences] {
             let Some(file) = list_file(set, kind) else {
                 continue;
             };
-            let entries = read_list(config_path, set, kind, file)?;
+            let entries = read_list(config_path, set, kind, file, read)?;
             if entries.is_empty() {
                 continue;
             }
@@ -103,9 +114,15 @@ fn set_label(set: &SetConfig) -> String {
     }
 }
 
-fn read_list(config_path: &Path, set: &SetConfig, kind: ListKind, file: &str) -> Result<Vec<TableEntry>> {
+fn read_list(
+    config_path: &Path,
+    set: &SetConfig,
+    kind: ListKind,
+    file: &str,
+    read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<Vec<TableEntry>> {
     let path = resolve(config_path, file);
-    let bytes = std::fs::read(&path).map_err(|source| Error::ReadListFile {
+    let bytes = read(&path).map_err(|source| Error::ReadListFile {
         config: config_path.to_path_buf(),
         set: set_label(set),
         key: kind.key(),
@@ -161,6 +178,23 @@ pub fn parse_list(text: &str, kind: ListKind) -> std::result::Result<Vec<TableEn
         });
     }
     Ok(entries)
+}
+
+/// Whether the line `schema.name` of a list file reads back as exactly this schema and
+/// name: the schema holds no dot (the line is split at the first one), neither part is
+/// empty, nothing is trimmed away or taken for a comment, a line break or a byte-order mark.
+/// Names that are not go inline in the TOML, where every name can be written.
+pub fn is_listable(schema: &str, name: &str) -> bool {
+    let bad = |c: char| matches!(c, '\n' | '\r' | '\0');
+    !schema.is_empty()
+        && !name.is_empty()
+        && !schema.contains('.')
+        && !schema.starts_with('#')
+        && !schema.starts_with('\u{feff}')
+        && schema.trim_start() == schema
+        && name.trim_end() == name
+        && !schema.contains(bad)
+        && !name.contains(bad)
 }
 
 /// Why `line`, which failed the checks of [`parse_list`], is not a relation name.
@@ -261,6 +295,37 @@ mod tests {
             [(None, "a_id_seq"), (Some("other"), "seq")]
         );
         assert_eq!(set.tables_file.as_deref(), Some("s.tables"));
+    }
+
+    #[test]
+    fn listable_names_read_back_as_written() {
+        for (schema, name) in [
+            ("public", "t"),
+            ("geekdb", "a.b"),
+            ("Studly Spacey Schema", "Capital Idea"),
+            ("s", "#t"),
+            ("s", " t"),
+        ] {
+            assert!(is_listable(schema, name), "{schema}.{name}");
+            let line = format!("{schema}.{name}\n");
+            assert_eq!(
+                names(&parse_list(&line, ListKind::Tables).unwrap()),
+                [(Some(schema), name)]
+            );
+        }
+        for (schema, name) in [
+            ("", "t"),
+            ("s", ""),
+            ("a.b", "t"),
+            ("#s", "t"),
+            (" s", "t"),
+            ("s", "t "),
+            ("\u{feff}s", "t"),
+            ("s", "t\nu"),
+            ("s\r", "t"),
+        ] {
+            assert!(!is_listable(schema, name), "{schema:?}.{name:?}");
+        }
     }
 
     #[test]
