@@ -131,7 +131,8 @@ pub fn edit_to(
     // Every layout slonik-gen itself writes is edited above; what remains is a layout it
     // does not know, where only a person can decide what the file should say.
     const ADVICE: &str = "nothing was written: edit the file by hand to that state, and please report the layout that could not be edited";
-    let mut pinned: BTreeSet<(SetId, bool)> = BTreeSet::new();
+    // How far each list's ids have been fixed: 1 = its first id written, 2 = ids pinned.
+    let mut fixes: std::collections::BTreeMap<(SetId, bool), u8> = std::collections::BTreeMap::new();
     loop {
         let text = doc.to_string();
         let reloaded = crate::load_config_str_for(&text, out, version).map_err(|e| {
@@ -153,15 +154,21 @@ pub fn edit_to(
             let Some(got) = reloaded.sets.get(id) else {
                 continue;
             };
-            for (kind, wrong) in [
-                (ListKind::Tables, got.tables != set.tables),
-                (ListKind::Sequences, got.sequences != set.sequences),
-            ] {
-                let key = (*id, kind == ListKind::Tables);
-                if wrong && pinned.insert(key) {
-                    pin_ids(&mut doc, set, kind, &mut lists);
-                    fixed = true;
+            for kind in [ListKind::Tables, ListKind::Sequences] {
+                let (got_list, want_list) = (rels(got, kind), rels(set, kind));
+                let Some(first_wrong) =
+                    (0..want_list.len().max(got_list.len())).find(|&i| got_list.get(i) != want_list.get(i))
+                else {
+                    continue;
+                };
+                let stage = fixes.entry((*id, kind == ListKind::Tables)).or_insert(0);
+                *stage += 1;
+                match *stage {
+                    1 => set_first_id(&mut doc, set, kind, &lists),
+                    2 => pin_ids(&mut doc, set, kind, first_wrong, &mut lists),
+                    _ => continue,
                 }
+                fixed = true;
             }
         }
         if !fixed {
@@ -612,7 +619,27 @@ fn remove_entries(table: &mut Table, key: &str, keep: &[bool]) {
     };
     match table.get_mut(key) {
         Some(Item::ArrayOfTables(tables)) => tables.retain(|_| next_keep()),
-        Some(Item::Value(Value::Array(array))) => array.retain(|_| next_keep()),
+        Some(Item::Value(Value::Array(array))) => {
+            let removed: Vec<usize> = (0..array.len()).filter(|_| !next_keep()).collect();
+            // toml_edit keeps a comment written after an entry as the prefix of the entry
+            // after it: when an entry goes, that next entry takes over the removed one's
+            // prefix (the comment of the line before), so every comment stays on its line.
+            // From the end, so that neighbouring removals hand the prefix along.
+            for &index in removed.iter().rev() {
+                let prefix = array
+                    .get(index)
+                    .and_then(|v| v.decor().prefix())
+                    .and_then(|p| p.as_str())
+                    .map(str::to_string);
+                if let Some(prefix) = prefix.filter(|p| p.contains('\n')) {
+                    match array.get_mut(index + 1) {
+                        Some(next) => next.decor_mut().set_prefix(prefix),
+                        None => array.set_trailing(prefix.trim_end_matches([' ', '\t'])),
+                    }
+                }
+                array.remove(index);
+            }
+        }
         _ => {}
     }
 }
@@ -640,27 +667,71 @@ fn rewrite_list(table: &mut Table, set: &crate::model::Set, kind: ListKind, list
     }
 }
 
-/// Writes the id of every entry of one list of `set` on the entry itself, so the
-/// allocator numbers none of them: the entries written inline keep their place and layout,
-/// those of a list file are moved inline in front of them.
-fn pin_ids(doc: &mut DocumentMut, set: &crate::model::Set, kind: ListKind, lists: &mut ListState) {
-    let Some(table) =
-        array_of_tables(doc, "set").and_then(|sets| sets.iter_mut().find(|t| id_of(t) == Some(set.id.0)))
-    else {
+fn set_table(doc: &mut DocumentMut, set: SetId) -> Option<&mut Table> {
+    array_of_tables(doc, "set").and_then(|sets| sets.iter_mut().find(|t| id_of(t) == Some(set.0)))
+}
+
+/// Whether the entry at `index` of an inline list leaves its id to the allocator.
+fn allocated(item: Option<&Item>, index: usize) -> bool {
+    match item {
+        Some(Item::ArrayOfTables(tables)) => tables.get(index).is_some_and(|t| !t.contains_key("id")),
+        Some(Item::Value(Value::Array(array))) => match array.get(index) {
+            Some(Value::InlineTable(t)) => !t.contains_key("id"),
+            Some(_) => true,
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The first fix for a list whose ids moved: `first_*_id` set to the id its first
+/// allocated entry must get, so the list no longer depends on the lists before it.
+fn set_first_id(doc: &mut DocumentMut, set: &crate::model::Set, kind: ListKind, lists: &ListState) {
+    let Some(table) = set_table(doc, set.id) else {
         return;
     };
     let entries = rels(set, kind);
-    let from_file = lists.get(set.id, kind).min(entries.len());
+    let listed = lists.get(set.id, kind).min(entries.len());
+    let first = if listed > 0 {
+        entries.first()
+    } else {
+        let list = table.get(list_key(kind));
+        (0..entries.len())
+            .find(|&i| allocated(list, i))
+            .and_then(|i| entries.get(i))
+    };
+    if let Some(first) = first {
+        set_value(table, first_key(kind), i64::from(first.id));
+    }
+}
+
+/// The last fix: the id of every entry of one list of `set` from index `from` on is
+/// written on the entry itself, so the allocator numbers none of them. Entries written
+/// inline keep their place and layout; when the list file's entries are among them, they
+/// are moved inline in front of the others.
+fn pin_ids(
+    doc: &mut DocumentMut,
+    set: &crate::model::Set,
+    kind: ListKind,
+    from: usize,
+    lists: &mut ListState,
+) {
+    let Some(table) = set_table(doc, set.id) else {
+        return;
+    };
+    let entries = rels(set, kind);
+    let listed = lists.get(set.id, kind).min(entries.len());
+    let skip = from.saturating_sub(listed);
     let key = list_key(kind);
-    let inline = &entries[from_file..];
+    let inline = &entries[listed..];
     match table.get_mut(key) {
         Some(Item::ArrayOfTables(tables)) => {
-            for (t, r) in tables.iter_mut().zip(inline) {
+            for (t, r) in tables.iter_mut().zip(inline).skip(skip) {
                 t.insert("id", Item::Value(Value::from(i64::from(r.id))));
             }
         }
         Some(Item::Value(Value::Array(array))) => {
-            for (value, r) in array.iter_mut().zip(inline) {
+            for (value, r) in array.iter_mut().zip(inline).skip(skip) {
                 let decor = value.decor().clone();
                 let mut pinned = match value {
                     Value::InlineTable(t) => {
@@ -676,10 +747,10 @@ fn pin_ids(doc: &mut DocumentMut, set: &crate::model::Set, kind: ListKind, lists
         }
         _ => {}
     }
-    if from_file > 0 {
+    if from < listed {
         table.remove(kind.key());
         lists.dropped(set.id, kind);
-        let listed: Vec<InlineTable> = entries[..from_file]
+        let listed: Vec<InlineTable> = entries[..listed]
             .iter()
             .map(|r| relation_entry(r.name, r.id, r.key, r.comment))
             .collect();
