@@ -537,8 +537,8 @@ fn write_config_adds_tables_with_explicit_ids() {
 }
 
 #[test]
-fn write_config_refuses_what_the_file_cannot_say() {
-    // slonik-gen never invents a [[set]] entry in the user's file.
+fn write_config_adds_a_set_that_is_new_to_the_file() {
+    // A set the file does not have yet gets a [[set]] of its own after the others.
     let original = read(GEEKDB);
     let path = Path::new(GEEKDB);
     let mut next = load(GEEKDB);
@@ -548,13 +548,13 @@ fn write_config_refuses_what_the_file_cannot_say() {
     extra.tables = Default::default();
     extra.sequences = Default::default();
     next.sets.insert(SetId(9), extra);
-    let err = slonik_gen::config_writer::edit(&original, path, &next)
-        .unwrap_err()
-        .to_string();
+    let after = slonik_gen::config_writer::edit(&original, path, &next).unwrap();
+    assert!(after.contains("[[set]]\nid = 9\nname = \"set9\""), "{after}");
     assert!(
-        err.contains("examples/geekdb.toml") && err.contains("set 9 (set9) would be new to the file"),
-        "{err}"
+        after.starts_with(&original[..original.find("[[set]]").unwrap()]),
+        "{after}"
     );
+    assert_eq!(load_config_str(&after, path).unwrap(), next, "{after}");
 }
 
 #[test]
