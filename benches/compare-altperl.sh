@@ -90,7 +90,7 @@ for n in "${table_counts[@]}"; do
     cases+=("create-set listfile $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments")
 done
 for n in "${table_counts[@]}"; do
-    cases+=("create-set imported $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments")
+    cases+=("create-set imported $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments --drop-set-comment")
 done
 for n in "${node_counts[@]}"; do
     cases+=("init-cluster $n|nodes $n|slonik_init_cluster|init-cluster|")
