@@ -239,7 +239,6 @@ pub(super) fn set_text(set: &Set) -> String {
 }
 
 /// Writes one list of a set: its `first_*_id`, its list file and its inline entries.
-#[allow(clippy::too_many_arguments)]
 fn write_list(
     out: &mut String,
     files: &mut Vec<ListFile>,
