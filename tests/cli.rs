@@ -172,6 +172,13 @@ fn write_config_records_the_state_after_failover() {
         slonik_gen::model::NodeId(2)
     );
     assert!(next.nodes[&slonik_gen::model::NodeId(1)].failed);
+    // The example is edited, not rewritten: its comments and short table list stay.
+    let written = std::fs::read_to_string(&after).unwrap();
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
+    for line in example.lines().filter(|l| l.trim_start().starts_with('#')) {
+        assert!(written.contains(line), "lost {line:?}:\n{written}");
+    }
+    assert!(!written.contains("[[set.tables]]"), "{written}");
     // And the next step of the failback runs from that file, with no hand edit.
     let drop = slonik_gen(&["--config", after.to_str().unwrap(), "drop-node", "1", "2"]);
     assert_eq!(drop.status.code(), Some(0), "{}", text(&drop.stderr));
