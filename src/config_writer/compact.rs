@@ -315,6 +315,11 @@ pub fn compact(cluster: &Cluster, lists: Lists<'_>) -> Written {
     compact_file(&cluster.to_config(), cluster, lists)
 }
 
+/// [`compact_file`] with every table inline, as text: what an import prints.
+pub fn compact_text(config: &ConfigFile, cluster: &Cluster) -> String {
+    compact_file(config, cluster, Lists::Inline).text
+}
+
 /// `config` as a new file, its sets' tables and sequences written in the compact form from
 /// `cluster`, which must be what `config` validates to (an import has both). Everything
 /// else is written as `config` says it (an imported `default_origin` left unset stays

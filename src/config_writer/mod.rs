@@ -20,7 +20,7 @@ mod edit;
 
 use std::path::{Path, PathBuf};
 
-pub use compact::{compact, compact_file};
+pub use compact::{compact, compact_file, compact_text};
 pub use edit::{edit, edit_to, stage_config, write_config};
 
 use crate::atomic_file::{self, Staged};

@@ -134,14 +134,7 @@ impl LiveImport {
             }
         }
         out.push('\n');
-        out.push_str(
-            &crate::config_writer::compact_file(
-                &self.config,
-                &self.cluster,
-                crate::config_writer::Lists::Inline,
-            )
-            .text,
-        );
+        out.push_str(&crate::config_writer::compact_text(&self.config, &self.cluster));
         out
     }
 }

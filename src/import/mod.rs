@@ -192,12 +192,7 @@ pub fn run_writing_to(
             match write_config {
                 Some(path) => {
                     // The header is what `to_toml` puts before the compact config.
-                    let inline = crate::config_writer::compact_file(
-                        &imported.config,
-                        &imported.cluster,
-                        crate::config_writer::Lists::Inline,
-                    )
-                    .text;
+                    let inline = crate::config_writer::compact_text(&imported.config, &imported.cluster);
                     let written = match text.strip_suffix(inline.as_str()) {
                         Some(header) => {
                             let mut written = crate::config_writer::compact_file(
