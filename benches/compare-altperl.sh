@@ -2,10 +2,11 @@
 # Whole-process comparison of slonik-gen with Debian's altperl tools (slonik_create_set,
 # slonik_init_cluster) on the same clusters; see BENCHMARKS.md for the results and method.
 #
-# Usage: benches/compare-altperl.sh [--quick] [--rounds N] [--keep DIR]
+# Usage: benches/compare-altperl.sh [--quick] [--rounds N] [--keep DIR] [--only WORD]
 #   --quick     smallest sizes only, two rounds: a smoke test, seconds once built
 #   --rounds N  hyperfine rounds per case (default 5); each round times both tools back to back
 #   --keep DIR  write configs, scripts and hyperfine JSON to DIR (default: a temp dir, removed)
+#   --only WORD run only the cases whose name contains WORD (e.g. --only imported)
 #
 # Prerequisites (Debian bookworm), checked below:
 #   apt-get install slony1-2-bin hyperfine time     # altperl tools, hyperfine, /usr/bin/time
@@ -13,6 +14,9 @@
 #
 # For each case it
 #   1. writes the same cluster as slon_tools.conf and slonik-gen.toml (benches/altperl/generate.pl);
+#      the "imported" cases instead import the slon_tools.conf with
+#      `slonik-gen --write-config imported.toml import altperl`, as an operator migrating
+#      would, and compare its size (with its list files) with the slon_tools.conf;
 #   2. runs both tools once and CHECKS that they produce the same statements
 #      (benches/altperl/normalize.pl lists every normalisation and why), and that the check
 #      notices a changed statement, so it can fail;
@@ -26,11 +30,13 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quick=0
 rounds=5
 keep=
+only=
 while (($#)); do
     case $1 in
     --quick) quick=1 rounds=2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift ;;
     --keep) keep=${2:?--keep needs a directory}; shift ;;
+    --only) only=${2:?--only needs a word}; shift ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "compare-altperl.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -83,9 +89,20 @@ done
 for n in "${table_counts[@]}"; do
     cases+=("create-set listfile $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments")
 done
+for n in "${table_counts[@]}"; do
+    cases+=("create-set imported $n|tables $n|slonik_create_set|create-set set1|--drop-table-comments --drop-set-comment")
+done
 for n in "${node_counts[@]}"; do
     cases+=("init-cluster $n|nodes $n|slonik_init_cluster|init-cluster|")
 done
+if [[ -n $only ]]; then
+    selected=()
+    for case in "${cases[@]}"; do
+        [[ ${case%%|*} == *"$only"* ]] && selected+=("$case")
+    done
+    cases=("${selected[@]}")
+    ((${#cases[@]})) || { echo "compare-altperl.sh: no case matches --only '$only'" >&2; exit 2; }
+fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -131,6 +148,7 @@ peak() {
 }
 
 rows=()
+sizes=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 first=1
 for case in "${cases[@]}"; do
@@ -146,7 +164,16 @@ for case in "${cases[@]}"; do
     perl "$generate" "${shape_args[@]}" "$dir" "${style_args[@]}"
     altperl_cmd=("/usr/bin/$altperl_tool" --config "$dir/slon_tools.conf")
     [[ $altperl_tool == slonik_create_set ]] && altperl_cmd+=(set1)
-    ours_cmd=("$slonik_gen" --config "$dir/slonik-gen.toml" "${op_words[@]}")
+    config="$dir/slonik-gen.toml"
+    if [[ $name == *imported* ]]; then
+        "$slonik_gen" --write-config "$dir/imported.toml" import altperl "$dir/slon_tools.conf" 2>/dev/null
+        config="$dir/imported.toml"
+        # The imported config and the list files written beside it, against the slon_tools.conf.
+        imported_bytes=$(find "$dir" -maxdepth 1 -type f -name 'imported.*' -exec cat {} + | wc -c)
+        imported_files=$(find "$dir" -maxdepth 1 -type f -name 'imported.*' -printf '%f ' | sort)
+        sizes+=("$name|$(stat -c %s "$dir/slon_tools.conf")|$imported_bytes|$imported_files")
+    fi
+    ours_cmd=("$slonik_gen" --config "$config" "${op_words[@]}")
 
     echo "# $name: checking that both tools produce the same statements" >&2
     "${altperl_cmd[@]}" >"$dir/altperl.slonik"
@@ -199,7 +226,16 @@ done
 echo
 echo "Ratios are altperl ÷ slonik-gen: above 1 means slonik-gen is faster. CPU is user + system time."
 echo
-if ((!quick)); then
+if ((${#sizes[@]})); then
+    echo "| imported config | slon_tools.conf | slonik-gen config + list files | ratio | files |"
+    echo "|---|---:|---:|---:|---|"
+    for row in "${sizes[@]}"; do
+        IFS='|' read -r name conf_bytes imported_bytes files <<<"$row"
+        echo "| $name | $conf_bytes B | $imported_bytes B | $(ratio "$imported_bytes" "$conf_bytes")× | $files|"
+    done
+    echo
+fi
+if ((!quick)) && [[ -z $only ]]; then
     growth() { echo "wall $(ratio "${ours_wall[$1]}" "${ours_wall[$2]}")×, CPU $(ratio "${ours_cpu_of[$1]}" "${ours_cpu_of[$2]}")×"; }
     echo "Growth of slonik-gen (whole process):"
     echo "- create-set plain 100k ÷ 10k tables: $(growth "create-set plain 100000" "create-set plain 10000") (linear target: ≤ 11×)"

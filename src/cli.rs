@@ -28,8 +28,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub check: Option<PathBuf>,
     /// Also write the cluster's state after the script (origins, subscriptions, failed and
-    /// dropped nodes) as a config file to FILE. Runbooks edit a copy of your file and keep
-    /// its comments; single operations write the whole config anew, without comments. FILE
+    /// dropped nodes) as a config file to FILE. Runbooks and single operations edit a copy of
+    /// your file, changing only what the state changed and keeping its comments and layout;
+    /// `import` writes the imported config to FILE (big sets' tables in list files beside it). FILE
     /// is replaced only once the script is on stdout in full, and atomically (a temporary
     /// file beside it, synced, then renamed over it): a failed write leaves the old FILE as
     /// it was. The new file has the permissions of the config read, narrowed to those of

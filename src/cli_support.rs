@@ -90,11 +90,14 @@ fn shown_diff(golden: &str, what: &str, diff: &str, expected: &str, rendered: &s
     out
 }
 
-/// The text `--write-config` writes for a single operation: the whole cluster, anew.
+/// The text of a config written anew for `cluster` (no file of the user's to edit): the
+/// compact form ([`crate::config_writer::compact`]), every table inline, under a line that
+/// says where it came from. `--write-config` edits the user's file instead
+/// ([`crate::config_writer::edit`]).
 pub fn config_text(cluster: &Cluster) -> String {
     format!(
         "# Written by slonik-gen: the cluster's state after the operation's script has succeeded.\n{}",
-        cluster.to_toml()
+        crate::config_writer::compact(cluster, crate::config_writer::Lists::Inline).text
     )
 }
 

@@ -59,6 +59,7 @@
 
 pub mod atomic_file;
 pub mod cli_support;
+pub mod config_writer;
 pub mod error;
 pub mod escape;
 pub mod import;

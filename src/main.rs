@@ -51,10 +51,18 @@ fn ignore_file_size_signal() {
 fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     match cli.command {
         cli::Command::Import(command) => {
-            return slonik_gen::import::run(&command.request(), cli.slony_version)
+            return slonik_gen::import::run_writing(
+                &command.request(),
+                cli.slony_version,
+                cli.write_config.as_deref(),
+            )
         }
         cli::Command::ImportTool(tool) => {
-            return slonik_gen::import::run(&tool.request(cli.config), cli.slony_version)
+            return slonik_gen::import::run_writing(
+                &tool.request(cli.config),
+                cli.slony_version,
+                cli.write_config.as_deref(),
+            )
         }
         _ => {}
     }
@@ -87,15 +95,12 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     // written in full, and only then does the new config take the old one's place: a
     // failed write of either leaves the old config as it was.
     let staged = match &write_config {
-        Some(path) => {
-            let text = slonik_gen::cli_support::config_text(&change.next);
-            Some(slonik_gen::cli_support::stage_config(
-                &text,
-                &change.next,
-                Some(&config),
-                path,
-            )?)
-        }
+        Some(path) => Some(slonik_gen::config_writer::stage_config(
+            &config,
+            cli.slony_version,
+            &change.next,
+            path,
+        )?),
         None => None,
     };
     let stdout = std::io::stdout();
@@ -134,7 +139,7 @@ fn run_runbook(
         });
     }
     let staged = match &write_config {
-        Some(path) => Some(slonik_gen::runbook::config_edit::stage_config(
+        Some(path) => Some(slonik_gen::config_writer::stage_config(
             config, version, &plan.next, path,
         )?),
         None => None,

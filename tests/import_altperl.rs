@@ -568,3 +568,69 @@ fn control_characters_in_config_fields_fail_the_import_naming_the_item() {
         "{stderr}"
     );
 }
+
+/// `--write-config FILE import altperl`: the config goes to FILE, a big set's tables to a
+/// list file beside it, nothing to stdout; the two load to the cluster the import printed,
+/// and together they are smaller than the slon_tools.conf.
+#[test]
+fn import_with_write_config_puts_a_big_set_in_a_list_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("slon_tools.conf");
+    let mut text = String::from(
+        "$CLUSTER_NAME = 'big';\n$MASTERNODE = 1;\n\
+         add_node(node => 1, host => 'a', dbname => 'db');\n\
+         add_node(node => 2, host => 'b', dbname => 'db');\n\
+         $SLONY_SETS = { 'set1' => { 'set_id' => 1, 'table_id' => 1, 'pkeyedtables' => [\n",
+    );
+    for i in 0..slonik_gen::config_writer::LIST_FILE_MIN_ENTRIES {
+        text.push_str(&format!("  'public.t{i:06}',\n"));
+    }
+    text.push_str("], 'keyedtables' => { 'public.keyed' => 'keyed_idx' } } };\n1;\n");
+    std::fs::write(&conf, &text).unwrap();
+    let printed = common::slonik_gen(&["import", "altperl", conf.to_str().unwrap()]);
+    assert_eq!(
+        printed.status.code(),
+        Some(0),
+        "{}",
+        common::text(&printed.stderr)
+    );
+    let inline = common::assert_loads(&common::text(&printed.stdout), "the printed import");
+
+    let target = dir.path().join("imported.toml");
+    let out = common::slonik_gen(&[
+        "--write-config",
+        target.to_str().unwrap(),
+        "import",
+        "altperl",
+        conf.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", common::text(&out.stdout));
+    let list = dir.path().join("imported.set1.tables");
+    let config = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        config.contains("tables_file = \"imported.set1.tables\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("{ name = \"keyed\", schema = \"public\", key = \"keyed_idx\" }"),
+        "a table with a key stays inline: {config}"
+    );
+    assert!(
+        common::text(&out.stderr).contains("wrote"),
+        "{}",
+        common::text(&out.stderr)
+    );
+    assert_eq!(slonik_gen::load_config(&target, None).unwrap(), inline);
+    let written = config.len() + std::fs::metadata(&list).unwrap().len() as usize;
+    assert!(
+        written < text.len(),
+        "{written} bytes for a {}-byte slon_tools.conf",
+        text.len()
+    );
+    assert!(
+        common::text(&printed.stdout).len() < 2 * text.len(),
+        "the printed form is compact too"
+    );
+    assert_eq!(common::temp_files_in(dir.path()), Vec::<String>::new());
+}

@@ -22,7 +22,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, SetId};
-use slonik_gen::runbook::{config_edit, Action, Format, Plan, Prepare, Request};
+use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{processes_using_dir, tools_or_skip, TestCluster, Tools};
 
@@ -454,8 +454,7 @@ fn e2e_failover_then_failback() {
     writer.wait_for_rows_on(2, 30, Duration::from_secs(120));
 
     // The state after the failover goes into the user's file, comments kept.
-    let after_failover =
-        config_edit::updated_config(&config_text, &config_path, None, &failover.next).unwrap();
+    let after_failover = slonik_gen::config_writer::edit(&config_text, &config_path, &failover.next).unwrap();
     assert!(
         after_failover.contains("# altperl's $MASTERNODE"),
         "{after_failover}"
@@ -495,7 +494,7 @@ fn e2e_failover_then_failback() {
     // The config after both plans describes the cluster as it started (node 1 the origin
     // again) and still carries the user's comments.
     let after_failback =
-        config_edit::updated_config(&after_failover, &config_path, None, &failback.next).unwrap();
+        slonik_gen::config_writer::edit(&after_failover, &config_path, &failback.next).unwrap();
     assert!(
         after_failback.contains("# the tables live in geekdb, not public"),
         "{after_failback}"
@@ -653,7 +652,7 @@ fn e2e_add_tables_to_a_live_set() {
     );
     assert_every_row_everywhere(&c, &[1, 2, 3], 1, &committed);
 
-    let updated = config_edit::updated_config(&config_text, &config_path, None, &plan.next).unwrap();
+    let updated = slonik_gen::config_writer::edit(&config_text, &config_path, &plan.next).unwrap();
     assert!(
         updated.contains(r#"{ name = "audit_log", schema = "geekdb", id = 3 }"#),
         "{updated}"

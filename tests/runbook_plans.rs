@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use slonik_gen::model::{NodeId, SetId, TableId};
-use slonik_gen::runbook::{config_edit, Action, Format, Plan, Prepare, Request};
+use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
 use slonik_gen::{load_config_str, load_config_str_for, Cluster, SlonyVersion};
 
 const GEEKDB: &str = "examples/geekdb.toml";
@@ -486,7 +486,7 @@ fn write_config_keeps_comments_and_changes_only_the_state() {
     let path = Path::new(GEEKDB);
     let geekdb = load(GEEKDB);
     let failover = failover_request(false).run(&geekdb).unwrap();
-    let after = config_edit::updated_config(&original, path, None, &failover.next).unwrap();
+    let after = slonik_gen::config_writer::edit(&original, path, &failover.next).unwrap();
     let diff = similar::TextDiff::from_lines(&original, &after)
         .unified_diff()
         .context_radius(0)
@@ -507,7 +507,7 @@ fn write_config_keeps_comments_and_changes_only_the_state() {
     }
     .run(&reloaded)
     .unwrap();
-    let back = config_edit::updated_config(&after, path, None, &failback.next).unwrap();
+    let back = slonik_gen::config_writer::edit(&after, path, &failback.next).unwrap();
     assert_eq!(back, original);
 }
 
@@ -522,7 +522,7 @@ fn write_config_adds_tables_with_explicit_ids() {
     }
     .run(&load(THREE))
     .unwrap();
-    let after = config_edit::updated_config(&original, path, None, &plan.next).unwrap();
+    let after = slonik_gen::config_writer::edit(&original, path, &plan.next).unwrap();
     assert!(
         after.contains(
             "tables = [\n    \"orders\",\n    \"order_lines\",\n    { name = \"refunds\", schema = \"sales\", id = 5 },\n]\n"
@@ -537,8 +537,8 @@ fn write_config_adds_tables_with_explicit_ids() {
 }
 
 #[test]
-fn write_config_refuses_what_the_file_cannot_say() {
-    // slonik-gen never invents a [[set]] entry in the user's file.
+fn write_config_adds_a_set_that_is_new_to_the_file() {
+    // A set the file does not have yet gets a [[set]] of its own after the others.
     let original = read(GEEKDB);
     let path = Path::new(GEEKDB);
     let mut next = load(GEEKDB);
@@ -548,13 +548,13 @@ fn write_config_refuses_what_the_file_cannot_say() {
     extra.tables = Default::default();
     extra.sequences = Default::default();
     next.sets.insert(SetId(9), extra);
-    let err = config_edit::updated_config(&original, path, None, &next)
-        .unwrap_err()
-        .to_string();
+    let after = slonik_gen::config_writer::edit(&original, path, &next).unwrap();
+    assert!(after.contains("[[set]]\nid = 9\nname = \"set9\""), "{after}");
     assert!(
-        err.contains("examples/geekdb.toml") && err.contains("set 9 (set9) would be new to the file"),
-        "{err}"
+        after.starts_with(&original[..original.find("[[set]]").unwrap()]),
+        "{after}"
     );
+    assert_eq!(load_config_str(&after, path).unwrap(), next, "{after}");
 }
 
 #[test]
@@ -572,7 +572,7 @@ fn write_config_turns_inline_subscriptions_into_tables() {
             forward: true,
         },
     );
-    let after = config_edit::updated_config(original, path, None, &next).unwrap();
+    let after = slonik_gen::config_writer::edit(original, path, &next).unwrap();
     assert_eq!(load_config_str(&after, path).unwrap(), next, "{after}");
 }
 

@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::{assert_fails, slonik_gen, text};
-use slonik_gen::runbook::{config_edit, Format, Request};
+use slonik_gen::runbook::{Format, Request};
 use slonik_gen::{load_config, load_config_str, Cluster};
 
 const NODES: &str = "cluster = \"c\"\n\
@@ -246,7 +246,7 @@ fn write_config_appends_only_the_new_tables_after_a_list_file() {
     let path = write_listed(dir.path(), &listed_set("set1.tables", "set1.sequences"));
     let original = std::fs::read_to_string(&path).unwrap();
     let plan = add_tables_plan(&load_config(&path, None).unwrap());
-    let after = config_edit::updated_config(&original, &path, None, &plan.next).unwrap();
+    let after = slonik_gen::config_writer::edit(&original, &path, &plan.next).unwrap();
     assert!(
         after.contains(
             r#"tables = [

@@ -2,7 +2,7 @@
 # Prints the statements of a slonik script in a canonical form, one per line, so that the
 # scripts of altperl and slonik-gen can be compared statement for statement with diff.
 #
-#   normalize.pl [--drop-table-comments] < script.slonik
+#   normalize.pl [--drop-table-comments] [--drop-set-comment] < script.slonik
 #
 # What is normalised, and why each difference does not change what slonik does:
 #   1. `# ...` comments, blank lines and whitespace (spaces, newlines inside a statement) are
@@ -21,11 +21,17 @@
 #   8. Only with --drop-table-comments: the `comment` option of `set add table` and
 #      `set add sequence` is dropped. altperl writes 'Table public.t with primary key' for
 #      every table; slonik-gen writes a table comment only when the config gives one.
+#   9. Only with --drop-set-comment (configs imported from the slon_tools.conf): the
+#      `comment` option of `create set` is dropped. altperl hard-codes 'Set 1 (set1) for
+#      CLUSTER'; slon_tools.conf has no set comment to import, so slonik-gen writes its own
+#      default, 'Set 1 (set1) for cluster CLUSTER'. A comment is only stored, never acted on.
 # Anything else that differs is a real difference and makes the comparison fail.
 use strict;
 use warnings;
 
-my $drop_table_comments = @ARGV && $ARGV[0] eq '--drop-table-comments';
+my %flag = map { $_ => 1 } @ARGV;
+my $drop_table_comments = $flag{'--drop-table-comments'};
+my $drop_set_comment = $flag{'--drop-set-comment'};
 local $/;
 my $text = <STDIN>;
 
@@ -84,6 +90,8 @@ sub canonical {
         my @options = map { option($_) } split_options($1);
         @options = grep { !/^comment = / } @options
           if $drop_table_comments && $head =~ /^set add (table|sequence) ?$/;
+        @options = grep { !/^comment = / } @options
+          if $drop_set_comment && $head =~ /^create set ?$/;
         return "$head(" . join(', ', sort @options) . ")";
     }
     if ($head =~ /^node \d+ admin conninfo ?= ?$/) {

@@ -89,8 +89,8 @@ pub struct Imported {
 }
 
 impl Imported {
-    /// The config as TOML, with the notes as a `#` comment block on top.
-    pub fn to_toml(&self) -> String {
+    /// The notes block on top of the imported config.
+    fn header(&self) -> String {
         let mut out = format!(
             "# Imported by `slonik-gen import altperl` from {}.\n",
             crate::escape::toml::comment(&self.source.display().to_string())
@@ -102,8 +102,21 @@ impl Imported {
             }
         }
         out.push('\n');
-        out.push_str(&toml::to_string(&self.config).expect("a config always serializes"));
         out
+    }
+
+    /// The config as TOML in the compact form ([`crate::config_writer::compact_file`]),
+    /// every table inline, with the notes as a `#` comment block on top.
+    pub fn to_toml(&self) -> String {
+        self.written(crate::config_writer::Lists::Inline).text
+    }
+
+    /// The config as [`Imported::to_toml`] writes it, with the tables of big sets in list
+    /// files beside the config when `lists` allows it.
+    pub fn written(&self, lists: crate::config_writer::Lists<'_>) -> crate::config_writer::Written {
+        let mut written = crate::config_writer::compact_file(&self.config, &self.cluster, lists);
+        written.text.insert_str(0, &self.header());
+        written
     }
 }
 

@@ -13,7 +13,7 @@ pub mod names;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::validate::Problems;
@@ -149,6 +149,19 @@ pub fn run_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
+    run_writing_to(request, version, None, out, err)
+}
+
+/// [`run_to`], with `--write-config FILE`: an imported config goes to FILE instead of
+/// `out`, written atomically, with the tables of big sets in list files beside it
+/// ([`crate::config_writer::Lists::Beside`]); `err` says which files were written.
+pub fn run_writing_to(
+    request: &Request,
+    version: Option<SlonyVersion>,
+    write_config: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, crate::Error> {
     match request {
         Request::Altperl { file, map_schema } => {
             let options = AltperlOptions {
@@ -157,21 +170,56 @@ pub fn run_to(
                 ..AltperlOptions::default()
             };
             let imported = import_altperl(file, &options)?;
-            let toml = imported.to_toml();
             err.write_all(imported.perl_output.as_bytes())
                 .map_err(crate::Error::Io)?;
-            out.write_all(toml.as_bytes()).map_err(crate::Error::Io)?;
-            out.flush().map_err(crate::Error::Io)?;
+            match write_config {
+                Some(path) => {
+                    let written = imported.written(beside(path));
+                    write_imported(&written, &imported.cluster, path, err)?;
+                }
+                None => {
+                    out.write_all(imported.to_toml().as_bytes())
+                        .map_err(crate::Error::Io)?;
+                    out.flush().map_err(crate::Error::Io)?;
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "import-live")]
         Request::Cluster { conninfo, cluster } => {
             let imported = live::import_cluster(conninfo, cluster, version)?;
-            out.write_all(imported.to_toml().as_bytes())
-                .map_err(crate::Error::Io)?;
-            out.flush().map_err(crate::Error::Io)?;
+            let text = imported.to_toml();
+            match write_config {
+                Some(path) => {
+                    // The header is what `to_toml` puts before the compact config.
+                    let inline = crate::config_writer::compact_text(&imported.config, &imported.cluster);
+                    let written = match text.strip_suffix(inline.as_str()) {
+                        Some(header) => {
+                            let mut written = crate::config_writer::compact_file(
+                                &imported.config,
+                                &imported.cluster,
+                                beside(path),
+                            );
+                            written.text.insert_str(0, header);
+                            written
+                        }
+                        None => crate::config_writer::Written {
+                            text,
+                            list_files: Vec::new(),
+                        },
+                    };
+                    write_imported(&written, &imported.cluster, path, err)?;
+                }
+                None => {
+                    out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
+                    out.flush().map_err(crate::Error::Io)?;
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "import-live")]
+        Request::CheckCluster { .. } if write_config.is_some() => Err(no_config_to_write("check-cluster")),
+        Request::InstallLinks { .. } if write_config.is_some() => Err(no_config_to_write("install-links")),
         #[cfg(feature = "import-live")]
         Request::CheckCluster { config, conninfo } => {
             let path = crate::cli_support::config_path(config.as_deref());
@@ -226,12 +274,65 @@ pub fn run_to(
 
 /// [`run_to`] on the process's stdout and stderr.
 pub fn run(request: &Request, version: Option<SlonyVersion>) -> Result<ExitCode, crate::Error> {
-    run_to(
+    run_writing(request, version, None)
+}
+
+/// [`run_writing_to`] on the process's stdout and stderr.
+pub fn run_writing(
+    request: &Request,
+    version: Option<SlonyVersion>,
+    write_config: Option<&Path>,
+) -> Result<ExitCode, crate::Error> {
+    run_writing_to(
         request,
         version,
+        write_config,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     )
+}
+
+/// List files for sets of [`crate::config_writer::LIST_FILE_MIN_ENTRIES`] tables or more,
+/// beside the config at `path`.
+fn beside(path: &Path) -> crate::config_writer::Lists<'_> {
+    crate::config_writer::Lists::Beside {
+        config: path,
+        min_entries: crate::config_writer::LIST_FILE_MIN_ENTRIES,
+    }
+}
+
+/// Checks that the imported config loads to the imported cluster as it will be on disk,
+/// then writes its list files and the config atomically, and names them on `err`.
+fn write_imported(
+    written: &crate::config_writer::Written,
+    cluster: &crate::Cluster,
+    path: &Path,
+    err: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    let reloaded = written.load(path, None)?;
+    if reloaded != *cluster {
+        return Err(crate::Error::Operation(crate::ops::OpError::Refused {
+            operation: "import",
+            reason: format!(
+                "{}: the written config would not load to the imported cluster; nothing was written, please report this",
+                shown_path(path)
+            ),
+        }));
+    }
+    written.write(cluster, path)?;
+    for file in &written.list_files {
+        writeln!(err, "slonik-gen: wrote {}", shown_path(&file.path)).map_err(crate::Error::Io)?;
+    }
+    writeln!(err, "slonik-gen: wrote {}", shown_path(path)).map_err(crate::Error::Io)?;
+    Ok(())
+}
+
+/// `--write-config` given to an import command that makes no config.
+fn no_config_to_write(command: &str) -> crate::Error {
+    ImportError::Usage(format!(
+        "--write-config: {command} writes no config; leave --write-config out"
+    ))
+    .into()
 }
 
 /// Parses `FROM=TO` schema renames (refusing control characters, which no schema name in

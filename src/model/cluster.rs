@@ -197,13 +197,15 @@ impl Cluster {
         }
     }
 
-    /// [`Cluster::to_config`] as TOML text.
+    /// The cluster as a new config file: [`Cluster::to_config`]'s values with every table
+    /// on one short line ([`crate::config_writer::compact`], all inline).
     pub fn to_toml(&self) -> String {
-        toml::to_string(&self.to_config()).expect("a config always serializes")
+        crate::config_writer::compact(self, crate::config_writer::Lists::Inline).text
     }
 }
 
-fn node_config(node: &Node) -> NodeConfig {
+/// One node as the canonical config writes it (every value of the checked node).
+pub(crate) fn node_config(node: &Node) -> NodeConfig {
     let a = &node.admin;
     NodeConfig {
         id: node.id,

@@ -10,8 +10,8 @@
 //!
 //! A plan renders three ways ([`Format`]): a numbered Markdown runbook for a person, one
 //! bash script that runs the whole plan and stops at the first failure, and JSON for other
-//! tools. [`config_edit`] writes the state after the plan into the user's own config file,
-//! keeping its comments and layout.
+//! tools. [`crate::config_writer::edit`] writes the state after the plan into the user's own
+//! config file, keeping its comments and layout.
 //!
 //! ```
 //! let toml = r#"
@@ -44,8 +44,7 @@
 //! ```
 
 mod add_tables;
-mod catalog;
-pub mod config_edit;
+pub(crate) mod catalog;
 mod failover;
 mod markdown;
 mod rebuild;

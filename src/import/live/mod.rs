@@ -72,7 +72,7 @@ impl LiveImport {
             }
         }
         out.push('\n');
-        out.push_str(&toml::to_string(&self.config).expect("a config always serializes"));
+        out.push_str(&crate::config_writer::compact_text(&self.config, &self.cluster));
         out
     }
 }
