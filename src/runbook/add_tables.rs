@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{and_list, catalog, Builder, Plan};
+use super::builder::Builder;
+use super::catalog;
+use super::plan::Plan;
+use super::text::and_list;
 use crate::model::config::TableEntry;
 use crate::model::names::identifier_problem;
 use crate::model::{

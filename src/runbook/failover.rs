@@ -1,6 +1,10 @@
 //! Failover: give the sets of dead nodes to a backup node, then optionally drop the dead nodes.
 
-use super::{and_list, catalog, slon_stop_command, Builder, Plan};
+use super::builder::Builder;
+use super::catalog;
+use super::plan::Plan;
+use super::slon::slon_stop_command;
+use super::text::and_list;
 use crate::model::{Cluster, Node, NodeId, Set, SetId};
 use crate::ops::{self, active_node, known_node, refuse, OpError, Refusal};
 use crate::version::SlonyVersion;

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::{and_list, Action, Plan, Recovery, Step};
+use super::plan::{Action, Plan, Recovery, Step};
+use super::text::and_list;
 use crate::escape::markdown::{code, fenced, table_code, text};
 use crate::model::{Cluster, NodeId};
 

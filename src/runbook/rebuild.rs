@@ -6,8 +6,12 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::builder::Builder;
+use super::catalog;
+use super::plan::{Plan, Probe};
+use super::slon::{admin_conninfo, slon_start_command, slon_stop_command};
 use super::switchover::add_switchover;
-use super::{and_list, catalog, slon_start_command, slon_stop_command, Builder, Plan, Probe};
+use super::text::and_list;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
 use crate::model::{Cluster, Node, NodeId, Set, SetId};
 use crate::ops::{self, inconsistent, known_node, known_set, referenced_node, refuse, OpError, Refusal};
@@ -304,11 +308,11 @@ fn prepare_database(
                 return Err(refuse(op, Refusal::RecreateNeedsDbname { node: id }));
             };
             let maintenance = maintenance_conninfo(op, cluster, node)?;
-            let node_conninfo = super::admin_conninfo(cluster, op, node, format!("node {id}"))?;
+            let node_conninfo = admin_conninfo(cluster, op, node, format!("node {id}"))?;
             let source_node = referenced_node(cluster, op, source, || {
                 "the node the schema is copied from".into()
             })?;
-            let source_conninfo = super::admin_conninfo(cluster, op, source_node, format!("node {source}"))?;
+            let source_conninfo = admin_conninfo(cluster, op, source_node, format!("node {source}"))?;
             let db = crate::escape::sql::identifier(&dbname);
             let maintenance = crate::escape::shell::word(&maintenance);
             // No `drop database if exists` (PostgreSQL 8.2): ask first.

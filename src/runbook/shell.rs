@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Action, Plan, Probe, Recovery, Step};
+use super::plan::{Action, Plan, Probe, Recovery, Step};
 use crate::escape::shell::{comment, comment_line, word as quote};
 use crate::model::NodeId;
 

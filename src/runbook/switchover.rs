@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{and_list, catalog, Action, Builder, Plan, Recovery};
+use super::builder::Builder;
+use super::catalog;
+use super::plan::{Action, Plan, Recovery};
+use super::text::and_list;
 use crate::model::{Cluster, NodeId, Set, SetId};
 use crate::ops::{
     self, active_node, echo, known_node, known_set, referenced_node, refuse, script_for, sync_and_wait,
