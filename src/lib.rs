@@ -64,6 +64,7 @@ pub mod error;
 pub mod escape;
 pub mod import;
 pub mod literal;
+pub mod load;
 pub mod model;
 pub mod ops;
 pub mod render;
@@ -74,8 +75,6 @@ mod suggest;
 pub mod transition;
 pub mod validate;
 pub mod version;
-
-use std::path::Path;
 
 /// The README's Rust examples run as doctests, so the documented API cannot drift.
 #[cfg(doctest)]
@@ -88,52 +87,4 @@ pub use model::Cluster;
 pub use render::Script;
 pub use version::SlonyVersion;
 
-/// Parses and validates a config given as text; `path` names it in messages, and a set's
-/// `tables_file` / `sequences_file` is read relative to its directory.
-pub fn load_config_str(text: &str, path: impl AsRef<Path>) -> Result<Cluster> {
-    load_config_str_for(text, path, None)
-}
-
-/// Like [`load_config_str`], with the target version overridden (the CLI's `--slony-version`).
-pub fn load_config_str_for(
-    text: &str,
-    path: impl AsRef<Path>,
-    version: Option<SlonyVersion>,
-) -> Result<Cluster> {
-    let path = path.as_ref().to_path_buf();
-    let mut config: ConfigFile = toml::from_str(text).map_err(|e| Error::ParseConfig {
-        message: parse_message(&e),
-        path: path.clone(),
-    })?;
-    model::table_list::expand_list_files(&mut config, &path)?;
-    if let Some(version) = version {
-        config.slony_version = version;
-    }
-    validate::validate_owned(config).map_err(|problems| Error::InvalidConfig { path, problems })
-}
-
-/// Reads, parses and validates a config file.
-pub fn load_config(path: impl AsRef<Path>, version: Option<SlonyVersion>) -> Result<Cluster> {
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_config_str_for(&text, path, version)
-}
-
-/// The TOML parser's message, with "did you mean" added for unknown fields.
-fn parse_message(e: &toml::de::Error) -> String {
-    let message = e.to_string();
-    let Some(rest) = message.split("unknown field `").nth(1) else {
-        return message;
-    };
-    let Some((field, expected)) = rest.split_once('`') else {
-        return message;
-    };
-    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest::closest(field, candidates) {
-        Some(best) => format!("{}\ndid you mean `{best}`?", message.trim_end()),
-        None => message,
-    }
-}
+pub use load::{load_config, load_config_str, load_config_str_for, LoadError};

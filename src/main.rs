@@ -108,7 +108,7 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
     change.write_to(&mut out)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
     if let (Some(staged), Some(path)) = (staged, &write_config) {
-        slonik_gen::cli_support::commit_config(staged, path)?;
+        slonik_gen::config_writer::commit(staged, path)?;
     }
     // The process ends here. Freeing 100,000 tables and statements one by one costs more
     // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
@@ -149,7 +149,7 @@ fn run_runbook(
     out.write_all(text.as_bytes()).map_err(slonik_gen::Error::Io)?;
     out.flush().map_err(slonik_gen::Error::Io)?;
     if let (Some(staged), Some(path)) = (staged, &write_config) {
-        slonik_gen::cli_support::commit_config(staged, path)?;
+        slonik_gen::config_writer::commit(staged, path)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,19 @@ use crate::model::{Cluster, NodeId};
 use crate::statement::{indent, Bulk, Line, RenderError, Statement, Walker};
 use crate::version::SlonyVersion;
 
+/// Why a script could not be written: a statement the target version cannot say (nothing
+/// was written), or the output failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A statement cannot be rendered for the target version.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Writing the output failed.
+    #[error("cannot write the script")]
+    Io(#[source] io::Error),
+}
+
 /// A complete slonik script: `cluster name`, one admin conninfo per node it may touch,
 /// then its statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +127,7 @@ impl Script {
         self.check()?;
         let mut out = Vec::new();
         self.write_checked_to(&mut out).map_err(|error| match error {
-            crate::Error::Render(error) => error,
+            WriteError::Render(error) => error,
             other => unreachable!("writing into memory cannot fail: {other}"),
         })?;
         Ok(String::from_utf8(out).expect("scripts are built from UTF-8 text"))
@@ -125,7 +138,7 @@ impl Script {
     /// are lowered again and written as they come, in blocks of about 64 KiB, so memory stays
     /// flat however long the script (a create-set of 100,000 tables is one `try` block of
     /// 100,000 lines).
-    pub fn write_to(&self, out: &mut impl io::Write) -> Result<(), crate::Error> {
+    pub fn write_to(&self, out: &mut impl io::Write) -> Result<(), WriteError> {
         self.check()?;
         self.write_checked_to(out)
     }
@@ -133,7 +146,7 @@ impl Script {
     /// [`Script::write_to`] without the check pass, for a script that [`Script::check`]
     /// accepted and nobody changed since (an operation's [`crate::ops::Change`]). Should a
     /// statement fail anyway, the error comes back after the lines before it were written.
-    pub(crate) fn write_checked_to(&self, out: &mut impl io::Write) -> Result<(), crate::Error> {
+    pub(crate) fn write_checked_to(&self, out: &mut impl io::Write) -> Result<(), WriteError> {
         let mut text = String::with_capacity(WRITE_BLOCK_BYTES + 4096);
         HeaderTemplate {
             cluster: &self.cluster,
@@ -143,10 +156,10 @@ impl Script {
         .expect("rendering plain data into a String cannot fail");
         let mut flush = |text: &mut String| {
             if text.len() >= WRITE_BLOCK_BYTES {
-                out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
+                out.write_all(text.as_bytes()).map_err(WriteError::Io)?;
                 text.clear();
             }
-            Ok::<(), crate::Error>(())
+            Ok::<(), WriteError>(())
         };
         let mut writer = Writer {
             text: &mut text,
@@ -155,7 +168,7 @@ impl Script {
         for statement in &self.statements {
             statement.walk(self.version, 0, &mut writer)?;
         }
-        out.write_all(text.as_bytes()).map_err(crate::Error::Io)
+        out.write_all(text.as_bytes()).map_err(WriteError::Io)
     }
 }
 
@@ -169,16 +182,16 @@ struct Writer<'t, F> {
 
 impl<'a, F> Walker<'a> for Writer<'_, F>
 where
-    F: FnMut(&mut String) -> Result<(), crate::Error>,
+    F: FnMut(&mut String) -> Result<(), WriteError>,
 {
-    type Error = crate::Error;
+    type Error = WriteError;
 
-    fn line(&mut self, line: Line<'a>) -> Result<(), crate::Error> {
+    fn line(&mut self, line: Line<'a>) -> Result<(), WriteError> {
         write_line(self.text, &line);
         (self.flush)(self.text)
     }
 
-    fn bulk(&mut self, bulk: Bulk<'a>, v: SlonyVersion, depth: usize) -> Result<(), crate::Error> {
+    fn bulk(&mut self, bulk: Bulk<'a>, v: SlonyVersion, depth: usize) -> Result<(), WriteError> {
         bulk.write_lines(v, depth, self.text, self.flush)
     }
 }
@@ -239,7 +252,7 @@ mod tests {
     /// More lines than fit in one write block of echoes, for the tests that fail late.
     const LINES_IN_A_TRY: usize = 5_000;
 
-    fn streamed(script: &Script) -> Result<Vec<u8>, (crate::Error, Vec<u8>)> {
+    fn streamed(script: &Script) -> Result<Vec<u8>, (WriteError, Vec<u8>)> {
         let mut out = Vec::new();
         match script.write_to(&mut out) {
             Ok(()) => Ok(out),
@@ -364,7 +377,7 @@ mod tests {
         let (error, written) = streamed(&script).expect_err("write_to refuses the script");
         assert!(written.is_empty(), "wrote {} bytes before failing", written.len());
         assert!(
-            matches!(&error, crate::Error::Render(e) if *e == expected),
+            matches!(&error, WriteError::Render(e) if *e == expected),
             "unexpected error {error:?}"
         );
     }

@@ -188,7 +188,9 @@ fn question_mark_turns_problems_into_the_crate_error() {
         Ok(cluster)
     }
     let error = build(&ConfigFile::new("replication")).expect_err("no nodes");
-    assert!(matches!(&error, Error::Invalid(problems) if problems.0 == [Problem::NoNodes]));
+    assert!(
+        matches!(&error, Error::Load(slonik_gen::LoadError::Invalid(problems)) if problems.0 == [Problem::NoNodes])
+    );
     assert_eq!(
         error.to_string(),
         "invalid config: 1 problem:\n  - the config has no [[node]]: add at least one node"

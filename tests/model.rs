@@ -370,7 +370,9 @@ fn merged_sets_are_written() {
     );
     let text = slonik_gen::config_writer::edit(TWO_SETS, std::path::Path::new("two.toml"), &cluster).unwrap();
     let cluster = load_config_str(&text, "two.toml").unwrap();
-    let merged = ops::merge_sets(&cluster, NodeId(1), SetId(1), SetId(2)).unwrap().next;
+    let merged = ops::merge_sets(&cluster, NodeId(1), SetId(1), SetId(2))
+        .unwrap()
+        .next;
     let again = slonik_gen::config_writer::edit(&text, std::path::Path::new("two.toml"), &merged).unwrap();
     assert_eq!(load_config_str(&again, "two.toml").unwrap(), merged, "{again}");
 }

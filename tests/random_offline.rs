@@ -54,7 +54,7 @@ use slonik_gen::model::{NodeId, SetId};
 use slonik_gen::ops::{Change, Ddl, OpError};
 use slonik_gen::resolve::OperationArgs;
 use slonik_gen::validate::Problem;
-use slonik_gen::{load_config_str, Cluster, Error, SlonyVersion};
+use slonik_gen::{load_config_str, Cluster, LoadError, SlonyVersion};
 
 const MAX_ID: u32 = i32::MAX as u32;
 const CONFIG_NAME: &str = "random.toml";
@@ -1751,11 +1751,11 @@ fn first_origin(root: &toml::Table) -> i64 {
 }
 
 /// Which problem (or parse error) a breakage must produce.
-fn expected(b: &Breakage, e: &Error) -> bool {
+fn expected(b: &Breakage, e: &LoadError) -> bool {
     use Breakage::*;
     let problems = match e {
-        Error::InvalidConfig { problems, .. } => &problems.0,
-        Error::ParseConfig { .. } => {
+        LoadError::InvalidConfig { problems, .. } => &problems.0,
+        LoadError::ParseConfig { .. } => {
             return matches!(
                 b,
                 IdTooBig(..)

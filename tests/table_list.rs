@@ -136,7 +136,10 @@ fn a_missing_list_file_names_the_config_the_set_the_file_and_the_fix() {
     let config = dir.path().join("c.toml");
     std::fs::write(&config, listed_set("missing.tables", "set1.sequences")).unwrap();
     let err = load_config(&config, None).unwrap_err();
-    assert!(matches!(err, slonik_gen::Error::ReadListFile { .. }), "{err:?}");
+    assert!(
+        matches!(err, slonik_gen::LoadError::ReadListFile { .. }),
+        "{err:?}"
+    );
     let message = err.to_string();
     let expected_start = format!(
         "{}: cannot read the tables_file of set 1 (set1), {}; ",

@@ -38,21 +38,18 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use super::compact;
+use super::{Result, WriteError};
 use crate::atomic_file::Staged;
+use crate::load::LoadError;
 use crate::model::config::{ConfigFile, SetRef};
 use crate::model::table_list::{self, ListKind};
 use crate::model::{Cluster, NodeId, QualifiedName, SetId};
-use crate::ops::OpError;
 use crate::version::SlonyVersion;
-use crate::{Error, Result};
 
-const OP: &str = "write-config";
-
-fn refused(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Operation(OpError::Refused {
-        operation: OP,
+fn refused(path: &Path, reason: impl std::fmt::Display) -> WriteError {
+    WriteError::Refused {
         reason: format!("{}: {reason}", path.display()),
-    })
+    }
 }
 
 /// Reads the config at `config`, writes it with the state `next` to `out` (which may be
@@ -60,25 +57,25 @@ fn refused(path: &Path, reason: impl std::fmt::Display) -> Error {
 /// ([`crate::atomic_file`]): on any error `out` is left as it was.
 pub fn write_config(config: &Path, version: Option<SlonyVersion>, next: &Cluster, out: &Path) -> Result<()> {
     let staged = stage_config(config, version, next, out)?;
-    crate::cli_support::commit_config(staged, out)
+    super::commit(staged, out)
 }
 
 /// [`write_config`] up to the last step: the edited config is written and synced under a
 /// temporary name beside `out`, with the mode of `config` (narrowed to that of `out` when
 /// it exists, at most 0600 when `next` holds a password), and `out` is untouched until
-/// [`crate::cli_support::commit_config`] puts it in place.
+/// [`super::commit`] puts it in place.
 pub fn stage_config(
     config: &Path,
     version: Option<SlonyVersion>,
     next: &Cluster,
     out: &Path,
 ) -> Result<Staged> {
-    let original = std::fs::read_to_string(config).map_err(|source| Error::ReadConfig {
+    let original = std::fs::read_to_string(config).map_err(|source| LoadError::ReadConfig {
         path: config.to_path_buf(),
         source,
     })?;
     let text = edit_to(&original, config, out, version, next)?;
-    crate::cli_support::stage_config(&text, next, Some(config), out)
+    super::stage_text(&text, next, Some(config), out)
 }
 
 /// The text of the config `original` (read from `path`, which names it in messages and
@@ -97,7 +94,7 @@ pub fn edit_to(
     version: Option<SlonyVersion>,
     next: &Cluster,
 ) -> Result<String> {
-    let parse_error = |message: String| Error::ParseConfig {
+    let parse_error = |message: String| LoadError::ParseConfig {
         message,
         path: path.to_path_buf(),
     };
@@ -111,7 +108,7 @@ pub fn edit_to(
     if let Some(version) = version {
         loaded.slony_version = version;
     }
-    let old = crate::validate::validate_owned(loaded).map_err(|problems| Error::InvalidConfig {
+    let old = crate::validate::validate_owned(loaded).map_err(|problems| LoadError::InvalidConfig {
         path: path.to_path_buf(),
         problems,
     })?;
@@ -367,11 +364,10 @@ fn node_table(node: &crate::model::Node) -> Option<Table> {
     fresh_table(&text, "node")
 }
 
-fn cannot_write(what: String) -> Error {
-    Error::Operation(OpError::Refused {
-        operation: OP,
+fn cannot_write(what: String) -> WriteError {
+    WriteError::Refused {
         reason: format!("{what} cannot be written as TOML; nothing was written"),
-    })
+    }
 }
 
 fn update_nodes(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) -> Result<()> {

@@ -24,8 +24,90 @@ pub use compact::{compact, compact_file, compact_text};
 pub use edit::{edit, edit_to, stage_config, write_config};
 
 use crate::atomic_file::{self, Staged};
+use crate::load::LoadError;
+use crate::model::conninfo::ConnectionParts;
 use crate::version::SlonyVersion;
-use crate::{Cluster, Error, Result};
+use crate::Cluster;
+
+/// Why a config cannot be written. Whatever it is, the target file is left as it was
+/// (except [`WriteError::Commit`], which says what state things are in).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// The config to edit cannot be read, parsed or validated.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The new state cannot be written into the user's file (a layout the editor does
+    /// not know, a value TOML cannot hold, a path that is not UTF-8).
+    #[error("write-config: {reason}")]
+    Refused {
+        /// What cannot be written, naming the file, and what to do.
+        reason: String,
+    },
+    /// A file could not be written under its temporary name.
+    #[error("cannot write config {}; it is unchanged", path.display())]
+    Stage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Every file was written and synced, and the script or plan was written in full,
+    /// but a new file could not be put in place of the old one.
+    #[error(
+        "the output was written in full, but the new config could not be put in place at {}: run the same command again with --write-config and its output sent to /dev/null to write the state",
+        path.display()
+    )]
+    Commit {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+type Result<T, E = WriteError> = std::result::Result<T, E>;
+
+/// Whether any node's admin or path connection carries a password (`password`, or
+/// `password` / `sslpassword` among its other libpq keywords): a config holding one is
+/// never written more open than 0600.
+pub fn holds_password(cluster: &Cluster) -> bool {
+    let secret = |parts: &ConnectionParts| {
+        parts.password.is_some()
+            || parts
+                .options
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword"))
+    };
+    cluster
+        .nodes
+        .values()
+        .any(|n| secret(&n.admin) || n.path_overrides.as_ref().is_some_and(secret))
+}
+
+/// Writes `text` (a config describing `cluster`) to `path` under a temporary name, synced
+/// and with its final mode (that of `path` if it exists, narrowed to that of `like`, the
+/// config it was made from; at most 0600 when `cluster` holds a password), ready for
+/// [`commit`]. Until then `path` is untouched; dropping the result removes the temporary
+/// file. See [`crate::atomic_file`].
+pub fn stage_text(text: &str, cluster: &Cluster, like: Option<&Path>, path: &Path) -> Result<Staged> {
+    let mode = atomic_file::Mode {
+        like,
+        secret: holds_password(cluster),
+    };
+    atomic_file::stage(path, text.as_bytes(), mode).map_err(|source| WriteError::Stage {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Puts a staged file in place of its target (after the script or plan was written).
+pub fn commit(staged: Staged, path: &Path) -> Result<()> {
+    staged.commit().map_err(|source| WriteError::Commit {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
 /// Sets with at least this many plain tables (or sequences) go to a list file when the
 /// writer may write one ([`Lists::Beside`]). Below it the TOML is as fast to load and one
@@ -71,26 +153,14 @@ impl Written {
     /// Loads the written config as if it and its list files were on disk at `path` (list
     /// files it does not carry are read from disk), with the version overridden like
     /// [`crate::load_config_str_for`].
-    pub fn load(&self, path: &Path, version: Option<SlonyVersion>) -> Result<Cluster> {
-        let mut config: crate::ConfigFile = toml::from_str(&self.text).map_err(|e| Error::ParseConfig {
-            message: e.to_string(),
-            path: path.to_path_buf(),
-        })?;
+    pub fn load(&self, path: &Path, version: Option<SlonyVersion>) -> Result<Cluster, LoadError> {
         let files = &self.list_files;
-        crate::model::table_list::expand_list_files_with(
-            &mut config,
-            path,
-            &mut |wanted: &Path| match files.iter().find(|f| f.path == wanted) {
-                Some(file) => Ok(file.text.clone().into_bytes()),
-                None => std::fs::read(wanted),
-            },
-        )?;
-        if let Some(version) = version {
-            config.slony_version = version;
-        }
-        crate::validate::validate_owned(config).map_err(|problems| Error::InvalidConfig {
-            path: path.to_path_buf(),
-            problems,
+        crate::load::load_config_str_with(&self.text, path, version, &mut |wanted: &Path| match files
+            .iter()
+            .find(|f| f.path == wanted)
+        {
+            Some(file) => Ok(file.text.clone().into_bytes()),
+            None => std::fs::read(wanted),
         })
     }
 
@@ -107,10 +177,10 @@ impl Written {
     pub fn stage(&self, cluster: &Cluster, like: Option<&Path>, path: &Path) -> Result<StagedWrite> {
         let mode = atomic_file::Mode {
             like,
-            secret: crate::cli_support::holds_password(cluster),
+            secret: holds_password(cluster),
         };
         let stage = |target: &Path, text: &str, mode| {
-            atomic_file::stage(target, text.as_bytes(), mode).map_err(|source| Error::WriteConfig {
+            atomic_file::stage(target, text.as_bytes(), mode).map_err(|source| WriteError::Stage {
                 path: target.to_path_buf(),
                 source,
             })
@@ -140,8 +210,8 @@ impl StagedWrite {
     /// Renames the list files into place, then the config.
     pub fn commit(self) -> Result<()> {
         for (staged, path) in self.lists {
-            crate::cli_support::commit_config(staged, &path)?;
+            commit(staged, &path)?;
         }
-        crate::cli_support::commit_config(self.config.0, &self.config.1)
+        commit(self.config.0, &self.config.1)
     }
 }

@@ -311,13 +311,12 @@ fn write_imported(
 ) -> Result<(), crate::Error> {
     let reloaded = written.load(path, None)?;
     if reloaded != *cluster {
-        return Err(crate::Error::Operation(crate::ops::OpError::Refused {
-            operation: "import",
-            reason: format!(
-                "{}: the written config would not load to the imported cluster; nothing was written, please report this",
-                shown_path(path)
-            ),
-        }));
+        return Err(ImportError::Config {
+            path: path.to_path_buf(),
+            line: None,
+            message: "the written config would not load to the imported cluster; nothing was written, please report this".into(),
+        }
+        .into());
     }
     written.write(cluster, path)?;
     for file in &written.list_files {

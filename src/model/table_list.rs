@@ -14,8 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::load::LoadError;
 use crate::model::config::{ConfigFile, SetConfig, TableEntry};
-use crate::{Error, Result};
 
 /// Which list of a set a file feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl ListKind {
 ///
 /// File entries come first so that tables appended inline later (`runbook add-tables
 /// --write-config`) never shift the ids of the file's tables. The `*_file` keys stay set.
-pub fn expand_list_files(config: &mut ConfigFile, config_path: &Path) -> Result<()> {
+pub fn expand_list_files(config: &mut ConfigFile, config_path: &Path) -> Result<(), LoadError> {
     expand_list_files_with(config, config_path, &mut |path: &Path| std::fs::read(path))
 }
 
@@ -60,7 +60,7 @@ pub fn expand_list_files_with(
     config: &mut ConfigFile,
     config_path: &Path,
     read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
-) -> Result<()> {
+) -> Result<(), LoadError> {
     for set in &mut config.sets {
         for kind in [ListKind::Tables, ListKind::Sequences] {
             let Some(file) = list_file(set, kind) else {
@@ -120,9 +120,9 @@ fn read_list(
     kind: ListKind,
     file: &str,
     read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
-) -> Result<Vec<TableEntry>> {
+) -> Result<Vec<TableEntry>, LoadError> {
     let path = resolve(config_path, file);
-    let bytes = read(&path).map_err(|source| Error::ReadListFile {
+    let bytes = read(&path).map_err(|source| LoadError::ReadListFile {
         config: config_path.to_path_buf(),
         set: set_label(set),
         key: kind.key(),
@@ -134,7 +134,7 @@ fn read_list(
         Ok(text) => text,
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            return Err(Error::ListFileLine {
+            return Err(LoadError::ListFileLine {
                 file: path,
                 line: line_count(valid) + 1,
                 problem: format!(
@@ -144,7 +144,7 @@ fn read_list(
             });
         }
     };
-    parse_list(&text, kind).map_err(|(line, problem)| Error::ListFileLine {
+    parse_list(&text, kind).map_err(|(line, problem)| LoadError::ListFileLine {
         file: path,
         line,
         problem: format!("{problem} ({})", owner()),
@@ -156,7 +156,7 @@ fn line_count(bytes: &[u8]) -> usize {
 }
 
 /// Parses the text of a list file; an error is the 1-based line and what is wrong with it.
-pub fn parse_list(text: &str, kind: ListKind) -> std::result::Result<Vec<TableEntry>, (usize, String)> {
+pub fn parse_list(text: &str, kind: ListKind) -> Result<Vec<TableEntry>, (usize, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let bytes = text.as_bytes();
     let mut entries = Vec::with_capacity(line_count(bytes) + 1);

@@ -37,7 +37,7 @@ impl Change {
     /// lowering pass instead of two: the operation already checked every line when it built
     /// the `Change`. If you edit `script` afterwards, use [`Script::write_to`], which checks
     /// again before it writes anything.
-    pub fn write_to(&self, out: &mut impl std::io::Write) -> Result<(), crate::Error> {
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> Result<(), crate::render::WriteError> {
         self.script.write_checked_to(out)
     }
 }
@@ -71,16 +71,6 @@ pub enum OpError {
         /// Why, and what to do. Boxed: some refusals carry several names, and every
         /// `Result` of the crate would otherwise carry their size.
         refusal: Box<Refusal>,
-    },
-    /// A refusal from outside the operations (the binary's pre-flight checks, the config
-    /// writer), as text. Those modules have other owners; they move to [`Refusal`] when
-    /// they are reworked.
-    #[error("{operation}: {reason}")]
-    Refused {
-        /// The operation (`write-config`, ...).
-        operation: &'static str,
-        /// Why, and what to do.
-        reason: String,
     },
     /// The cluster refers to something it does not have (possible only for a [`Cluster`]
     /// built or edited through its public fields, never for one [`crate::validate`] built).

@@ -156,6 +156,12 @@ pub enum Refusal {
         /// The target version.
         version: SlonyVersion,
     },
+    /// `execute-script FILE` with a FILE that does not exist where the script is made.
+    #[error("SQL file {file} does not exist here; slonik reads it from its working directory when the script runs, so give a path that exists (an absolute one is safest)")]
+    SqlFileMissing {
+        /// The path as given.
+        file: String,
+    },
     /// A table or sequence id argument that is not a positive number.
     #[error("`{arg}` is not a {what} id: give the number Slony knows it by")]
     NotAMemberId {

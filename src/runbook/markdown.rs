@@ -1,5 +1,6 @@
 //! A plan as a numbered Markdown runbook a person can follow, every script inline.
 
+use super::plan::PlanError;
 use std::fmt::Write as _;
 
 use super::plan::{Action, Plan, Recovery, Step};
@@ -8,7 +9,7 @@ use crate::escape::markdown::{code, fenced, table_code, text};
 use crate::model::{Cluster, NodeId};
 
 /// The plan as Markdown.
-pub(crate) fn render(plan: &Plan) -> Result<String, crate::Error> {
+pub(crate) fn render(plan: &Plan) -> Result<String, PlanError> {
     let mut out = String::new();
     let _ = writeln!(out, "# Runbook: {}\n", text(&plan.title));
     let _ = writeln!(
@@ -49,7 +50,7 @@ fn label(plan: &Plan, node: NodeId) -> String {
         .unwrap_or_else(|| format!("node {node}"))
 }
 
-fn render_step(out: &mut String, plan: &Plan, number: usize, step: &Step) -> Result<(), crate::Error> {
+fn render_step(out: &mut String, plan: &Plan, number: usize, step: &Step) -> Result<(), PlanError> {
     let _ = writeln!(out, "## {number}. {}\n", text(&step.title));
     let _ = writeln!(out, "*Why:* {}\n", text(&step.why));
     if let Some(probe) = &step.only_if {
@@ -72,7 +73,7 @@ fn render_step(out: &mut String, plan: &Plan, number: usize, step: &Step) -> Res
     Ok(())
 }
 
-fn render_action(out: &mut String, plan: &Plan, action: &Action) -> Result<(), crate::Error> {
+fn render_action(out: &mut String, plan: &Plan, action: &Action) -> Result<(), PlanError> {
     match action {
         Action::Slonik(script) => {
             out.push_str("Run with `slonik`:\n\n");

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{markdown, shell};
 use crate::model::{Cluster, NodeId};
+use crate::ops::OpError;
 use crate::render::Script;
 use crate::version::SlonyVersion;
 
@@ -227,15 +228,30 @@ impl fmt::Display for Format {
     }
 }
 
+/// Why a plan cannot be rendered. A plan that [`crate::runbook`] built always renders;
+/// these come from a [`Plan`] built or edited through its public fields.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A step names what the plan does not have, or an action a renderer cannot write.
+    #[error(transparent)]
+    Operation(#[from] OpError),
+    /// A slonik script of a step cannot be rendered for the target version.
+    #[error(transparent)]
+    Script(#[from] crate::statement::RenderError),
+    /// The JSON form could not be written.
+    #[error("cannot write the plan as JSON")]
+    Json(#[source] serde_json::Error),
+}
+
 impl Plan {
     /// The plan as text in `format`, ending in exactly one newline.
-    pub fn render(&self, format: Format) -> Result<String, crate::Error> {
+    pub fn render(&self, format: Format) -> Result<String, PlanError> {
         match format {
             Format::Markdown => markdown::render(self),
             Format::Shell => shell::render(self),
             Format::Json => {
-                let mut text = serde_json::to_string_pretty(self)
-                    .map_err(|e| crate::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+                let mut text = serde_json::to_string_pretty(self).map_err(PlanError::Json)?;
                 text.push('\n');
                 Ok(text)
             }

@@ -2,6 +2,7 @@
 //! here-document, every SQL step through psql with the node's admin connection, checks
 //! that stop the script, and each step announcing its title.
 
+use super::plan::PlanError;
 use std::fmt::Write as _;
 
 use super::plan::{Action, Plan, Probe, Recovery, Step};
@@ -91,7 +92,7 @@ manual() {
 "#;
 
 /// The plan as a bash script.
-pub(crate) fn render(plan: &Plan) -> Result<String, crate::Error> {
+pub(crate) fn render(plan: &Plan) -> Result<String, PlanError> {
     let mut out = String::new();
     out.push_str("#!/usr/bin/env bash\n");
     let _ = writeln!(out, "{}", comment(&format!("Runbook: {}", plan.title)));
@@ -113,7 +114,7 @@ pub(crate) fn render(plan: &Plan) -> Result<String, crate::Error> {
     for id in queried {
         // A `Plan` has public fields, so a step may name a node the plan cannot reach.
         let access = plan.nodes.get(&id).ok_or_else(|| {
-            crate::Error::Operation(crate::ops::OpError::Inconsistent {
+            PlanError::Operation(crate::ops::OpError::Inconsistent {
                 operation: "runbook",
                 problem: crate::transition::Inconsistency::MissingNode {
                     node: id,
@@ -162,7 +163,7 @@ fn render_step(
     number: usize,
     total: usize,
     step: &Step,
-) -> Result<(), crate::Error> {
+) -> Result<(), PlanError> {
     let _ = writeln!(
         out,
         "{}",
@@ -215,7 +216,7 @@ fn render_action(
     action: &Action,
     on_failure: Option<&Recovery>,
     indent: &str,
-) -> Result<(), crate::Error> {
+) -> Result<(), PlanError> {
     match action {
         Action::Slonik(script) => {
             let text = script.render()?;
@@ -288,7 +289,7 @@ fn render_action(
     Ok(())
 }
 
-fn render_recovery(out: &mut String, action: &Action, indent: &str) -> Result<(), crate::Error> {
+fn render_recovery(out: &mut String, action: &Action, indent: &str) -> Result<(), PlanError> {
     if let Action::Slonik(script) = action {
         let text = script.render()?;
         let (open, body) = heredoc("SLONIK_GEN_EOF", &text);
@@ -298,7 +299,7 @@ fn render_recovery(out: &mut String, action: &Action, indent: &str) -> Result<()
         );
         return Ok(());
     }
-    Err(crate::Error::Operation(crate::ops::refuse(
+    Err(PlanError::Operation(crate::ops::refuse(
         "runbook",
         crate::ops::Refusal::RecoveryNotSlonik {
             action: format!("{action:?}"),
