@@ -49,19 +49,16 @@ fn ignore_file_size_signal() {
 }
 
 fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
-    match cli.command {
+    // Usage errors first (exit 2), before the config is read.
+    let job = match cli.command {
         cli::Command::Import(command) => {
             return slonik_gen::import::run(&command.request(), cli.slony_version)
         }
         cli::Command::ImportTool(tool) => {
             return slonik_gen::import::run(&tool.request(cli.config), cli.slony_version)
         }
-        _ => {}
-    }
-    // Usage errors first (exit 2), before the config is read.
-    let job = match cli.command {
         cli::Command::Runbook(args) => Err(args),
-        command => Ok(command.operation().unwrap_or_else(|e| e.exit())),
+        cli::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
     let config = slonik_gen::cli_support::config_path(cli.config.as_deref());
     let cluster = slonik_gen::load_config(&config, cli.slony_version)?;
