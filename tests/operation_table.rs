@@ -157,7 +157,7 @@ fn altperl_run(command: AltperlCommand, args: &[&str]) -> (u8, String, String) {
 
 #[test]
 fn every_altperl_tools_help_and_usage_errors_are_unchanged() {
-    for command in AltperlCommand::ALL {
+    for command in AltperlCommand::all() {
         let (code, help, _) = altperl_run(command, &["--help"]);
         assert_eq!(code, 0);
         let outcomes = altperl_corpus().into_iter().map(|list| {
