@@ -3,7 +3,10 @@
 //! clap's exact wording); the same for every altperl drop-in name (its `--help` and its
 //! usage errors). The snapshots were taken from the hand-written clap enum and drop-in
 //! match before the operation table replaced them, so they prove the table changed no
-//! byte of either front end.
+//! byte of either front end. A new row gets its snapshots here (`cargo insta review`).
+//!
+//! And the table cannot grow without the rest: every row is in the README's command
+//! table, has a fixture line and an altperl tool.
 
 mod common;
 
@@ -12,26 +15,12 @@ use std::ffi::OsString;
 
 use common::{slonik_gen, text};
 use slonik_gen::import::altperl_cli::{run_command, AltperlCommand};
+use slonik_gen::ops::table;
 
-const OPERATIONS: &[&str] = &[
-    "print-preamble",
-    "init-cluster",
-    "store-node",
-    "drop-node",
-    "uninstall-nodes",
-    "restart-node",
-    "update-nodes",
-    "create-set",
-    "drop-set",
-    "merge-sets",
-    "subscribe-set",
-    "unsubscribe-set",
-    "move-set",
-    "failover",
-    "execute-script",
-    "drop-table",
-    "drop-sequence",
-];
+/// Every operation's subcommand name, in table order.
+fn operations() -> Vec<&'static str> {
+    table::OPERATIONS.iter().map(|spec| spec.name).collect()
+}
 
 /// Words the corpus combines: operands, each operation's flags, and things that are neither.
 const CLI_WORDS: &[&str] = &["1", "x", "--all", "--sql", "--node", "-n", "--", "--bogus", ""];
@@ -79,7 +68,7 @@ fn grouped(outcomes: impl IntoIterator<Item = (String, String)>) -> String {
 
 #[test]
 fn every_operations_help_is_unchanged() {
-    for op in OPERATIONS {
+    for op in operations() {
         let long = slonik_gen(&[op, "--help"]);
         assert_eq!(long.status.code(), Some(0), "{op} --help");
         let short = slonik_gen(&[op, "-h"]);
@@ -99,7 +88,7 @@ fn every_operations_help_is_unchanged() {
 
 #[test]
 fn every_operations_usage_errors_are_unchanged() {
-    for op in OPERATIONS {
+    for op in operations() {
         let outcomes = cli_corpus().into_iter().map(|list| {
             let mut args = vec!["--config", "/nonexistent/slonik-gen.toml", op];
             args.extend(&list);
@@ -175,5 +164,78 @@ fn every_altperl_tools_help_and_usage_errors_are_unchanged() {
             format!("altperl@{}", command.name()),
             format!("--help:\n{help}\n{}", grouped(outcomes))
         );
+    }
+}
+
+/// The README's "## Commands" section.
+fn readme_commands() -> String {
+    let readme = std::fs::read_to_string("README.md").expect("README.md exists");
+    let start = readme.find("\n## Commands\n").expect("README has a Commands section");
+    let section = &readme[start + 1..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+    section[..end].to_string()
+}
+
+/// The command of each row of the section's first table (the operations; the second is
+/// the commands beyond altperl's): `| \`create-set SET\` | ...` gives `create-set`.
+fn readme_rows() -> Vec<String> {
+    readme_commands()
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split(['`', ' ']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_row_has_docs_a_fixture_line_and_an_altperl_tool() {
+    let documented = readme_rows();
+    let lines = common::fixture_lines();
+    for spec in table::OPERATIONS {
+        assert!(
+            documented.iter().any(|c| c == spec.name),
+            "{}: not in README.md's \"## Commands\" table (| `{} ...` | example | what the script does |)",
+            spec.name,
+            spec.name
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.split_whitespace().next() == Some(spec.name)),
+            "{}: no fixture line runs it (add `#> {} ...` to a tests/inputs/*.toml, or a line to GEEKDB_OPS)",
+            spec.name,
+            spec.name
+        );
+        assert!(!spec.altperl.is_empty(), "{}: no altperl tool", spec.name);
+        assert!(
+            spec.example.starts_with("Example: slonik-gen "),
+            "{}: its --help needs an example",
+            spec.name
+        );
+    }
+    for command in &documented {
+        assert!(
+            table::find(command).is_some(),
+            "README.md's Commands table lists `{command}`, which is no operation"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_line_parses_with_the_clap_grammar() {
+    for line in common::fixture_lines() {
+        common::parse_op(&line);
+    }
+}
+
+#[test]
+fn every_altperl_tool_is_found_by_its_program_name() {
+    for (spec, tool) in table::altperl_tools() {
+        let command = AltperlCommand::from_program(std::ffi::OsStr::new(&format!("/usr/bin/{}", tool.name)))
+            .unwrap_or_else(|| panic!("{}", tool.name));
+        assert_eq!(command.operation().name, spec.name);
+        assert!(command.usage().starts_with(&format!("Usage: {} [--config file]", tool.name)));
     }
 }
