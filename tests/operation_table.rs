@@ -77,11 +77,7 @@ fn every_operations_help_is_unchanged() {
         assert_eq!(help.stdout, long.stdout, "help {op} differs from {op} --help");
         insta::assert_snapshot!(
             format!("help@{op}"),
-            format!(
-                "--help:\n{}\n-h:\n{}",
-                text(&long.stdout),
-                text(&short.stdout)
-            )
+            format!("--help:\n{}\n-h:\n{}", text(&long.stdout), text(&short.stdout))
         );
     }
 }
@@ -107,7 +103,18 @@ fn every_operations_usage_errors_are_unchanged() {
 
 /// Words for the drop-in's corpus: operands in altperl's forms, its options, Perl-false
 /// values, an absolute file that exists and one that does not.
-const ALTPERL_WORDS: &[&str] = &["1", "node2", "x", "", "0", "--all", "-c", "-n", "/etc/passwd", "--"];
+const ALTPERL_WORDS: &[&str] = &[
+    "1",
+    "node2",
+    "x",
+    "",
+    "0",
+    "--all",
+    "-c",
+    "-n",
+    "/etc/passwd",
+    "--",
+];
 
 fn altperl_corpus() -> Vec<Vec<&'static str>> {
     let mut lists: Vec<Vec<&str>> = vec![vec![]];
@@ -170,7 +177,9 @@ fn every_altperl_tools_help_and_usage_errors_are_unchanged() {
 /// The README's "## Commands" section.
 fn readme_commands() -> String {
     let readme = std::fs::read_to_string("README.md").expect("README.md exists");
-    let start = readme.find("\n## Commands\n").expect("README has a Commands section");
+    let start = readme
+        .find("\n## Commands\n")
+        .expect("README has a Commands section");
     let section = &readme[start + 1..];
     let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
     section[..end].to_string()
@@ -236,6 +245,8 @@ fn every_altperl_tool_is_found_by_its_program_name() {
         let command = AltperlCommand::from_program(std::ffi::OsStr::new(&format!("/usr/bin/{}", tool.name)))
             .unwrap_or_else(|| panic!("{}", tool.name));
         assert_eq!(command.operation().name, spec.name);
-        assert!(command.usage().starts_with(&format!("Usage: {} [--config file]", tool.name)));
+        assert!(command
+            .usage()
+            .starts_with(&format!("Usage: {} [--config file]", tool.name)));
     }
 }

@@ -21,7 +21,9 @@ use std::process::ExitCode;
 use super::altperl::{import_altperl, AltperlOptions};
 use super::ImportError;
 use crate::model::Cluster;
-use crate::ops::table::{self, Absent, AltperlRead, AltperlSource, AltperlTool, ArgKind, Need, OperationSpec, Words};
+use crate::ops::table::{
+    self, Absent, AltperlRead, AltperlSource, AltperlTool, ArgKind, Need, OperationSpec, Words,
+};
 use crate::resolve::OperationArgs;
 
 /// altperl's default config file.

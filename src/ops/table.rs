@@ -108,7 +108,12 @@ pub enum Repeat {
 
 impl ArgSpec {
     /// A required positional argument.
-    const fn positional(name: &'static str, value_name: &'static [&'static str], kind: ArgKind, help: &'static str) -> Self {
+    const fn positional(
+        name: &'static str,
+        value_name: &'static [&'static str],
+        kind: ArgKind,
+        help: &'static str,
+    ) -> Self {
         ArgSpec {
             name,
             value_names: value_name,
@@ -123,7 +128,12 @@ impl ArgSpec {
     }
 
     /// An option taking one value (`--sql SQL`); at most once.
-    const fn option(name: &'static str, value_name: &'static [&'static str], kind: ArgKind, help: &'static str) -> Self {
+    const fn option(
+        name: &'static str,
+        value_name: &'static [&'static str],
+        kind: ArgKind,
+        help: &'static str,
+    ) -> Self {
         ArgSpec {
             long: Some(name),
             repeat: Repeat::Optional,
@@ -341,7 +351,11 @@ pub enum WordsError {
         argument: &'static str,
     },
     /// An argument taken in pairs has an odd number of values.
-    #[error("{operation} takes {first} {second} pairs: {first_lower} node `{unpaired}` has no {second_lower} node; give one after it (e.g. `{operation} 1 2 3 2`)")]
+    #[error(
+        "{operation} takes {first} {second} pairs: {} node `{unpaired}` has no {} node; give one after it (e.g. `{operation} 1 2 3 2`)",
+        .first.to_lowercase(),
+        .second.to_lowercase()
+    )]
     Unpaired {
         /// The operation (`failover`).
         operation: &'static str,
@@ -349,10 +363,6 @@ pub enum WordsError {
         first: &'static str,
         /// The second value's name (`BACKUP`).
         second: &'static str,
-        /// `first` in lower case.
-        first_lower: String,
-        /// `second` in lower case.
-        second_lower: String,
         /// The value without a partner.
         unpaired: String,
     },
@@ -379,8 +389,6 @@ impl OperationSpec {
                         operation: self.name,
                         first,
                         second,
-                        first_lower: first.to_lowercase(),
-                        second_lower: second.to_lowercase(),
                         unpaired: values[values.len() - 1].clone(),
                     });
                 }
@@ -827,7 +835,9 @@ mod clap_front {
             .value_parser(clap::value_parser!(String))
             .value_names(spec.value_names.iter().copied());
         arg = match spec.repeat {
-            Repeat::One => arg.required(spec.required_unless.is_none()).action(ArgAction::Set),
+            Repeat::One => arg
+                .required(spec.required_unless.is_none())
+                .action(ArgAction::Set),
             Repeat::Optional => arg.required(false).action(ArgAction::Set),
             Repeat::Many => arg.required(false).action(ArgAction::Append),
             Repeat::Pairs => arg.required(true).num_args(2..).action(ArgAction::Append),
@@ -884,7 +894,12 @@ mod tests {
                 .args
                 .iter()
                 .any(|a| matches!(a.repeat, Repeat::One) && a.required_unless.is_none());
-            assert_eq!(result.is_err(), required || spec.name == "execute-script", "{}", spec.name);
+            assert_eq!(
+                result.is_err(),
+                required || spec.name == "execute-script",
+                "{}",
+                spec.name
+            );
         }
         let mut words = Words::new();
         for node in ["1", "2", "3"] {
