@@ -28,13 +28,7 @@ const CLI_WORDS: &[&str] = &["1", "x", "--all", "--sql", "--node", "-n", "--", "
 /// Every list of up to two [`CLI_WORDS`], and a few longer ones that reach the pair and
 /// conflict rules.
 fn cli_corpus() -> Vec<Vec<&'static str>> {
-    let mut lists: Vec<Vec<&str>> = vec![vec![]];
-    for a in CLI_WORDS {
-        lists.push(vec![a]);
-        for b in CLI_WORDS {
-            lists.push(vec![a, b]);
-        }
-    }
+    let mut lists = up_to_two(CLI_WORDS);
     lists.extend([
         vec!["1", "2", "3"],
         vec!["1", "2", "3", "4"],
@@ -44,6 +38,18 @@ fn cli_corpus() -> Vec<Vec<&'static str>> {
         vec!["set1", "--sql", "select 1;", "--node", "2"],
         vec!["set1", "f.sql", "-n", "2", "extra"],
     ]);
+    lists
+}
+
+/// Every list of no, one or two of `words`, in a fixed order.
+fn up_to_two(words: &'static [&'static str]) -> Vec<Vec<&'static str>> {
+    let mut lists = vec![vec![]];
+    for a in words {
+        lists.push(vec![*a]);
+        for b in words {
+            lists.push(vec![*a, *b]);
+        }
+    }
     lists
 }
 
@@ -117,13 +123,7 @@ const ALTPERL_WORDS: &[&str] = &[
 ];
 
 fn altperl_corpus() -> Vec<Vec<&'static str>> {
-    let mut lists: Vec<Vec<&str>> = vec![vec![]];
-    for a in ALTPERL_WORDS {
-        lists.push(vec![a]);
-        for b in ALTPERL_WORDS {
-            lists.push(vec![a, b]);
-        }
-    }
+    let mut lists = up_to_two(ALTPERL_WORDS);
     lists.extend([
         vec!["1", "2", "3"],
         vec!["1", "2", "3", "4"],
