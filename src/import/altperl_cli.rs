@@ -323,6 +323,8 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
     let spec = command.operation();
     let mut words = Words::new();
     for read in command.tool.reads {
+        // Every fill names an argument of its row (the table's tests check it); were one
+        // not to, its value would be passed on unchecked, as plain text.
         let kind = spec.arg(read.fills).map_or(ArgKind::Sql, |arg| arg.kind);
         read_into(read, kind, &parsed, &mut words)?;
     }

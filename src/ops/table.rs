@@ -886,6 +886,13 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "cli")]
+    #[test]
+    fn every_rows_clap_command_is_well_formed() {
+        let all = clap::Command::new("slonik-gen").subcommands(clap_commands());
+        all.debug_assert();
+    }
+
     #[test]
     fn missing_words_are_an_error_not_a_panic() {
         for spec in OPERATIONS {
