@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand};
-use slonik_gen::ops::Ddl;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use slonik_gen::ops::table::{self, OperationSpec, Words, WordsError};
 use slonik_gen::resolve::OperationArgs;
 use slonik_gen::SlonyVersion;
 
@@ -48,120 +48,11 @@ const EXAMPLES: &str = "Examples:
   slonik-gen --config examples/geekdb.toml failover 1 2 --write-config after-failover.toml | slonik
   slonik-gen --config examples/geekdb.toml --check golden/create-set.slonik create-set set1";
 
-/// One operation per altperl tool.
+/// The subcommands: every operation (from [`slonik_gen::ops::table`]), then the rest.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The script header only (slonik_print_preamble)
-    #[command(after_help = "Example: slonik-gen print-preamble > header.slonik")]
-    PrintPreamble,
-    /// Initialise the cluster: first node, every other node, all paths (slonik_init_cluster)
-    #[command(after_help = "Example: slonik-gen init-cluster | slonik")]
-    InitCluster,
-    /// Add a node with paths to and from every node (slonik_store_node, slonik_add_node)
-    #[command(after_help = "Example: slonik-gen store-node 3 1 | slonik")]
-    StoreNode {
-        /// The node to add (`3` or `node3`)
-        node: String,
-        /// Existing node that generates the event [default: the default origin]
-        event_node: Option<String>,
-    },
-    /// Remove a node from the cluster (slonik_drop_node)
-    #[command(after_help = "Example: slonik-gen drop-node 1 2 | slonik")]
-    DropNode {
-        /// The node to drop
-        node: String,
-        /// A surviving node that generates the event
-        event_node: String,
-    },
-    /// Remove Slony-I from every node (slonik_uninstall_nodes)
-    #[command(after_help = "Example: slonik-gen uninstall-nodes | slonik")]
-    UninstallNodes,
-    /// Tell slon daemons to restart (slonik_restart_node)
-    #[command(
-        after_help = "Example: slonik-gen restart-node 1 2 | slonik\n         slonik-gen restart-node --all | slonik"
-    )]
-    RestartNode(RestartArgs),
-    /// Reload Slony-I's functions on every node (slonik_update_nodes)
-    #[command(after_help = "Example: slonik-gen update-nodes | slonik")]
-    UpdateNodes,
-    /// Create a set and add its tables and sequences (slonik_create_set)
-    #[command(after_help = "Example: slonik-gen create-set set1 | slonik")]
-    CreateSet {
-        /// The set (name, id or `set1`)
-        set: String,
-    },
-    /// Drop a set (slonik_drop_set)
-    #[command(after_help = "Example: slonik-gen drop-set set1 | slonik")]
-    DropSet {
-        /// The set
-        set: String,
-    },
-    /// Merge SOURCE into TARGET, both with origin NODE (slonik_merge_sets)
-    #[command(after_help = "Example: slonik-gen merge-sets 1 set1 set2 | slonik")]
-    MergeSets {
-        /// Origin of both sets
-        node: String,
-        /// The set that remains
-        target: String,
-        /// The set merged into TARGET
-        source: String,
-    },
-    /// Subscribe a node to a set (slonik_subscribe_set)
-    #[command(after_help = "Example: slonik-gen subscribe-set set1 2 | slonik")]
-    SubscribeSet {
-        /// The set
-        set: String,
-        /// The subscribing node
-        node: String,
-    },
-    /// Unsubscribe a node from a set (slonik_unsubscribe_set)
-    #[command(after_help = "Example: slonik-gen unsubscribe-set set1 2 | slonik")]
-    UnsubscribeSet {
-        /// The set
-        set: String,
-        /// The node
-        node: String,
-    },
-    /// Switch a set's origin to a subscriber, never leaving it locked (slonik_move_set)
-    #[command(after_help = "Example: slonik-gen move-set set1 2 1 | slonik")]
-    MoveSet {
-        /// The set
-        set: String,
-        /// Current origin
-        from: String,
-        /// New origin (a subscriber)
-        to: String,
-    },
-    /// Give the sets of failed nodes to backup nodes (slonik_failover)
-    #[command(
-        after_help = "Example: slonik-gen failover 1 2 --write-config after.toml | slonik\n         slonik-gen failover 1 2 3 2 | slonik   # 2.2: two failed nodes at once"
-    )]
-    Failover {
-        /// DEAD BACKUP pairs
-        #[arg(required = true, num_args = 2.., value_names = ["DEAD", "BACKUP"])]
-        nodes: Vec<String>,
-    },
-    /// Run DDL through Slony-I and wait until every node has it (slonik_execute_script)
-    #[command(
-        after_help = "Example: slonik-gen execute-script set1 /srv/ddl/add-note.sql | slonik\n         slonik-gen execute-script set1 --sql 'alter table geekdb.files add column note text;' | slonik"
-    )]
-    ExecuteScript(ExecuteArgs),
-    /// Stop replicating one table (slonik_drop_table)
-    #[command(after_help = "Example: slonik-gen drop-table 2 set1 | slonik")]
-    DropTable {
-        /// The table's id
-        table_id: String,
-        /// The set
-        set: String,
-    },
-    /// Stop replicating one sequence (slonik_drop_sequence)
-    #[command(after_help = "Example: slonik-gen drop-sequence 1 set1 | slonik")]
-    DropSequence {
-        /// The sequence's id
-        sequence_id: String,
-        /// The set
-        set: String,
-    },
+    #[command(flatten)]
+    Operation(OperationCommand),
     /// Multi-step runbooks from the model: switchover, failover, failback, rebuild-node,
     /// add-tables (docs/runbooks.md)
     #[command(
@@ -391,85 +282,63 @@ impl RunbookCommand {
     }
 }
 
-/// `restart-node` arguments.
-#[derive(Debug, Args)]
-pub struct RestartArgs {
-    /// Nodes to restart
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
-    pub nodes: Vec<String>,
-    /// Restart every node
-    #[arg(long)]
-    pub all: bool,
+/// One operation's subcommand: its row of [`slonik_gen::ops::table::OPERATIONS`] and the
+/// words clap matched. Written by hand where the rest is derived, because its subcommands
+/// come from the table rather than from Rust items.
+#[derive(Debug)]
+pub struct OperationCommand {
+    /// The row.
+    pub spec: &'static OperationSpec,
+    /// Its words.
+    pub words: Words,
 }
 
-/// `execute-script` arguments.
-#[derive(Debug, Args)]
-pub struct ExecuteArgs {
-    /// The set whose origin runs the DDL
-    pub set: String,
-    /// SQL file, read by slonik where it runs
-    #[arg(required_unless_present = "sql", conflicts_with = "sql")]
-    pub file: Option<String>,
-    /// Inline SQL (Slony-I 2.2, at most 511 bytes)
-    #[arg(long)]
-    pub sql: Option<String>,
-    /// Event node [default: the set's origin]
-    #[arg(long, short = 'n')]
-    pub node: Option<String>,
-}
-
-impl Command {
-    /// The library operation this command asks for, as words to resolve against the config, or a usage error for what clap's
-    /// grammar cannot say (an unpaired `failover` node).
-    pub fn operation(self) -> Result<OperationArgs, clap::Error> {
-        Ok(match self {
-            Command::PrintPreamble => OperationArgs::PrintPreamble,
-            Command::InitCluster => OperationArgs::InitCluster,
-            Command::StoreNode { node, event_node } => OperationArgs::StoreNode { node, event_node },
-            Command::DropNode { node, event_node } => OperationArgs::DropNode { node, event_node },
-            Command::UninstallNodes => OperationArgs::UninstallNodes,
-            Command::RestartNode(args) => OperationArgs::RestartNodes { nodes: args.nodes },
-            Command::UpdateNodes => OperationArgs::UpdateNodes,
-            Command::CreateSet { set } => OperationArgs::CreateSet { set },
-            Command::DropSet { set } => OperationArgs::DropSet { set },
-            Command::MergeSets { node, target, source } => OperationArgs::MergeSets { node, target, source },
-            Command::SubscribeSet { set, node } => OperationArgs::SubscribeSet { set, node },
-            Command::UnsubscribeSet { set, node } => OperationArgs::UnsubscribeSet { set, node },
-            Command::MoveSet { set, from, to } => OperationArgs::MoveSet { set, from, to },
-            Command::Failover { nodes } => {
-                if let [.., unpaired] = &nodes[..] {
-                    if nodes.len() % 2 == 1 {
-                        return Err(usage_error(
-                            ErrorKind::WrongNumberOfValues,
-                            format!(
-                                "failover takes DEAD BACKUP pairs: dead node `{unpaired}` has no backup node; give one after it (e.g. `failover 1 2 3 2`)"
-                            ),
-                        ));
-                    }
-                }
-                OperationArgs::Failover {
-                    pairs: nodes
-                        .chunks_exact(2)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect(),
-                }
-            }
-            Command::ExecuteScript(args) => OperationArgs::ExecuteScript {
-                set: args.set,
-                ddl: match (args.file, args.sql) {
-                    (_, Some(sql)) => Ddl::Sql(sql),
-                    (Some(file), None) => Ddl::File(file),
-                    (None, None) => unreachable!("clap requires FILE or --sql"),
-                },
-                node: args.node,
-            },
-            Command::DropTable { table_id, set } => OperationArgs::DropTable { table_id, set },
-            Command::DropSequence { sequence_id, set } => OperationArgs::DropSequence { sequence_id, set },
-            Command::Import(_) | Command::ImportTool(_) => {
-                unreachable!("main runs import commands before reading a config")
-            }
-            Command::Runbook(_) => unreachable!("main runs runbooks before asking for an operation"),
+impl OperationCommand {
+    /// The library operation this command asks for, as words to resolve against the
+    /// config, or a usage error for what clap's grammar cannot say (an unpaired
+    /// `failover` node).
+    pub fn operation(&self) -> Result<OperationArgs, clap::Error> {
+        self.spec.operation_args(&self.words).map_err(|e| {
+            let kind = match e {
+                WordsError::Unpaired { .. } => ErrorKind::WrongNumberOfValues,
+                _ => ErrorKind::MissingRequiredArgument,
+            };
+            usage_error(kind, e)
         })
+    }
+}
+
+impl FromArgMatches for OperationCommand {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let found = matches
+            .subcommand()
+            .and_then(|(name, sub)| Some((table::find(name)?, sub)));
+        match found {
+            Some((spec, sub)) => Ok(OperationCommand {
+                spec,
+                words: spec.words_from_matches(sub),
+            }),
+            None => Err(clap::Error::new(ErrorKind::InvalidSubcommand)),
+        }
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = OperationCommand::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for OperationCommand {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        cmd.subcommands(table::clap_commands())
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        OperationCommand::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        table::find(name).is_some()
     }
 }
 

@@ -49,7 +49,8 @@ fn ignore_file_size_signal() {
 }
 
 fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
-    match cli.command {
+    // Usage errors first (exit 2), before the config is read.
+    let job = match cli.command {
         cli::Command::Import(command) => {
             return slonik_gen::import::run_writing(
                 &command.request(),
@@ -64,12 +65,8 @@ fn run(cli: cli::Cli) -> Result<ExitCode, slonik_gen::Error> {
                 cli.write_config.as_deref(),
             )
         }
-        _ => {}
-    }
-    // Usage errors first (exit 2), before the config is read.
-    let job = match cli.command {
         cli::Command::Runbook(args) => Err(args),
-        command => Ok(command.operation().unwrap_or_else(|e| e.exit())),
+        cli::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
     let config = slonik_gen::cli_support::config_path(cli.config.as_deref());
     let cluster = slonik_gen::load_config(&config, cli.slony_version)?;

@@ -2,7 +2,8 @@
 //! name, by id or as `set1`, a table or sequence by its number.
 //!
 //! Front ends (the `slonik-gen` binary, the altperl drop-in, the runbook [`Request`]s, test
-//! fixtures) build an [`OperationArgs`] from the words they parsed and call
+//! fixtures) build an [`OperationArgs`] from the words they parsed (the command lines
+//! through [`crate::ops::table`], which knows every operation's grammar) and call
 //! [`OperationArgs::resolve`]; everything past this module ([`crate::ops`],
 //! [`crate::runbook`], [`crate::transition`]) takes typed ids only.
 //!

@@ -45,7 +45,7 @@ fn absolute(path: &Path) -> PathBuf {
 fn install_links_creates_every_altperl_name_and_refuses_to_clobber() {
     let dir = links();
     let target = Path::new(BIN).canonicalize().unwrap();
-    for command in AltperlCommand::ALL {
+    for command in AltperlCommand::all() {
         let link = dir.path().join(command.name());
         assert_eq!(
             std::fs::read_link(&link).ok().as_deref(),
@@ -160,10 +160,7 @@ fn every_fixture_and_generator_prints_what_the_library_generates() {
             args.extend(invocation.args.iter().cloned());
             let out = run_link(dir.path(), invocation.command, &args);
             let label = format!("{}: {}", stem(&path), invocation.label());
-            let command = AltperlCommand::ALL
-                .into_iter()
-                .find(|c| c.name() == invocation.command)
-                .unwrap();
+            let command = AltperlCommand::from_name(invocation.command).unwrap();
             let Ok(Request::Run { operation, .. }) = parse_args(command, &args) else {
                 panic!("{label}: the arguments do not parse");
             };

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use slonik_gen::import::altperl_cli::AltperlCommand;
+use slonik_gen::ops::table::{self, Repeat};
 
 const DEFAULT_CASES: u32 = 384;
 
@@ -24,61 +26,36 @@ const DEFAULT_CASES: u32 = 384;
 /// a healthy case takes milliseconds).
 const HANG: Duration = Duration::from_secs(120);
 
-const SUBCOMMANDS: &[&[&str]] = &[
-    &["print-preamble"],
-    &["init-cluster"],
-    &["store-node"],
-    &["drop-node"],
-    &["uninstall-nodes"],
-    &["restart-node"],
-    &["update-nodes"],
-    &["create-set"],
-    &["drop-set"],
-    &["merge-sets"],
-    &["subscribe-set"],
-    &["unsubscribe-set"],
-    &["move-set"],
-    &["failover"],
-    &["execute-script"],
-    &["drop-table"],
-    &["drop-sequence"],
-    &["runbook"],
-    &["runbook", "switchover"],
-    &["runbook", "failover"],
-    &["runbook", "failback"],
-    &["runbook", "rebuild-node"],
-    &["runbook", "add-tables"],
-    &["import"],
-    &["import", "altperl"],
-    &["import", "cluster"],
-    &["install-links"],
-    &["check-cluster"],
-    &["help"],
-    &["frobnicate"],
-    &[],
-];
+/// Every subcommand: the operations (from the operation table), the runbooks, the
+/// imports, and words that are none.
+fn subcommands() -> Vec<Vec<&'static str>> {
+    let mut all: Vec<Vec<&'static str>> = table::OPERATIONS.iter().map(|spec| vec![spec.name]).collect();
+    all.extend(
+        [
+            &["runbook"][..],
+            &["runbook", "switchover"],
+            &["runbook", "failover"],
+            &["runbook", "failback"],
+            &["runbook", "rebuild-node"],
+            &["runbook", "add-tables"],
+            &["import"],
+            &["import", "altperl"],
+            &["import", "cluster"],
+            &["install-links"],
+            &["check-cluster"],
+            &["help"],
+            &["frobnicate"],
+            &[],
+        ]
+        .map(<[&str]>::to_vec),
+    );
+    all
+}
 
 /// The altperl tools the binary answers to when run under their names.
-const DROP_INS: &[&str] = &[
-    "slonik_print_preamble",
-    "slonik_init_cluster",
-    "slonik_store_node",
-    "slonik_add_node",
-    "slonik_drop_node",
-    "slonik_uninstall_nodes",
-    "slonik_update_nodes",
-    "slonik_restart_node",
-    "slonik_create_set",
-    "slonik_drop_set",
-    "slonik_merge_sets",
-    "slonik_subscribe_set",
-    "slonik_unsubscribe_set",
-    "slonik_move_set",
-    "slonik_failover",
-    "slonik_execute_script",
-    "slonik_drop_table",
-    "slonik_drop_sequence",
-];
+fn drop_ins() -> Vec<&'static str> {
+    AltperlCommand::all().map(AltperlCommand::name).collect()
+}
 
 /// Single words: operands, flags (also misplaced ones), odd values.
 const WORDS: &[&str] = &[
@@ -280,37 +257,41 @@ const RUNBOOK_FLAGS: &[&[&str]] = &[
     &["--write-config", "out.toml"],
 ];
 
-/// Each subcommand with the least and most operands it takes (cases give up to one more).
-const GRAMMAR: &[(&[&str], usize, usize)] = &[
-    (&["print-preamble"], 0, 0),
-    (&["init-cluster"], 0, 0),
-    (&["store-node"], 1, 2),
-    (&["drop-node"], 2, 2),
-    (&["uninstall-nodes"], 0, 0),
-    (&["restart-node"], 1, 3),
-    (&["update-nodes"], 0, 0),
-    (&["create-set"], 1, 1),
-    (&["drop-set"], 1, 1),
-    (&["merge-sets"], 3, 3),
-    (&["subscribe-set"], 2, 2),
-    (&["unsubscribe-set"], 2, 2),
-    (&["move-set"], 3, 3),
-    (&["failover"], 2, 5),
-    (&["execute-script"], 1, 2),
-    (&["drop-table"], 2, 2),
-    (&["drop-sequence"], 2, 2),
-    (&["runbook", "switchover"], 0, 0),
-    (&["runbook", "failover"], 0, 0),
-    (&["runbook", "failback"], 0, 0),
-    (&["runbook", "rebuild-node"], 0, 0),
-    (&["runbook", "add-tables"], 0, 2),
-];
+/// Each subcommand with the least and most operands it takes (cases give up to one more):
+/// the operations' from their rows in the table, then the runbooks'.
+fn grammar() -> Vec<(Vec<&'static str>, usize, usize)> {
+    let mut all: Vec<(Vec<&'static str>, usize, usize)> = table::OPERATIONS
+        .iter()
+        .map(|spec| {
+            let (mut min, mut max) = (0, 0);
+            for arg in spec.args.iter().filter(|a| a.long.is_none()) {
+                let (least, most) = match arg.repeat {
+                    Repeat::One => (1, 1),
+                    Repeat::Optional => (0, 1),
+                    Repeat::Many => (1, 3),
+                    Repeat::Pairs => (2, 5),
+                };
+                min += least;
+                max += most;
+            }
+            (vec![spec.name], min, max)
+        })
+        .collect();
+    all.extend([
+        (vec!["runbook", "switchover"], 0, 0),
+        (vec!["runbook", "failover"], 0, 0),
+        (vec!["runbook", "failback"], 0, 0),
+        (vec!["runbook", "rebuild-node"], 0, 0),
+        (vec!["runbook", "add-tables"], 0, 2),
+    ]);
+    all
+}
 
 /// A command line an operator might type: the example config first, about the right
 /// number of operands, a few flags.
 fn plausible_line() -> impl Strategy<Value = (Option<&'static str>, Vec<String>)> {
     (
-        prop::sample::select(GRAMMAR),
+        prop::sample::select(grammar()),
         any::<prop::sample::Index>(),
         prop::collection::vec(prop::sample::select(OPERANDS), 6),
         prop::collection::vec(prop::sample::select(RUNBOOK_FLAGS), 0..5),
@@ -342,11 +323,11 @@ fn any_line() -> impl Strategy<Value = (Option<&'static str>, Vec<String>)> {
 fn command_line() -> impl Strategy<Value = (Option<&'static str>, Vec<String>)> {
     let program = prop_oneof![
         4 => Just(None),
-        1 => prop::sample::select(DROP_INS).prop_map(Some),
+        1 => prop::sample::select(drop_ins()).prop_map(Some),
     ];
     (
         program,
-        prop::sample::select(SUBCOMMANDS),
+        prop::sample::select(subcommands()),
         prop::collection::vec(chunk(), 0..8),
         any::<prop::sample::Index>(),
         prop_oneof![3 => Just(Some(EXAMPLE)), 1 => Just(Some(ALTPERL_CONF)), 1 => Just(Some("missing.toml")), 2 => Just(None)],
@@ -395,7 +376,7 @@ impl Scratch {
         .collect();
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        for name in DROP_INS {
+        for name in drop_ins() {
             std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_slonik-gen"), bin.join(name)).unwrap();
         }
         let scratch = Scratch { dir, files };

@@ -21,125 +21,61 @@ use std::process::ExitCode;
 use super::altperl::{import_altperl, AltperlOptions};
 use super::ImportError;
 use crate::model::Cluster;
-use crate::ops::Ddl;
+use crate::ops::table::{
+    self, Absent, AltperlRead, AltperlSource, AltperlTool, ArgKind, Need, OperationSpec, Words,
+};
 use crate::resolve::OperationArgs;
 
 /// altperl's default config file.
 pub const DEFAULT_CONFIG: &str = "/etc/slony1/slon_tools.conf";
 
-/// An altperl script generator that the binary can stand in for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AltperlCommand {
-    /// `slonik_print_preamble`
-    PrintPreamble,
-    /// `slonik_init_cluster`
-    InitCluster,
-    /// `slonik_store_node node#`
-    StoreNode,
-    /// `slonik_add_node node# event_node#`
-    AddNode,
-    /// `slonik_drop_node node# event_node#`
-    DropNode,
-    /// `slonik_uninstall_nodes`
-    UninstallNodes,
-    /// `slonik_update_nodes`
-    UpdateNodes,
-    /// `slonik_restart_node [--all] [node# ...]`
-    RestartNode,
-    /// `slonik_create_set set`
-    CreateSet,
-    /// `slonik_drop_set set#`
-    DropSet,
-    /// `slonik_merge_sets node# targetset# srcset#`
-    MergeSets,
-    /// `slonik_subscribe_set set# node#`
-    SubscribeSet,
-    /// `slonik_unsubscribe_set set# node#`
-    UnsubscribeSet,
-    /// `slonik_move_set set# from_node# to_node#`
-    MoveSet,
-    /// `slonik_failover dead_node backup_node`
-    Failover,
-    /// `slonik_execute_script [-c SQL] [-n node] set# [/full/path.sql]`
-    ExecuteScript,
-    /// `slonik_drop_table table_id set`
-    DropTable,
-    /// `slonik_drop_sequence sequence_id set`
-    DropSequence,
+/// An altperl script generator that the binary can stand in for: one [`AltperlTool`] of a
+/// row of [`crate::ops::table::OPERATIONS`], where its name, operands and options live.
+#[derive(Debug, Clone, Copy)]
+pub struct AltperlCommand {
+    operation: &'static OperationSpec,
+    tool: &'static AltperlTool,
 }
 
+impl PartialEq for AltperlCommand {
+    fn eq(&self, other: &Self) -> bool {
+        self.tool.name == other.tool.name
+    }
+}
+
+impl Eq for AltperlCommand {}
+
 impl AltperlCommand {
-    /// Every command, in the order `install-links` creates them.
-    pub const ALL: [AltperlCommand; 18] = [
-        AltperlCommand::PrintPreamble,
-        AltperlCommand::InitCluster,
-        AltperlCommand::StoreNode,
-        AltperlCommand::AddNode,
-        AltperlCommand::DropNode,
-        AltperlCommand::UninstallNodes,
-        AltperlCommand::UpdateNodes,
-        AltperlCommand::RestartNode,
-        AltperlCommand::CreateSet,
-        AltperlCommand::DropSet,
-        AltperlCommand::MergeSets,
-        AltperlCommand::SubscribeSet,
-        AltperlCommand::UnsubscribeSet,
-        AltperlCommand::MoveSet,
-        AltperlCommand::Failover,
-        AltperlCommand::ExecuteScript,
-        AltperlCommand::DropTable,
-        AltperlCommand::DropSequence,
-    ];
+    /// Every command, in the order `install-links` creates them (the table's).
+    pub fn all() -> impl Iterator<Item = AltperlCommand> {
+        table::altperl_tools().map(|(operation, tool)| AltperlCommand { operation, tool })
+    }
+
+    /// The command called `name` (`slonik_failover`).
+    pub fn from_name(name: &str) -> Option<AltperlCommand> {
+        AltperlCommand::all().find(|c| c.name() == name)
+    }
 
     /// The command's file name (`slonik_create_set`).
     pub fn name(self) -> &'static str {
-        match self {
-            AltperlCommand::PrintPreamble => "slonik_print_preamble",
-            AltperlCommand::InitCluster => "slonik_init_cluster",
-            AltperlCommand::StoreNode => "slonik_store_node",
-            AltperlCommand::AddNode => "slonik_add_node",
-            AltperlCommand::DropNode => "slonik_drop_node",
-            AltperlCommand::UninstallNodes => "slonik_uninstall_nodes",
-            AltperlCommand::UpdateNodes => "slonik_update_nodes",
-            AltperlCommand::RestartNode => "slonik_restart_node",
-            AltperlCommand::CreateSet => "slonik_create_set",
-            AltperlCommand::DropSet => "slonik_drop_set",
-            AltperlCommand::MergeSets => "slonik_merge_sets",
-            AltperlCommand::SubscribeSet => "slonik_subscribe_set",
-            AltperlCommand::UnsubscribeSet => "slonik_unsubscribe_set",
-            AltperlCommand::MoveSet => "slonik_move_set",
-            AltperlCommand::Failover => "slonik_failover",
-            AltperlCommand::ExecuteScript => "slonik_execute_script",
-            AltperlCommand::DropTable => "slonik_drop_table",
-            AltperlCommand::DropSequence => "slonik_drop_sequence",
-        }
+        self.tool.name
+    }
+
+    /// The operation it stands in for.
+    pub fn operation(self) -> &'static OperationSpec {
+        self.operation
+    }
+
+    /// How it reads its command line.
+    pub fn tool(self) -> &'static AltperlTool {
+        self.tool
     }
 
     /// The command a program path (`argv[0]`) names: its file name, with or without the
     /// `.pl` of an upstream source install.
     pub fn from_program(argv0: &OsStr) -> Option<AltperlCommand> {
         let name = Path::new(argv0).file_name()?.to_str()?;
-        let name = name.strip_suffix(".pl").unwrap_or(name);
-        AltperlCommand::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The operands, as altperl's usage line writes them.
-    fn operands(self) -> &'static str {
-        match self {
-            AltperlCommand::PrintPreamble | AltperlCommand::InitCluster => "",
-            AltperlCommand::UninstallNodes | AltperlCommand::UpdateNodes => "",
-            AltperlCommand::StoreNode => " node#",
-            AltperlCommand::AddNode | AltperlCommand::DropNode => " node# event_node#",
-            AltperlCommand::RestartNode => " [--all] [node# ...]",
-            AltperlCommand::CreateSet | AltperlCommand::DropSet => " set",
-            AltperlCommand::MergeSets => " node# targetset srcset",
-            AltperlCommand::SubscribeSet | AltperlCommand::UnsubscribeSet => " set node#",
-            AltperlCommand::MoveSet => " set from_node# to_node#",
-            AltperlCommand::Failover => " dead_node# backup_node# [dead_node# backup_node#]...",
-            AltperlCommand::ExecuteScript => " [-c SQL] [-n|--node node#] set [/full/path/to/script.sql]",
-            AltperlCommand::DropTable => " table_id set",
-            AltperlCommand::DropSequence => " sequence_id set",
-        }
+        AltperlCommand::from_name(name.strip_suffix(".pl").unwrap_or(name))
     }
 
     /// The usage text (for `--help` on stdout, and after usage errors on stderr).
@@ -150,22 +86,20 @@ impl AltperlCommand {
              --config takes a slon_tools.conf (default {DEFAULT_CONFIG}) or a slonik-gen\n\
              config whose name ends in .toml. See `slonik-gen --help` and docs/import.md.\n",
             self.name(),
-            self.operands(),
+            self.tool.usage,
             self.name()
         )
     }
 
-    /// Getopt::Long option specs: (names, takes a value).
+    /// Getopt::Long option specs: (names, takes a value); `--config` and `--help` first,
+    /// then the tool's own in the order it reads them.
     fn options(self) -> Vec<(&'static [&'static str], bool)> {
         let mut specs: Vec<(&'static [&'static str], bool)> = vec![(&["config"], true), (&["help"], false)];
-        match self {
-            AltperlCommand::RestartNode => specs.push((&["all"], false)),
-            AltperlCommand::ExecuteScript => {
-                specs.push((&["c"], true));
-                specs.push((&["n", "node"], true));
-            }
-            _ => {}
-        }
+        specs.extend(self.tool.reads.iter().filter_map(|read| match read.from {
+            AltperlSource::Option(names) => Some((names, true)),
+            AltperlSource::Flag(names) => Some((names, false)),
+            _ => None,
+        }));
         specs
     }
 }
@@ -300,12 +234,83 @@ fn node_operand(arg: Option<&String>, what: &str) -> Result<String, UsageError> 
     }
 }
 
-/// A required operand that Perl would find true (altperl's `die $USAGE unless $set`).
-fn required(arg: Option<&String>, what: &str) -> Result<String, UsageError> {
-    match arg {
-        Some(value) if !value.is_empty() && value != "0" => Ok(value.clone()),
-        _ => Err(usage_error(format!("missing {what}"))),
+/// One value as the tool checks it, by the kind of argument it fills: a node as altperl's
+/// regex reads it, a SQL file as a full path to an existing file, anything else as given.
+fn checked(kind: ArgKind, value: &String, label: &str) -> Result<String, UsageError> {
+    match kind {
+        ArgKind::Node => node_operand(Some(value), label),
+        ArgKind::File if !value.starts_with('/') || !Path::new(value).is_file() => Err(usage_error(format!(
+            "{label} `{value}` needs to be a full path to an existing file, e.g. /tmp/my_script.sql"
+        ))),
+        _ => Ok(value.clone()),
     }
+}
+
+/// Whether a value counts as given.
+fn present(value: &str, absent: Absent) -> bool {
+    match absent {
+        Absent::Missing => true,
+        Absent::Empty => !value.is_empty(),
+        Absent::PerlFalse => !value.is_empty() && value != "0",
+    }
+}
+
+/// The error for something required that is not there.
+fn missing(read: &AltperlRead, kind: ArgKind) -> UsageError {
+    match (read.need, kind) {
+        (Need::RequiredOr(message), _) => usage_error(message),
+        (_, ArgKind::Node) => usage_error(format!("missing {} (a node id such as 2 or node2)", read.label)),
+        _ => usage_error(format!("missing {}", read.label)),
+    }
+}
+
+/// Reads one thing the tool takes into `words`, checked as the tool checks it.
+fn read_into(
+    read: &AltperlRead,
+    kind: ArgKind,
+    parsed: &Parsed,
+    words: &mut Words,
+) -> Result<(), UsageError> {
+    if read.unless.is_some_and(|other| words.has(other)) {
+        return Ok(());
+    }
+    let ops = &parsed.operands;
+    let single = match read.from {
+        AltperlSource::Operand(at) => ops.get(at).map(String::as_str),
+        AltperlSource::Option(names) => parsed.value(names[0]),
+        AltperlSource::Flag(names) => {
+            if parsed.flag(names[0]) {
+                words.set(read.fills);
+            }
+            return Ok(());
+        }
+        AltperlSource::Operands => {
+            if ops.is_empty() && read.need != Need::Optional {
+                return Err(missing(read, kind));
+            }
+            for value in ops {
+                words.push(read.fills, checked(kind, value, read.label)?);
+            }
+            return Ok(());
+        }
+        AltperlSource::Pairs { second, unpaired } => {
+            if ops.len() > 2 && ops.len() % 2 == 1 {
+                return Err(usage_error(unpaired));
+            }
+            // Fewer than one pair: the first missing one is reported by name.
+            for at in 0..ops.len().max(2) {
+                let label = if at % 2 == 0 { read.label } else { second };
+                words.push(read.fills, node_operand(ops.get(at), label)?);
+            }
+            return Ok(());
+        }
+    };
+    match single.filter(|value| present(value, read.absent)) {
+        Some(value) => words.push(read.fills, checked(kind, &value.to_string(), read.label)?),
+        None if read.need == Need::Optional => {}
+        None => return Err(missing(read, kind)),
+    }
+    Ok(())
 }
 
 /// Parses the arguments (after `argv[0]`) of one altperl command.
@@ -315,122 +320,17 @@ pub fn parse_args(command: AltperlCommand, args: &[String]) -> Result<Request, U
         return Ok(Request::Help);
     }
     let config = PathBuf::from(parsed.value("config").unwrap_or(DEFAULT_CONFIG));
-    let ops = &parsed.operands;
-    let arg = |i: usize| ops.get(i);
-    use AltperlCommand as C;
-    let operation = match command {
-        C::PrintPreamble => OperationArgs::PrintPreamble,
-        C::InitCluster => OperationArgs::InitCluster,
-        C::UninstallNodes => OperationArgs::UninstallNodes,
-        C::UpdateNodes => OperationArgs::UpdateNodes,
-        C::StoreNode => OperationArgs::StoreNode {
-            node: node_operand(arg(0), "node#")?,
-            event_node: None,
-        },
-        C::AddNode => OperationArgs::StoreNode {
-            node: node_operand(arg(0), "node#")?,
-            event_node: Some(node_operand(arg(1), "event_node#")?),
-        },
-        C::DropNode => OperationArgs::DropNode {
-            node: node_operand(arg(0), "node#")?,
-            event_node: node_operand(arg(1), "event_node#")?,
-        },
-        C::RestartNode => {
-            let nodes = if parsed.flag("all") {
-                Vec::new()
-            } else {
-                if ops.is_empty() {
-                    return Err(usage_error("give the nodes to restart, or --all"));
-                }
-                ops.iter()
-                    .map(|n| node_operand(Some(n), "node#"))
-                    .collect::<Result<_, _>>()?
-            };
-            OperationArgs::RestartNodes { nodes }
-        }
-        C::CreateSet => OperationArgs::CreateSet {
-            set: required(arg(0), "set")?,
-        },
-        C::DropSet => OperationArgs::DropSet {
-            set: required(arg(0), "set")?,
-        },
-        C::MergeSets => OperationArgs::MergeSets {
-            node: node_operand(arg(0), "node#")?,
-            target: required(arg(1), "targetset")?,
-            source: required(arg(2), "srcset")?,
-        },
-        C::SubscribeSet | C::UnsubscribeSet => {
-            let node = node_operand(arg(1), "node#")?;
-            let set = required(arg(0), "set")?;
-            if command == C::SubscribeSet {
-                OperationArgs::SubscribeSet { set, node }
-            } else {
-                OperationArgs::UnsubscribeSet { set, node }
-            }
-        }
-        C::MoveSet => OperationArgs::MoveSet {
-            set: required(arg(0), "set")?,
-            from: node_operand(arg(1), "from_node#")?,
-            to: node_operand(arg(2), "to_node#")?,
-        },
-        C::Failover => {
-            if ops.len() > 2 && ops.len() % 2 == 1 {
-                return Err(usage_error(
-                    "give dead_node backup_node pairs: the last dead node has no backup node",
-                ));
-            }
-            if ops.len() < 2 {
-                node_operand(arg(0), "dead_node#")?;
-                node_operand(arg(1), "backup_node#")?;
-            }
-            let pairs = ops
-                .chunks(2)
-                .map(|pair| {
-                    Ok((
-                        node_operand(pair.first(), "dead_node#")?,
-                        node_operand(pair.get(1), "backup_node#")?,
-                    ))
-                })
-                .collect::<Result<_, UsageError>>()?;
-            OperationArgs::Failover { pairs }
-        }
-        C::ExecuteScript => {
-            let set = required(arg(0), "set")?;
-            let ddl = match (
-                arg(1).filter(|f| !f.is_empty()),
-                parsed.value("c").filter(|s| !s.is_empty()),
-            ) {
-                (Some(file), _) => {
-                    if !file.starts_with('/') || !Path::new(file).is_file() {
-                        return Err(usage_error(format!(
-                            "SQL script path `{file}` needs to be a full path to an existing file, e.g. /tmp/my_script.sql"
-                        )));
-                    }
-                    Ddl::File(file.clone())
-                }
-                (None, Some(sql)) => Ddl::Sql(sql.to_string()),
-                (None, None) => {
-                    return Err(usage_error(
-                        "give either a filename or a SQL statement (-c SQL) to be run",
-                    ))
-                }
-            };
-            let node = parsed
-                .value("n")
-                .filter(|n| !n.is_empty() && *n != "0")
-                .map(|n| node_operand(Some(&n.to_string()), "--node"))
-                .transpose()?;
-            OperationArgs::ExecuteScript { set, ddl, node }
-        }
-        C::DropTable => OperationArgs::DropTable {
-            table_id: required(arg(0), "table_id")?,
-            set: required(arg(1), "set")?,
-        },
-        C::DropSequence => OperationArgs::DropSequence {
-            sequence_id: required(arg(0), "sequence_id")?,
-            set: required(arg(1), "set")?,
-        },
-    };
+    let spec = command.operation();
+    let mut words = Words::new();
+    for read in command.tool.reads {
+        // Every fill names an argument of its row (the table's tests check it); were one
+        // not to, its value would be passed on unchecked, as plain text.
+        let kind = spec.arg(read.fills).map_or(ArgKind::Sql, |arg| arg.kind);
+        read_into(read, kind, &parsed, &mut words)?;
+    }
+    let operation = spec
+        .operation_args(&words)
+        .map_err(|e| usage_error(e.to_string()))?;
     Ok(Request::Run { config, operation })
 }
 
@@ -538,7 +438,7 @@ pub fn install_links(dir: &Path, target: &Path, force: bool) -> Result<Vec<LinkO
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, format!("cannot create the directory: {e}")))?;
     // Check every link first, so a refusal changes nothing.
     let mut plan = Vec::new();
-    for command in AltperlCommand::ALL {
+    for command in AltperlCommand::all() {
         let link = dir.join(command.name());
         let existing = std::fs::symlink_metadata(&link).ok();
         let outcome = match existing {
@@ -587,6 +487,11 @@ fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::Ddl;
+
+    fn tool(name: &str) -> AltperlCommand {
+        AltperlCommand::from_name(name).unwrap()
+    }
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
@@ -607,15 +512,15 @@ mod tests {
     fn program_names_are_recognised_by_file_name() {
         assert_eq!(
             AltperlCommand::from_program(OsStr::new("/usr/local/bin/slonik_failover")),
-            Some(AltperlCommand::Failover)
+            Some(tool("slonik_failover"))
         );
         assert_eq!(
             AltperlCommand::from_program(OsStr::new("slonik_create_set.pl")),
-            Some(AltperlCommand::CreateSet)
+            Some(tool("slonik_create_set"))
         );
         assert_eq!(AltperlCommand::from_program(OsStr::new("slonik-gen")), None);
         assert_eq!(AltperlCommand::from_program(OsStr::new("slonik_build_env")), None);
-        assert_eq!(AltperlCommand::ALL.len(), 18);
+        assert_eq!(AltperlCommand::all().count(), 18);
     }
 
     #[test]
@@ -627,7 +532,7 @@ mod tests {
             &["--conf", "/x.conf", "1", "2"],
             &["--CONFIG", "/x.conf", "1", "2"],
         ] {
-            match run(AltperlCommand::Failover, list) {
+            match run(tool("slonik_failover"), list) {
                 Ok(Request::Run { config, operation }) => {
                     assert_eq!(config, PathBuf::from("/x.conf"), "{list:?}");
                     assert_eq!(
@@ -640,7 +545,7 @@ mod tests {
                 other => panic!("{list:?}: {other:?}"),
             }
         }
-        match run(AltperlCommand::CreateSet, &["set1"]) {
+        match run(tool("slonik_create_set"), &["set1"]) {
             Ok(Request::Run { config, .. }) => assert_eq!(config, PathBuf::from(DEFAULT_CONFIG)),
             other => panic!("{other:?}"),
         }
@@ -649,23 +554,23 @@ mod tests {
     #[test]
     fn nodes_are_checked_like_altperl() {
         assert_eq!(
-            op(AltperlCommand::DropNode, &["node3", "1"]),
+            op(tool("slonik_drop_node"), &["node3", "1"]),
             OperationArgs::DropNode {
                 node: "3".into(),
                 event_node: "1".into()
             }
         );
-        assert!(run(AltperlCommand::DropNode, &["3"])
+        assert!(run(tool("slonik_drop_node"), &["3"])
             .unwrap_err()
             .message
             .contains("event_node#"));
-        assert!(run(AltperlCommand::SubscribeSet, &["set1", "two"])
+        assert!(run(tool("slonik_subscribe_set"), &["set1", "two"])
             .unwrap_err()
             .message
             .contains("`two`"));
-        assert!(run(AltperlCommand::Failover, &["1", "2", "3"]).is_err());
+        assert!(run(tool("slonik_failover"), &["1", "2", "3"]).is_err());
         assert_eq!(
-            op(AltperlCommand::Failover, &["1", "2", "3", "2"]),
+            op(tool("slonik_failover"), &["1", "2", "3", "2"]),
             OperationArgs::Failover {
                 pairs: vec![("1".into(), "2".into()), ("3".into(), "2".into())]
             }
@@ -680,7 +585,7 @@ mod tests {
         let path = file.display().to_string();
         assert_eq!(
             op(
-                AltperlCommand::ExecuteScript,
+                tool("slonik_execute_script"),
                 &["-c", "select 1;", "-n", "node2", "set1"]
             ),
             OperationArgs::ExecuteScript {
@@ -692,7 +597,7 @@ mod tests {
         // A file wins over -c, as in altperl.
         assert_eq!(
             op(
-                AltperlCommand::ExecuteScript,
+                tool("slonik_execute_script"),
                 &["--node=3", "set1", &path, "-c", "x"]
             ),
             OperationArgs::ExecuteScript {
@@ -701,35 +606,35 @@ mod tests {
                 node: Some("3".into())
             }
         );
-        assert!(run(AltperlCommand::ExecuteScript, &["set1", "relative.sql"])
+        assert!(run(tool("slonik_execute_script"), &["set1", "relative.sql"])
             .unwrap_err()
             .message
             .contains("full path"));
-        assert!(run(AltperlCommand::ExecuteScript, &["set1"]).is_err());
+        assert!(run(tool("slonik_execute_script"), &["set1"]).is_err());
         std::fs::remove_file(file).unwrap();
     }
 
     #[test]
     fn unknown_and_incomplete_options_are_usage_errors() {
-        assert!(run(AltperlCommand::CreateSet, &["--force", "set1"])
+        assert!(run(tool("slonik_create_set"), &["--force", "set1"])
             .unwrap_err()
             .message
             .contains("unknown option"));
-        assert!(run(AltperlCommand::CreateSet, &["set1", "--config"])
+        assert!(run(tool("slonik_create_set"), &["set1", "--config"])
             .unwrap_err()
             .message
             .contains("requires an argument"));
-        assert!(run(AltperlCommand::CreateSet, &["--help=yes"]).is_err());
-        assert_eq!(run(AltperlCommand::CreateSet, &["--he"]), Ok(Request::Help));
-        assert!(run(AltperlCommand::CreateSet, &[]).is_err());
-        assert!(run(AltperlCommand::RestartNode, &[]).is_err());
+        assert!(run(tool("slonik_create_set"), &["--help=yes"]).is_err());
+        assert_eq!(run(tool("slonik_create_set"), &["--he"]), Ok(Request::Help));
+        assert!(run(tool("slonik_create_set"), &[]).is_err());
+        assert!(run(tool("slonik_restart_node"), &[]).is_err());
         assert_eq!(
-            op(AltperlCommand::RestartNode, &["--all"]),
+            op(tool("slonik_restart_node"), &["--all"]),
             OperationArgs::RestartNodes { nodes: vec![] }
         );
         // `--` ends the options.
         assert_eq!(
-            op(AltperlCommand::DropSet, &["--", "--odd-name"]),
+            op(tool("slonik_drop_set"), &["--", "--odd-name"]),
             OperationArgs::DropSet {
                 set: "--odd-name".into()
             }

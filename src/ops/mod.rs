@@ -7,6 +7,7 @@ mod nodes;
 mod refusal;
 mod sets;
 mod subscriptions;
+pub mod table;
 
 pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, uninstall_nodes, update_nodes,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use slonik_gen::ops::Ddl;
+use slonik_gen::ops::table;
 use slonik_gen::resolve::OperationArgs;
 
 /// The operations run on the shipped example (every command of the CLI).
@@ -96,82 +96,40 @@ fn fixture(path: &Path) -> Fixture {
     }
 }
 
-/// Parses one operation line written in command-line syntax.
+/// Parses one operation line written in command-line syntax, through the clap
+/// subcommands the binary builds from the operation table: the fixtures use the real
+/// grammar. A bad line fails the test.
 pub fn parse_op(line: &str) -> OperationArgs {
-    let (words, sql) = match line.split_once(" --sql ") {
-        Some((head, sql)) => (head, Some(sql.to_string())),
+    let parsed = clap::Command::new("slonik-gen")
+        .subcommands(table::clap_commands())
+        .try_get_matches_from(std::iter::once("slonik-gen".to_string()).chain(fixture_words(line)))
+        .unwrap_or_else(|e| panic!("`{line}` does not parse:\n{e}"));
+    let Some((name, matches)) = parsed.subcommand() else {
+        panic!("`{line}` names no operation");
+    };
+    let spec = table::find(name).unwrap_or_else(|| panic!("`{line}`: no row `{name}`"));
+    spec.operation_args(&spec.words_from_matches(matches))
+        .unwrap_or_else(|e| panic!("`{line}`: {e}"))
+}
+
+/// The words of a fixture line: split at blanks, except that everything after `--sql` is
+/// one value (fixture SQL has blanks and no shell quoting).
+pub fn fixture_words(line: &str) -> Vec<String> {
+    let (head, sql) = match line.split_once(" --sql ") {
+        Some((head, sql)) => (head, Some(sql)),
         None => (line, None),
     };
-    let mut words: Vec<String> = words.split_whitespace().map(str::to_string).collect();
-    let node = words.iter().position(|w| w == "--node").map(|i| {
-        let value = words.remove(i + 1);
-        words.remove(i);
-        value
-    });
-    let command = words.remove(0);
-    let arg = |i: usize| {
-        words
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| panic!("`{line}` needs argument {i}"))
-    };
-    match command.as_str() {
-        "print-preamble" => OperationArgs::PrintPreamble,
-        "init-cluster" => OperationArgs::InitCluster,
-        "store-node" => OperationArgs::StoreNode {
-            node: arg(0),
-            event_node: words.get(1).cloned(),
-        },
-        "drop-node" => OperationArgs::DropNode {
-            node: arg(0),
-            event_node: arg(1),
-        },
-        "uninstall-nodes" => OperationArgs::UninstallNodes,
-        "restart-node" => OperationArgs::RestartNodes {
-            nodes: words.iter().filter(|w| *w != "--all").cloned().collect(),
-        },
-        "update-nodes" => OperationArgs::UpdateNodes,
-        "create-set" => OperationArgs::CreateSet { set: arg(0) },
-        "drop-set" => OperationArgs::DropSet { set: arg(0) },
-        "merge-sets" => OperationArgs::MergeSets {
-            node: arg(0),
-            target: arg(1),
-            source: arg(2),
-        },
-        "subscribe-set" => OperationArgs::SubscribeSet {
-            set: arg(0),
-            node: arg(1),
-        },
-        "unsubscribe-set" => OperationArgs::UnsubscribeSet {
-            set: arg(0),
-            node: arg(1),
-        },
-        "move-set" => OperationArgs::MoveSet {
-            set: arg(0),
-            from: arg(1),
-            to: arg(2),
-        },
-        "failover" => OperationArgs::Failover {
-            pairs: words.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect(),
-        },
-        "execute-script" => OperationArgs::ExecuteScript {
-            set: arg(0),
-            ddl: match sql {
-                Some(sql) => Ddl::Sql(sql),
-                None => Ddl::File(arg(1)),
-            },
-            node,
-        },
-        "drop-table" => OperationArgs::DropTable {
-            table_id: arg(0),
-            set: arg(1),
-        },
-        "drop-sequence" => OperationArgs::DropSequence {
-            sequence_id: arg(0),
-            set: arg(1),
-        },
-        other => panic!("unknown operation `{other}` in a fixture"),
+    let mut words: Vec<String> = head.split_whitespace().map(str::to_string).collect();
+    if let Some(sql) = sql {
+        words.extend(["--sql".to_string(), sql.to_string()]);
     }
+    words
+}
+
+/// Every operation line of the fixtures: [`GEEKDB_OPS`] and the `#>` lines of
+/// `tests/inputs/*.toml`.
+pub fn fixture_lines() -> Vec<String> {
+    valid_fixtures().into_iter().flat_map(|f| f.ops).collect()
 }
 
 /// Finds `slonik` on PATH. With `SLONIK_GEN_E2E=1` a missing slonik is a failure.
