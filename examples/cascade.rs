@@ -14,7 +14,7 @@ use slonik_gen::error::Report;
 use slonik_gen::model::config::{ConfigFile, NodeConfig, SetConfig};
 use slonik_gen::model::{NodeId, SetId};
 use slonik_gen::ops::{self, Change};
-use slonik_gen::Error;
+use slonik_gen::render::WriteError;
 
 /// The cluster's life, in order: each operation as the CLI would name it, with its script
 /// and the cluster once that script has run.
@@ -74,16 +74,16 @@ pub fn cascade() -> slonik_gen::Result<Vec<(&'static str, Change)>> {
 }
 
 /// Writes each script after its `# --- operation` line.
-pub fn write(life: &[(&str, Change)], out: &mut impl Write) -> slonik_gen::Result<()> {
+pub fn write(life: &[(&str, Change)], out: &mut impl Write) -> Result<(), WriteError> {
     for (operation, change) in life {
-        writeln!(out, "# --- {operation}").map_err(Error::Io)?;
+        writeln!(out, "# --- {operation}").map_err(WriteError::Io)?;
         change.write_to(out)?;
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match cascade().and_then(|life| write(&life, &mut std::io::stdout().lock())) {
+    match cascade().and_then(|life| Ok(write(&life, &mut std::io::stdout().lock())?)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", Report(&error));

@@ -4,8 +4,6 @@
 //! [`std::error::Error::source`] and does not repeat it in its own message; [`Report`]
 //! prints the whole chain, each cause once.
 
-use std::path::PathBuf;
-
 use crate::load::LoadError;
 use crate::ops::OpError;
 use crate::statement::RenderError;
@@ -33,20 +31,13 @@ pub enum Error {
     /// A script could not be written.
     #[error(transparent)]
     WriteScript(#[from] crate::render::WriteError),
-    /// The golden file of `--check` could not be read.
-    #[error("cannot read golden file {}", path.display())]
-    Golden {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
     /// `--write-config` could not write its file.
     #[error(transparent)]
     WriteConfig(#[from] crate::config_writer::WriteError),
-    /// Writing the output failed.
-    #[error("cannot write the script")]
-    Io(#[source] std::io::Error),
+    /// The command-line front end failed (feature `cli`).
+    #[cfg(feature = "cli")]
+    #[error(transparent)]
+    Frontend(#[from] crate::frontend::FrontendError),
 }
 
 /// So that `validate(&config)?` works in a function returning [`Result`]: a

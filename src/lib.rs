@@ -58,10 +58,11 @@
 #![deny(missing_docs)]
 
 pub mod atomic_file;
-pub mod cli_support;
 pub mod config_writer;
 pub mod error;
 pub mod escape;
+#[cfg(feature = "cli")]
+pub mod frontend;
 pub mod import;
 pub mod literal;
 pub mod load;

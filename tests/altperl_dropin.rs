@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use altperl_support::{fixtures, import, invocations, stem};
-use slonik_gen::import::altperl_cli::{parse_args, AltperlCommand, Request};
+use slonik_gen::frontend::altperl::{parse_args, AltperlCommand, Request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_slonik-gen");
 

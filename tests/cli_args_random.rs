@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
-use slonik_gen::import::altperl_cli::AltperlCommand;
+use slonik_gen::frontend::altperl::AltperlCommand;
 use slonik_gen::ops::table::{self, Repeat};
 
 const DEFAULT_CASES: u32 = 384;

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 
 use common::{slonik_gen, text};
-use slonik_gen::import::altperl_cli::{run_command, AltperlCommand};
+use slonik_gen::frontend::altperl::{run_command, AltperlCommand};
 use slonik_gen::ops::table;
 
 /// Every operation's subcommand name, in table order.

@@ -4,7 +4,7 @@
 //!
 //! Every front end reads this table: the `slonik-gen` binary builds its subcommands from it
 //! (with the `cli` feature, [`OperationSpec::clap_command`]), the altperl drop-in
-//! ([`crate::import::altperl_cli`]) takes its tool names, Getopt options and usage texts
+//! (`crate::frontend::altperl`, feature `cli`) takes its tool names, Getopt options and usage texts
 //! from it, and the tests parse their fixture lines through the same clap commands. Each
 //! front end collects the words it was given into [`Words`], keyed by [`ArgSpec::name`], and
 //! one call, [`OperationSpec::operation_args`], turns them into the [`OperationArgs`] that

@@ -58,9 +58,7 @@ mod text;
 
 pub use add_tables::add_tables;
 pub use failover::failover;
-pub use plan::{
-    check_against, Action, Format, NodeAccess, Plan, PlanError, Probe, Recovery, Step, UnknownFormat,
-};
+pub use plan::{Action, Format, NodeAccess, Plan, PlanError, Probe, Recovery, Step, UnknownFormat};
 pub use rebuild::{failback, rebuild_node, Prepare};
 pub use request::Request;
 pub use slon::{slon_start_command, slon_stop_command};

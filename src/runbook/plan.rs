@@ -258,9 +258,3 @@ impl Plan {
         }
     }
 }
-
-/// Compares a rendered plan with a golden file (`--check FILE`): `None` when identical,
-/// else a unified diff (golden → generated).
-pub fn check_against(rendered: &str, golden: &std::path::Path) -> Result<Option<String>, crate::Error> {
-    crate::cli_support::compare_with_golden(rendered, golden, "runbook")
-}

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::ops::table::{self, OperationSpec, Words, WordsError};
+use crate::resolve::OperationArgs;
+use crate::SlonyVersion;
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use slonik_gen::ops::table::{self, OperationSpec, Words, WordsError};
-use slonik_gen::resolve::OperationArgs;
-use slonik_gen::SlonyVersion;
 
 /// Generate slonik scripts for a Slony-I cluster described in a TOML config.
 ///
@@ -48,9 +48,12 @@ const EXAMPLES: &str = "Examples:
   slonik-gen --config examples/geekdb.toml failover 1 2 --write-config after-failover.toml | slonik
   slonik-gen --config examples/geekdb.toml --check golden/create-set.slonik create-set set1";
 
-/// The subcommands: every operation (from [`slonik_gen::ops::table`]), then the rest.
+/// The subcommands: every operation (from [`crate::ops::table`]), then the rest.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    // `///` on a flattened variant would become clap's help text, so these two carry
+    // their docs on their types instead.
+    #[allow(missing_docs)]
     #[command(flatten)]
     Operation(OperationCommand),
     /// Multi-step runbooks from the model: switchover, failover, failback, rebuild-node,
@@ -65,6 +68,7 @@ pub enum Command {
         after_help = "Example: slonik-gen import altperl /etc/slony1/slon_tools.conf > slonik-gen.toml"
     )]
     Import(ImportCommand),
+    #[allow(missing_docs)]
     #[command(flatten)]
     ImportTool(ImportTool),
 }
@@ -126,14 +130,14 @@ pub enum ImportTool {
 
 impl ImportCommand {
     /// The library request this command asks for.
-    pub fn request(self) -> slonik_gen::import::Request {
+    pub fn request(self) -> crate::frontend::import::Request {
         match self {
             ImportCommand::Altperl { file, map_schema } => {
-                slonik_gen::import::Request::Altperl { file, map_schema }
+                crate::frontend::import::Request::Altperl { file, map_schema }
             }
             #[cfg(feature = "import-live")]
             ImportCommand::Cluster { conninfo, cluster } => {
-                slonik_gen::import::Request::Cluster { conninfo, cluster }
+                crate::frontend::import::Request::Cluster { conninfo, cluster }
             }
         }
     }
@@ -142,14 +146,14 @@ impl ImportCommand {
 impl ImportTool {
     /// The library request this command asks for; `config` is the global `--config`.
     #[cfg_attr(not(feature = "import-live"), allow(unused_variables))]
-    pub fn request(self, config: Option<PathBuf>) -> slonik_gen::import::Request {
+    pub fn request(self, config: Option<PathBuf>) -> crate::frontend::import::Request {
         match self {
             #[cfg(feature = "import-live")]
             ImportTool::CheckCluster { conninfo } => {
-                slonik_gen::import::Request::CheckCluster { config, conninfo }
+                crate::frontend::import::Request::CheckCluster { config, conninfo }
             }
             ImportTool::InstallLinks { dir, force } => {
-                slonik_gen::import::Request::InstallLinks { dir, force }
+                crate::frontend::import::Request::InstallLinks { dir, force }
             }
         }
     }
@@ -160,7 +164,7 @@ impl ImportTool {
 pub struct RunbookArgs {
     /// Output: md (a numbered runbook), sh (one bash script that runs it), json (the plan as data)
     #[arg(long, global = true, default_value = "md", value_name = "md|sh|json")]
-    pub format: slonik_gen::runbook::Format,
+    pub format: crate::runbook::Format,
     /// The plan.
     #[command(subcommand)]
     pub plan: RunbookCommand,
@@ -241,13 +245,13 @@ pub struct RebuildArgs {
     /// How its database is prepared: drop-schema (drop Slony's schema) or recreate (new
     /// database with the schema copied from the current origin)
     #[arg(long, default_value = "drop-schema", value_name = "drop-schema|recreate")]
-    pub prepare: slonik_gen::runbook::Prepare,
+    pub prepare: crate::runbook::Prepare,
 }
 
 impl RunbookCommand {
     /// The library request this command asks for.
-    pub fn request(self) -> slonik_gen::runbook::Request {
-        use slonik_gen::runbook::Request;
+    pub fn request(self) -> crate::runbook::Request {
+        use crate::runbook::Request;
         match self {
             RunbookCommand::Switchover { sets, from, to } => Request::Switchover { sets, from, to },
             RunbookCommand::Failover {
@@ -282,7 +286,7 @@ impl RunbookCommand {
     }
 }
 
-/// One operation's subcommand: its row of [`slonik_gen::ops::table::OPERATIONS`] and the
+/// One operation's subcommand: its row of [`crate::ops::table::OPERATIONS`] and the
 /// words clap matched. Written by hand where the rest is derived, because its subcommands
 /// come from the table rather than from Rust items.
 #[derive(Debug)]

@@ -18,8 +18,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::altperl::{import_altperl, AltperlOptions};
-use super::ImportError;
+use crate::import::altperl::{import_altperl, AltperlOptions};
+use crate::import::ImportError;
 use crate::model::Cluster;
 use crate::ops::table::{
     self, Absent, AltperlRead, AltperlSource, AltperlTool, ArgKind, Need, OperationSpec, Words,
@@ -386,12 +386,12 @@ pub fn run_command(
     let result = load_config(&config).and_then(|(cluster, perl_output)| {
         let _ = err.write_all(perl_output.as_bytes());
         let operation = operation.resolve(&cluster)?;
-        crate::cli_support::preflight(&operation)?;
+        super::preflight(&operation)?;
         let change = operation.run(&cluster)?;
         // Rendered fully before the first byte is written, so a failure leaves stdout empty.
         let text = change.script.render()?;
-        out.write_all(text.as_bytes()).map_err(crate::Error::Io)?;
-        out.flush().map_err(crate::Error::Io)
+        out.write_all(text.as_bytes()).map_err(super::output)?;
+        out.flush().map_err(super::output)
     });
     match result {
         Ok(()) => 0,

@@ -1,36 +1,10 @@
-//! Helpers behind the `slonik-gen` binary that are worth testing without a process:
-//! where the config comes from, file checks, golden-file comparison, writing the next state.
+//! `--check FILE`: the generated script or runbook compared with a golden file, the drift
+//! shown as a unified diff with passwords redacted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::ops::{Ddl, Operation, Refusal};
-use crate::{Error, Result, Script};
-
-/// The config file to read: `--config`, else `$SLONIK_GEN_CONFIG`, else `./slonik-gen.toml`.
-pub fn config_path(flag: Option<&Path>) -> PathBuf {
-    flag.map(Path::to_path_buf)
-        .or_else(|| {
-            std::env::var_os("SLONIK_GEN_CONFIG")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| PathBuf::from("slonik-gen.toml"))
-}
-
-/// Checks made on the generating machine before anything is printed: an `execute-script`
-/// file must exist (slonik would only find out when it runs).
-pub fn preflight(operation: &Operation) -> Result<()> {
-    if let Operation::ExecuteScript {
-        ddl: Ddl::File(file), ..
-    } = operation
-    {
-        if !Path::new(file).is_file() {
-            let refusal = Refusal::SqlFileMissing { file: file.clone() };
-            return Err(crate::ops::refuse("execute-script", refusal).into());
-        }
-    }
-    Ok(())
-}
+use super::FrontendError;
+use crate::{Result, Script};
 
 /// Renders `script` and compares it with the golden file: `None` when identical, else a
 /// unified diff (golden → generated).
@@ -41,7 +15,7 @@ pub fn check_against(script: &Script, golden: &Path) -> Result<Option<String>> {
 /// Compares generated text (a script, a runbook) with a golden file: `None` when identical,
 /// else a unified diff (golden → generated) saying which `what` drifted.
 pub fn compare_with_golden(rendered: &str, golden: &Path, what: &str) -> Result<Option<String>> {
-    let expected = std::fs::read_to_string(golden).map_err(|source| Error::Golden {
+    let expected = std::fs::read_to_string(golden).map_err(|source| FrontendError::Golden {
         path: golden.to_path_buf(),
         source,
     })?;

@@ -1,0 +1,205 @@
+//! The command-line front end (feature `cli`): argument parsing (clap, [`args`]), the
+//! altperl drop-in ([`altperl`]), golden-file checks ([`golden`]), the import commands
+//! ([`import`]), config writing, printing and exit codes. Everything else in the crate
+//! returns data and typed errors; only this module prints, exits or reads argv, and
+//! `src/main.rs` is the allocator and a call of [`main`].
+
+pub mod altperl;
+pub mod args;
+pub mod golden;
+pub mod import;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::ops::{Ddl, Operation, Refusal};
+
+/// Errors only the front end has: the golden file it compares with, the output it writes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrontendError {
+    /// The golden file of `--check` could not be read.
+    #[error("cannot read golden file {}", path.display())]
+    Golden {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the script")]
+    Output(#[source] std::io::Error),
+}
+
+/// `Err(Output)` for a failed write of the output.
+pub(crate) fn output(error: std::io::Error) -> crate::Error {
+    FrontendError::Output(error).into()
+}
+
+/// The config file to read: `--config`, else `$SLONIK_GEN_CONFIG`, else `./slonik-gen.toml`.
+pub fn config_path(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os("SLONIK_GEN_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("slonik-gen.toml"))
+}
+
+/// Checks made on the generating machine before anything is printed: an `execute-script`
+/// file must exist (slonik would only find out when it runs).
+pub fn preflight(operation: &Operation) -> crate::Result<()> {
+    if let Operation::ExecuteScript {
+        ddl: Ddl::File(file), ..
+    } = operation
+    {
+        if !Path::new(file).is_file() {
+            let refusal = Refusal::SqlFileMissing { file: file.clone() };
+            return Err(crate::ops::refuse("execute-script", refusal).into());
+        }
+    }
+    Ok(())
+}
+
+/// The whole `slonik-gen` binary: runs the command named by the process's arguments (or,
+/// through a link named like an altperl tool, that tool's command line), prints what it
+/// produces and every error, and returns the exit status: 0, 1 for an error, 2 for a
+/// usage error.
+pub fn main() -> ExitCode {
+    ignore_file_size_signal();
+    // Run through a link named like an altperl tool (slonik_failover, ...): take its arguments.
+    if let Some(code) = altperl::run_if_invoked_as_altperl() {
+        return code;
+    }
+    let cli = args::Cli::parse();
+    if cli.check.is_some() && cli.write_config.is_some() {
+        args::usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--check and --write-config cannot be used together: --check compares the script with a file and prints nothing, so there is no script whose state --write-config could record; run the check, then the command with --write-config",
+        )
+        .exit();
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("slonik-gen: error: {}", crate::error::Report(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A write past the file-size limit (`ulimit -f`) raises SIGXFSZ, which by default kills
+/// the process in the middle of writing a config's temporary file. Ignored, the write fails
+/// with EFBIG instead: the error is reported, the temporary file removed, the old config
+/// left as it was.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code and
+    // happens before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
+    // Usage errors first (exit 2), before the config is read.
+    let job = match cli.command {
+        args::Command::Import(command) => {
+            return import::run_writing(&command.request(), cli.slony_version, cli.write_config.as_deref())
+        }
+        args::Command::ImportTool(tool) => {
+            return import::run_writing(
+                &tool.request(cli.config),
+                cli.slony_version,
+                cli.write_config.as_deref(),
+            )
+        }
+        args::Command::Runbook(args) => Err(args),
+        args::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
+    };
+    let config = config_path(cli.config.as_deref());
+    let cluster = crate::load_config(&config, cli.slony_version)?;
+    let check = cli.check;
+    let write_config = cli.write_config;
+    let operation = match job {
+        Ok(words) => words.resolve(&cluster)?,
+        Err(args) => return run_runbook(&cluster, &config, cli.slony_version, args, check, write_config),
+    };
+    preflight(&operation)?;
+    let change = operation.run(&cluster)?;
+    if let Some(golden) = check {
+        let report = golden::check_against(&change.script, &golden)?;
+        return Ok(match report {
+            None => ExitCode::SUCCESS,
+            Some(diff) => {
+                eprint!("{diff}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    // The next config is written and synced under a temporary name first, the script is
+    // written in full, and only then does the new config take the old one's place: a
+    // failed write of either leaves the old config as it was.
+    let staged = match &write_config {
+        Some(path) => Some(crate::config_writer::stage_config(
+            &config,
+            cli.slony_version,
+            &change.next,
+            path,
+        )?),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    change.write_to(&mut out)?;
+    out.flush().map_err(output)?;
+    if let (Some(staged), Some(path)) = (staged, &write_config) {
+        crate::config_writer::commit(staged, path)?;
+    }
+    // The process ends here. Freeing 100,000 tables and statements one by one costs more
+    // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
+    std::mem::forget((change, cluster));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen runbook ...`: the plan in the asked format on stdout, nothing else; the
+/// config written with the state after the plan, keeping the user's comments, once the
+/// plan is on stdout in full.
+fn run_runbook(
+    cluster: &crate::Cluster,
+    config: &std::path::Path,
+    version: Option<crate::SlonyVersion>,
+    args: args::RunbookArgs,
+    check: Option<std::path::PathBuf>,
+    write_config: Option<std::path::PathBuf>,
+) -> Result<ExitCode, crate::Error> {
+    let plan = args.plan.request().run(cluster)?;
+    let text = plan.render(args.format)?;
+    if let Some(golden) = check {
+        return Ok(match golden::compare_with_golden(&text, &golden, "runbook")? {
+            None => ExitCode::SUCCESS,
+            Some(diff) => {
+                eprint!("{diff}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    let staged = match &write_config {
+        Some(path) => Some(crate::config_writer::stage_config(
+            config, version, &plan.next, path,
+        )?),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(text.as_bytes()).map_err(output)?;
+    out.flush().map_err(output)?;
+    if let (Some(staged), Some(path)) = (staged, &write_config) {
+        crate::config_writer::commit(staged, path)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
