@@ -13,7 +13,6 @@ use crate::ops::{
     OpError, Refusal,
 };
 use crate::statement::{LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, UnlockSet};
-use crate::version::SlonyVersion;
 
 /// Transactions older than this on the origin's instance stop a switchover before it
 /// starts: `lock set` would wait for them with the set already locked.
@@ -297,7 +296,9 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
         script.push(echo(format!(
             "Node {receiver} now receives the sets of node {origin} from node {provider}"
         )));
-        if state.version >= SlonyVersion::V2_2 {
+        // `resubscribe node` where the version has it; before, `subscribe set` with the new
+        // provider does the same without copying the data again.
+        if ResubscribeNode::VERSIONS.contains(state.version) {
             script.push(ResubscribeNode {
                 origin,
                 provider: *provider,
@@ -332,7 +333,7 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
         .collect();
     builder.slonik(
         format!("Re-point subscribers to the new shape: {}", and_list(&receivers)),
-        format!("After the move these nodes still receive through a node that is no longer their configured provider (or the new origin); {}", if state.version >= SlonyVersion::V2_2 { "`resubscribe node` changes the provider without copying the data again" } else { "`subscribe set` with the new provider changes it without copying the data again" }),
+        format!("After the move these nodes still receive through a node that is no longer their configured provider (or the new origin); {}", if ResubscribeNode::VERSIONS.contains(state.version) { "`resubscribe node` changes the provider without copying the data again" } else { "`subscribe set` with the new provider changes it without copying the data again" }),
         script,
         None,
     )?;
