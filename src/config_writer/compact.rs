@@ -27,11 +27,12 @@ use crate::model::{Cluster, QualifiedName, Set};
 use super::{ListFile, Lists, Written};
 
 /// One relation as the writer needs it: name, id and the rare extras.
-struct Relation<'a> {
-    name: &'a QualifiedName,
-    id: u32,
-    key: Option<&'a str>,
-    comment: Option<&'a str>,
+#[derive(PartialEq)]
+pub(super) struct Relation<'a> {
+    pub(super) name: &'a QualifiedName,
+    pub(super) id: u32,
+    pub(super) key: Option<&'a str>,
+    pub(super) comment: Option<&'a str>,
 }
 
 /// How one list of a set (its tables or its sequences) is written.
@@ -163,7 +164,7 @@ fn entry(out: &mut String, r: &Relation<'_>, implicit: bool) {
 }
 
 /// The relations of one list of `set`.
-fn relations(set: &Set, kind: ListKind) -> Vec<Relation<'_>> {
+pub(super) fn relations(set: &Set, kind: ListKind) -> Vec<Relation<'_>> {
     match kind {
         ListKind::Tables => set
             .tables

@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
-use super::compact;
+use super::compact::{self, relations};
 use super::{Result, WriteError};
 use crate::atomic_file::Staged;
 use crate::load::LoadError;
@@ -152,7 +152,7 @@ pub fn edit_to(
                 continue;
             };
             for kind in [ListKind::Tables, ListKind::Sequences] {
-                let (got_list, want_list) = (rels(got, kind), rels(set, kind));
+                let (got_list, want_list) = (relations(got, kind), relations(set, kind));
                 let Some(first_wrong) =
                     (0..want_list.len().max(got_list.len())).find(|&i| got_list.get(i) != want_list.get(i))
                 else {
@@ -461,40 +461,6 @@ fn relation_entry(name: &QualifiedName, id: u32, key: Option<&str>, comment: Opt
     entry
 }
 
-/// The entries of one list of a set, as the edit compares them.
-#[derive(PartialEq)]
-struct Rel<'a> {
-    name: &'a QualifiedName,
-    id: u32,
-    key: Option<&'a str>,
-    comment: Option<&'a str>,
-}
-
-fn rels(set: &crate::model::Set, kind: ListKind) -> Vec<Rel<'_>> {
-    match kind {
-        ListKind::Tables => set
-            .tables
-            .iter()
-            .map(|t| Rel {
-                name: &t.name,
-                id: t.id.0,
-                key: t.key.as_deref(),
-                comment: t.comment.as_deref(),
-            })
-            .collect(),
-        ListKind::Sequences => set
-            .sequences
-            .iter()
-            .map(|s| Rel {
-                name: &s.name,
-                id: s.id.0,
-                key: None,
-                comment: s.comment.as_deref(),
-            })
-            .collect(),
-    }
-}
-
 fn list_key(kind: ListKind) -> &'static str {
     match kind {
         ListKind::Tables => "tables",
@@ -575,7 +541,7 @@ fn update_list(
     schema_changed: bool,
     lists: &mut ListState,
 ) {
-    let (before, after) = (rels(was, kind), rels(set, kind));
+    let (before, after) = (relations(was, kind), relations(set, kind));
     if before == after && !schema_changed {
         return;
     }
@@ -686,7 +652,7 @@ fn set_first_id(doc: &mut DocumentMut, set: &crate::model::Set, kind: ListKind, 
     let Some(table) = set_table(doc, set.id) else {
         return;
     };
-    let entries = rels(set, kind);
+    let entries = relations(set, kind);
     let listed = lists.get(set.id, kind).min(entries.len());
     let first = if listed > 0 {
         entries.first()
@@ -715,7 +681,7 @@ fn pin_ids(
     let Some(table) = set_table(doc, set.id) else {
         return;
     };
-    let entries = rels(set, kind);
+    let entries = relations(set, kind);
     let listed = lists.get(set.id, kind).min(entries.len());
     let skip = from.saturating_sub(listed);
     let key = list_key(kind);

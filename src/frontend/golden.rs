@@ -2,14 +2,21 @@
 //! shown as a unified diff with passwords redacted.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use super::FrontendError;
-use crate::{Result, Script};
+use crate::Result;
 
-/// Renders `script` and compares it with the golden file: `None` when identical, else a
-/// unified diff (golden → generated).
-pub fn check_against(script: &Script, golden: &Path) -> Result<Option<String>> {
-    compare_with_golden(&script.render()?, golden, "script")
+/// `--check FILE`: exit 0 when the golden file holds exactly `rendered`, else the drift
+/// report on stderr and exit 1. Prints nothing on stdout either way.
+pub fn check(rendered: &str, golden: &Path, what: &str) -> Result<ExitCode> {
+    Ok(match compare_with_golden(rendered, golden, what)? {
+        None => ExitCode::SUCCESS,
+        Some(diff) => {
+            eprint!("{diff}");
+            ExitCode::FAILURE
+        }
+    })
 }
 
 /// Compares generated text (a script, a runbook) with a golden file: `None` when identical,

@@ -132,14 +132,7 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
     preflight(&operation)?;
     let change = operation.run(&cluster)?;
     if let Some(golden) = check {
-        let report = golden::check_against(&change.script, &golden)?;
-        return Ok(match report {
-            None => ExitCode::SUCCESS,
-            Some(diff) => {
-                eprint!("{diff}");
-                ExitCode::FAILURE
-            }
-        });
+        return golden::check(&change.script.render()?, &golden, "script");
     }
     // The next config is written and synced under a temporary name first, the script is
     // written in full, and only then does the new config take the old one's place: a
@@ -180,13 +173,7 @@ fn run_runbook(
     let plan = args.plan.request().run(cluster)?;
     let text = plan.render(args.format)?;
     if let Some(golden) = check {
-        return Ok(match golden::compare_with_golden(&text, &golden, "runbook")? {
-            None => ExitCode::SUCCESS,
-            Some(diff) => {
-                eprint!("{diff}");
-                ExitCode::FAILURE
-            }
-        });
+        return golden::check(&text, &golden, "runbook");
     }
     let staged = match &write_config {
         Some(path) => Some(crate::config_writer::stage_config(

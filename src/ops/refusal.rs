@@ -3,6 +3,7 @@
 
 use crate::model::conninfo::ConninfoProblem;
 use crate::model::{NodeId, QualifiedName, SequenceId, SetId, TableId};
+use crate::runbook::text::and_list;
 use crate::version::SlonyVersion;
 
 /// One reason to refuse. A set appears as its id and its name (`set 1 (set1)` in the
@@ -516,21 +517,6 @@ pub enum Refusal {
         /// The table or sequence.
         relation: QualifiedName,
     },
-}
-
-/// `1, 2 and 3`, as the runbooks write lists.
-fn and_list(items: &[NodeId]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!(
-            "{} and {last}",
-            init.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 /// The first of a connection's problems, which the message names.

@@ -54,7 +54,7 @@ mod request;
 mod shell;
 mod slon;
 mod switchover;
-mod text;
+pub(crate) mod text;
 
 pub use add_tables::add_tables;
 pub use failover::failover;

@@ -10,8 +10,8 @@ pub(super) fn sentence(mut text: String) -> String {
     text
 }
 
-/// `1, 2 and 3`
-pub(super) fn and_list<T: fmt::Display>(items: &[T]) -> String {
+/// `1, 2 and 3`, as the runbooks and their refusals write lists.
+pub(crate) fn and_list<T: fmt::Display>(items: &[T]) -> String {
     match items {
         [] => String::new(),
         [one] => one.to_string(),
