@@ -43,6 +43,21 @@ pub fn rejected(slonik: &Path, scripts: &[(String, String)]) -> Vec<(String, Str
     check(slonik, scripts).rejected
 }
 
+/// Fails the test unless slonik accepts every script; the message names each rejected one
+/// with slonik's messages and its offline copy (the line numbers are the copy's).
+pub fn assert_accepted(slonik: &Path, scripts: &[(String, String)]) {
+    let bad = rejected(slonik, scripts);
+    if bad.is_empty() {
+        return;
+    }
+    let mut text = format!("slonik rejected {} of {} scripts:\n", bad.len(), scripts.len());
+    for (name, why) in &bad {
+        let script = scripts.iter().find(|(n, _)| n == name).map(|(_, t)| copy(t));
+        text.push_str(&format!("--- {name}: {why}\n{}", script.unwrap_or_default()));
+    }
+    panic!("{text}");
+}
+
 /// [`rejected`], also counting the slonik processes.
 pub fn check(slonik: &Path, scripts: &[(String, String)]) -> Report {
     let dir = tempfile::tempdir().expect("a temporary directory for the offline copies");
