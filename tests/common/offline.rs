@@ -14,8 +14,11 @@
 //! with the first, so one process checks one file. To stay fast (the random property test
 //! checks about 16,000 scripts a run), the scripts whose offline headers are the same are
 //! joined into one file: slonik's checks are per statement, so the joined file is accepted
-//! exactly when every part is. Only the scripts of a rejected file are then checked one by
-//! one, to name them. Up to [`PARALLEL`] slonik processes run side by side.
+//! exactly when every part is (the one way around that: a part left open, say an unclosed
+//! quote or `try {`, that the next part closes; the parts are whole scripts, each ended by
+//! a newline). Only the scripts of a rejected file are then checked one by one, to name
+//! them; a rejected file whose scripts each pass is reported as a flaw of the joining. Up
+//! to [`PARALLEL`] slonik processes run side by side.
 
 use std::collections::BTreeMap;
 use std::path::Path;
