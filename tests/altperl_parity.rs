@@ -482,48 +482,6 @@ fn run(program: &Path, config: &Path, invocation: &Invocation, tmp: &Path) -> Ou
         .expect("runs")
 }
 
-/// Whether the real slonik accepts a script text offline (header pointed at a closed
-/// port, `exit 0;` before the first statement).
-fn slonik_accepts(slonik: &Path, script: &str, tmp: &Path) -> bool {
-    let mut out = String::new();
-    let mut header_done = false;
-    for line in script.lines() {
-        let trimmed = line.trim_start().to_lowercase();
-        let is_header = trimmed.starts_with("cluster name")
-            || (trimmed.starts_with("node ") && trimmed.contains("admin conninfo"));
-        if is_header {
-            if trimmed.starts_with("node ") {
-                let node = trimmed.split_whitespace().nth(1).unwrap();
-                out.push_str(&format!(
-                    "node {node} admin conninfo = 'host=127.0.0.1 port=1';\n"
-                ));
-            } else {
-                out.push_str(line);
-                out.push('\n');
-            }
-            continue;
-        }
-        if !header_done && !trimmed.is_empty() && !trimmed.starts_with('#') {
-            out.push_str("exit 0;\n");
-            header_done = true;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if !header_done {
-        out.push_str("exit 0;\n");
-    }
-    let file = tmp.join("altperl-check.slonik");
-    std::fs::write(&file, out).unwrap();
-    Command::new(slonik)
-        .arg(&file)
-        .output()
-        .expect("slonik runs")
-        .status
-        .code()
-        == Some(0)
-}
-
 fn first_line(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let line = text
@@ -549,35 +507,58 @@ fn fixture_report(
     let config = std::path::absolute(path).unwrap();
     let cluster = import(path).cluster;
     let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<(Invocation, Output, Output)> = invocations(&cluster, sql_file)
+        .into_iter()
+        .map(|invocation| {
+            let altperl = run(
+                &Path::new("/usr/bin").join(invocation.command),
+                &config,
+                &invocation,
+                tmp.path(),
+            );
+            let ours = run(&links.join(invocation.command), &config, &invocation, tmp.path());
+            (invocation, altperl, ours)
+        })
+        .collect();
+    let altperl_ok = |altperl: &Output| altperl.status.success() && !altperl.stdout.is_empty();
+
+    // Every script altperl prints, and ours where both print one, in one offline check.
+    let mut scripts = Vec::new();
+    for (i, (_, altperl, ours)) in runs.iter().enumerate() {
+        if altperl_ok(altperl) {
+            scripts.push((format!("{i} altperl"), text(&altperl.stdout)));
+            if ours.status.success() {
+                scripts.push((format!("{i} ours"), text(&ours.stdout)));
+            }
+        }
+    }
+    let rejected: BTreeSet<String> = match slonik {
+        Some(slonik) => common::offline::rejected(slonik, &scripts)
+            .into_iter()
+            .map(|(name, why)| {
+                if let Some(i) = name.strip_suffix(" ours") {
+                    let script = &scripts.iter().find(|(n, _)| *n == name).unwrap().1;
+                    let label = runs[i.parse::<usize>().unwrap()].0.label();
+                    panic!("slonik rejects our script for {label}: {why}\n{script}");
+                }
+                assert!(name.ends_with(" altperl"), "the offline check: {name}: {why}");
+                name
+            })
+            .collect(),
+        None => BTreeSet::new(),
+    };
+
     let mut report = String::new();
     let mut all = BTreeSet::new();
-    for invocation in invocations(&cluster, sql_file) {
-        let altperl = run(
-            &Path::new("/usr/bin").join(invocation.command),
-            &config,
-            &invocation,
-            tmp.path(),
-        );
-        let ours = run(&links.join(invocation.command), &config, &invocation, tmp.path());
+    for (i, (invocation, altperl, ours)) in runs.iter().enumerate() {
         let mut found = BTreeSet::new();
         let mut reason = String::new();
-        let altperl_ok = altperl.status.success() && !altperl.stdout.is_empty();
-        let ours_ok = ours.status.success();
-        match (altperl_ok, ours_ok) {
+        match (altperl_ok(altperl), ours.status.success()) {
             (true, true) => {
-                let a = String::from_utf8_lossy(&altperl.stdout);
-                let o = String::from_utf8_lossy(&ours.stdout);
-                found = categories(&statements(&a), &statements(&o));
-                if let Some(slonik) = slonik {
-                    if !slonik_accepts(slonik, &a, tmp.path()) {
-                        found.insert("altperl-rejected-by-slonik".into());
-                    }
-                    assert!(
-                        slonik_accepts(slonik, &o, tmp.path()),
-                        "slonik rejects our script for {}:\n{o}",
-                        invocation.label()
-                    );
-                }
+                found = categories(
+                    &statements(&text(&altperl.stdout)),
+                    &statements(&text(&ours.stdout)),
+                );
             }
             (false, true) => {
                 found.insert("altperl-fails".into());
@@ -585,11 +566,6 @@ fn fixture_report(
             }
             (true, false) => {
                 found.insert("refused".into());
-                if let Some(slonik) = slonik {
-                    if !slonik_accepts(slonik, &String::from_utf8_lossy(&altperl.stdout), tmp.path()) {
-                        found.insert("altperl-rejected-by-slonik".into());
-                    }
-                }
                 reason = format!(
                     " ({})",
                     first_line(&ours.stderr).replace(&format!("{}: error: ", invocation.command), "")
@@ -602,6 +578,9 @@ fn fixture_report(
                     first_line(&ours.stderr)
                 ));
             }
+        }
+        if rejected.contains(&format!("{i} altperl")) {
+            found.insert("altperl-rejected-by-slonik".into());
         }
         let label = invocation
             .label()
@@ -618,12 +597,16 @@ fn fixture_report(
     (report, all)
 }
 
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 #[test]
 fn every_fixture_and_generator_matches_altperl_up_to_documented_differences() {
     if !altperl_or_skip() {
         return;
     }
-    let slonik = altperl_support::slonik_or_skip("altperl parity (offline check of both outputs)");
+    let slonik = common::slonik_or_skip("altperl parity (offline check of both outputs)");
     let links = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
         .arg("install-links")

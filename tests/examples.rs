@@ -8,8 +8,6 @@ mod common;
 #[allow(dead_code)] // its `main` runs only as the example
 mod cascade;
 
-use std::process::Command;
-
 use slonik_gen::model::{NodeId, SetId};
 
 fn printed(life: &[(&str, slonik_gen::ops::Change)]) -> String {
@@ -63,23 +61,10 @@ fn every_script_of_the_cascade_example_passes_the_real_slonik() {
     else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    // One process per script, as in tests/offline_slonik.rs: the `exit 0;` the offline copy
-    // puts first ends slonik before it would read a second file.
-    for (i, (operation, change)) in cascade::cascade()
+    let scripts: Vec<(String, String)> = cascade::cascade()
         .unwrap_or_else(|e| panic!("{e}"))
         .iter()
-        .enumerate()
-    {
-        let file = dir.path().join(format!("{i}.slonik"));
-        let offline = change.script.offline_check_copy().render().expect("renders");
-        std::fs::write(&file, offline).expect("writes");
-        let out = Command::new(&slonik).arg(&file).output().expect("slonik runs");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "slonik rejected `{operation}`:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+        .map(|(operation, change)| (operation.to_string(), change.script.render().expect("renders")))
+        .collect();
+    common::offline::assert_accepted(&slonik, &scripts);
 }

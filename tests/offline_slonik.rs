@@ -1,69 +1,43 @@
 //! Every Slony-I 2.2 script the fixtures produce must pass the real slonik 2.2.11's own
-//! parser and checker (the offline method of slonik-syntax.md: `exit 0;` first, every
-//! conninfo pointing at a closed port; exit 0 = accepted, 255 = rejected).
+//! parser and checker, through the suite's one offline check (`tests/common/offline.rs`:
+//! `exit 0;` first, every conninfo pointing at a closed port; exit 0 = accepted, 255 =
+//! rejected); and that check must catch the scripts slonik rejects.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use slonik_gen::{load_config_str_for, Script, SlonyVersion};
-
-/// Runs slonik on each file; returns the files it rejected, with its messages.
-///
-/// One process per file: slonik runs the files it is given one after another, and the
-/// `exit 0;` at the top of the first file ends the process before the next one is parsed.
-fn rejected(slonik: &Path, files: &[PathBuf]) -> Vec<(PathBuf, String)> {
-    files
-        .iter()
-        .filter_map(|f| {
-            let out = Command::new(slonik).arg(f).output().expect("slonik runs");
-            (out.status.code() != Some(0)).then(|| {
-                let stderr = String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .filter(|l| !l.contains("connection refused") && !l.contains("Is the server running"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                (f.clone(), format!("exit {:?}: {stderr}", out.status.code()))
-            })
-        })
-        .collect()
-}
-
-fn write_offline_copy(dir: &Path, name: &str, script: &Script) -> PathBuf {
-    let path = dir.join(format!("{name}.slonik"));
-    std::fs::write(&path, script.offline_check_copy().render().expect("renders")).expect("writes");
-    path
-}
+use common::offline;
+use slonik_gen::{load_config_str_for, SlonyVersion};
 
 #[test]
 fn every_2_2_fixture_script_passes_the_real_slonik() {
     let Some(slonik) = common::slonik_or_skip("every_2_2_fixture_script_passes_the_real_slonik") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut files = Vec::new();
+    let mut scripts = Vec::new();
     for fixture in common::valid_fixtures() {
         let cluster = load_config_str_for(&fixture.text, &fixture.path, Some(SlonyVersion::V2_2))
             .unwrap_or_else(|e| panic!("{e}"));
-        for (i, line) in fixture.ops.iter().enumerate() {
+        for line in &fixture.ops {
             if let Ok(change) = common::parse_op(line).run(&cluster) {
-                files.push(write_offline_copy(
-                    dir.path(),
-                    &format!("{}-{i:02}", fixture.name),
-                    &change.script,
-                ));
+                let text = change.script.render().expect("renders");
+                scripts.push((format!("{}: {line}", fixture.name), text));
             }
         }
     }
-    assert!(files.len() >= 50, "only {} scripts were generated", files.len());
-    let bad = rejected(&slonik, &files);
     assert!(
-        bad.is_empty(),
-        "slonik rejected {} of {} scripts:\n{bad:#?}",
-        bad.len(),
-        files.len()
+        scripts.len() >= 50,
+        "only {} scripts were generated",
+        scripts.len()
     );
+    offline::assert_accepted(&slonik, &scripts);
+}
+
+const HEADER: &str = "cluster name = replication;\n\
+    node 1 admin conninfo = 'host=db1.example.net dbname=app';\n\
+    node 2 admin conninfo = 'host=db2.example.net dbname=app';\n";
+
+fn script(name: &str, body: &str) -> (String, String) {
+    (name.to_string(), format!("{HEADER}{body}"))
 }
 
 #[test]
@@ -71,22 +45,65 @@ fn the_offline_check_catches_a_script_slonik_rejects() {
     let Some(slonik) = common::slonik_or_skip("the_offline_check_catches_a_script_slonik_rejects") else {
         return;
     };
-    // altperl's execute-script output, which slonik 2.2 rejects: proves the check can fail.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let bad = dir.path().join("altperl.slonik");
-    std::fs::write(
-        &bad,
-        "cluster name = replication;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n\
-         execute script (set id = 1, filename = '/tmp/x.sql', event node = 1);\n",
-    )
-    .unwrap();
-    let good = dir.path().join("good.slonik");
-    std::fs::write(
-        &good,
-        "cluster name = replication;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n",
-    )
-    .unwrap();
-    let found = rejected(&slonik, &[good, bad.clone()]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, bad);
+    let scripts = [
+        script("sync", "sync (id = 1);\n"),
+        // altperl's execute-script output, which slonik 2.2's parser rejects.
+        script(
+            "altperl execute script",
+            "execute script (set id = 1, filename = '/tmp/x.sql', event node = 1);\n",
+        ),
+        script("echo", "echo 'fine';\n"),
+        // Parsed, but rejected by slonik 2.2's checker: node 3 has no admin conninfo.
+        script(
+            "store path to node 3",
+            "store path (server = 1, client = 3, conninfo = 'host=a');\n",
+        ),
+        script("preamble only", ""),
+    ];
+    let bad = offline::rejected(&slonik, &scripts);
+    let names: Vec<&str> = bad.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["altperl execute script", "store path to node 3"],
+        "{bad:#?}"
+    );
+    assert!(bad[0].1.starts_with("exit Some(255): "), "{bad:#?}");
+    assert!(
+        bad[1].1.contains("No admin conninfo provided for node 3"),
+        "{bad:#?}"
+    );
+    assert!(
+        !bad.iter().any(|(_, why)| why.contains("Connection refused")),
+        "the closed port's messages are noise: {bad:#?}"
+    );
+
+    // The scripts share a header, so slonik ran once for all five, then once for each.
+    let report = offline::check(&slonik, &scripts);
+    assert_eq!(report.runs, 1 + scripts.len(), "{report:?}");
+    let good = [
+        script("sync", "sync (id = 1);\n"),
+        script("echo", "echo 'fine';\n"),
+    ];
+    assert_eq!(offline::check(&slonik, &good).rejected, []);
+    assert_eq!(offline::check(&slonik, &good).runs, 1);
+}
+
+#[test]
+fn the_offline_copy_never_names_the_real_hosts_and_keeps_line_numbers() {
+    let text = format!("# a comment\n{HEADER}\n# set 1\ncreate set (id = 1, origin = 1);\n");
+    let copy = offline::copy(&text);
+    assert_eq!(
+        copy,
+        "# a comment\ncluster name = replication;\n\
+         node 1 admin conninfo = 'host=127.0.0.1 port=1';\n\
+         node 2 admin conninfo = 'host=127.0.0.1 port=1'; exit 0;\n\
+         \n# set 1\ncreate set (id = 1, origin = 1);\n"
+    );
+    assert_eq!(copy.lines().count(), text.lines().count());
+    // altperl's header style, and a script without a header.
+    assert_eq!(
+        offline::copy("cluster name = r;\n node 1 admin conninfo='host=a';\n\n  echo 'x';\n"),
+        "cluster name = r;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1'; exit 0;\n\n  echo 'x';\n"
+    );
+    assert_eq!(offline::copy("echo 'x';\n"), "exit 0;\necho 'x';\n");
 }

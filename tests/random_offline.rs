@@ -3,8 +3,8 @@
 //! * Random valid clusters (1–20 nodes, cascades, several sets with different origins,
 //!   hostile but legal names, explicit and implicit ids, odd conninfo values), every
 //!   operation of [`OperationArgs`] with arguments chosen so that most of them succeed: each
-//!   2.2 script, through [`slonik_gen::Script::offline_check_copy`], must be accepted by
-//!   the real `slonik` (exit 0). The same is checked again on the state one operation
+//!   2.2 script must be accepted by the real `slonik` (exit 0) through the suite's offline
+//!   check, `tests/common/offline.rs`. The same is checked again on the state one operation
 //!   leaves behind (failed nodes, moved origins, merged sets), and that state must reload
 //!   from its own TOML.
 //! * The same clusters for 1.2, 2.0 and 2.1 (no binaries here): every operation renders or
@@ -33,19 +33,16 @@
 //! with its config and script, and saved in `tests/random_offline.proptest-regressions`,
 //! which is replayed first on every later run: commit that file.
 //!
-//! slonik runs the files it is given one after another, but the `exit 0;` at the top of an
-//! offline copy ends the process, so one process checks one script. To stay fast, the
-//! scripts of one cluster that share a header (same nodes listed) are joined into one
-//! script: slonik's checks are per statement, so the joined script is accepted exactly when
-//! every part is. When a joined script is rejected, each part is run alone to name the
-//! culprit.
+//! The offline check joins the scripts of one cluster that share a header (same nodes
+//! listed) into one slonik run, and checks the parts of a rejected run one by one to name
+//! the culprit (`tests/common/offline.rs` says why that is sound); the summary counts the
+//! runs.
 
 mod common;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -1317,99 +1314,33 @@ impl Stats {
 // slonik
 // ---------------------------------------------------------------------------------------
 
-/// An offline-check script to run, with what produced it.
-struct Candidate {
-    label: String,
-    text: String,
-}
-
-/// Starts slonik on one file.
-fn spawn_slonik(slonik: &Path, file: &Path) -> std::process::Child {
-    Command::new(slonik)
-        .arg(file)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("slonik starts")
-}
-
-/// Waits for slonik: `None` when it accepted the script, else its messages.
-fn slonik_verdict(child: std::process::Child) -> Option<String> {
-    let out = child.wait_with_output().expect("slonik runs");
-    if out.status.code() == Some(0) {
-        return None;
-    }
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let messages: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.contains("Connection refused") && !l.contains("Is the server running"))
-        .collect();
-    Some(format!("exit {:?}: {}", out.status.code(), messages.join("\n")))
-}
-
-/// Checks every candidate with as few slonik processes as possible, run side by side; on
-/// a rejection, finds and reports the rejected script.
+/// Checks every `(label, script)` with the suite's offline check (`tests/common/offline.rs`,
+/// which joins the scripts that share a header into one slonik run); on a rejection,
+/// reports the first rejected script.
 fn slonik_accepts_all(
     slonik: &Path,
-    dir: &Path,
-    candidates: &[Candidate],
+    scripts: &[(String, String)],
     stats: &RefCell<Stats>,
 ) -> Result<(), String> {
-    const MARK: &str = "\nexit 0;\n";
-    let mut groups: BTreeMap<&str, Vec<&Candidate>> = BTreeMap::new();
-    for c in candidates {
-        let end = c.text.find(MARK).ok_or_else(|| {
-            format!(
-                "{}: the offline copy has no `exit 0;` after its header:\n{}",
-                c.label, c.text
-            )
-        })?;
-        groups.entry(&c.text[..end + MARK.len()]).or_default().push(c);
-    }
-    stats.borrow_mut().scripts_checked += candidates.len();
-    stats.borrow_mut().slonik_runs += groups.len();
-    let mut running = Vec::new();
-    for (g, (header, members)) in groups.iter().enumerate() {
-        let mut joined = header.to_string();
-        for m in members {
-            joined.push_str(&m.text[header.len()..]);
-        }
-        let file = dir.join(format!("group{g}.slonik"));
-        std::fs::write(&file, &joined).expect("writes script");
-        running.push((spawn_slonik(slonik, &file), members, joined));
-    }
-    let rejected: Vec<_> = running
-        .into_iter()
-        .filter_map(|(child, members, joined)| slonik_verdict(child).map(|_| (members, joined)))
-        .collect();
-    let Some((members, joined)) = rejected.into_iter().next() else {
+    let report = common::offline::check(slonik, scripts);
+    stats.borrow_mut().scripts_checked += scripts.len();
+    stats.borrow_mut().slonik_runs += report.runs;
+    let Some((label, why)) = report.rejected.first() else {
         return Ok(());
     };
-    let single = dir.join("single.slonik");
-    for m in members {
-        std::fs::write(&single, &m.text).expect("writes script");
-        if let Some(why) = slonik_verdict(spawn_slonik(slonik, &single)) {
-            return Err(format!(
-                "slonik rejected the script of {}: {why}\n--- script ---\n{}",
-                m.label, m.text
-            ));
-        }
-    }
+    let script = scripts.iter().find(|(l, _)| l == label).map(|(_, text)| text);
     Err(format!(
-        "slonik rejected the joined scripts but accepted each alone (a flaw of this test's joining):\n{joined}"
+        "slonik rejected the script of {label}: {why}\n--- offline copy ---\n{}",
+        script.map(|text| common::offline::copy(text)).unwrap_or_default()
     ))
 }
 
-/// The offline copies to check, and the operations that succeeded with their changes.
-type OpsRun = (Vec<Candidate>, Vec<(OperationArgs, Change)>);
+/// The scripts to check (label and text), and the operations that succeeded with their
+/// changes.
+type OpsRun = (Vec<(String, String)>, Vec<(OperationArgs, Change)>);
 
 /// Runs every operation on `cluster`; every script must render, every refusal be typed.
-/// Returns the offline copies to check and the successful changes.
+/// Returns the scripts to check and the successful changes.
 fn run_ops(
     cluster: &Cluster,
     round: &str,
@@ -1424,22 +1355,14 @@ fn run_ops(
         stats.borrow_mut().record(&op, &result);
         let Ok(change) = result else { continue };
         let full = change.script.render();
-        prop_assert!(
-            full.is_ok(),
-            "{round}: {op:?} gave a script that does not render: {full:?}"
-        );
-        let offline = change.script.offline_check_copy().render();
-        let offline = offline.map_err(|e| {
-            TestCaseError::fail(format!("{round}: {op:?}: offline copy does not render: {e}"))
+        let text = full.map_err(|e| {
+            TestCaseError::fail(format!("{round}: {op:?} gave a script that does not render: {e}"))
         })?;
         prop_assert!(
-            offline.ends_with('\n') && !offline.ends_with("\n\n"),
+            text.ends_with('\n') && !text.ends_with("\n\n"),
             "{round}: {op:?}: script must end in one newline"
         );
-        candidates.push(Candidate {
-            label: format!("{round} {op:?}"),
-            text: offline,
-        });
+        candidates.push((format!("{round} {op:?}"), text));
         changes.push((op, change));
     }
     Ok((candidates, changes))
@@ -1453,7 +1376,6 @@ fn run_ops(
 fn random_clusters_every_operation_passes_the_real_slonik() {
     let slonik = common::slonik_or_skip("random_clusters_every_operation_passes_the_real_slonik");
     let files = DdlFiles::new();
-    let dir = tempfile::tempdir().expect("tempdir");
     let stats = RefCell::new(Stats::default());
     let strategy = (cluster_spec(SlonyVersion::V2_2), any::<u64>());
     check("2.2 clusters", DEFAULT_CASES, strategy, |(spec, seed)| {
@@ -1478,7 +1400,7 @@ fn random_clusters_every_operation_passes_the_real_slonik() {
             candidates.extend(more);
         }
         if let Some(slonik) = &slonik {
-            slonik_accepts_all(slonik, dir.path(), &candidates, &stats)
+            slonik_accepts_all(slonik, &candidates, &stats)
                 .map_err(|e| TestCaseError::fail(format!("{e}\n--- config ---\n{text}")))?;
         }
         Ok(())
@@ -1506,35 +1428,6 @@ fn random_clusters_every_operation_passes_the_real_slonik() {
             );
         }
     }
-}
-
-/// The joined check must still find the one script slonik rejects among good ones.
-#[test]
-fn the_joined_slonik_check_names_a_rejected_script() {
-    let Some(slonik) = common::slonik_or_skip("the_joined_slonik_check_names_a_rejected_script") else {
-        return;
-    };
-    let header = "cluster name = joined;\nnode 1 admin conninfo = 'host=127.0.0.1 port=1';\nnode 2 admin conninfo = 'host=127.0.0.1 port=1';\nexit 0;\n";
-    let good = |label: &str, body: &str| Candidate {
-        label: label.to_string(),
-        text: format!("{header}{body}"),
-    };
-    let candidates = vec![
-        good("sync", "sync (id = 1);\n"),
-        // Rejected by slonik 2.2's checker: node 3 has no admin conninfo.
-        good(
-            "store path to node 3",
-            "store path (server = 1, client = 3, conninfo = 'host=a');\n",
-        ),
-        good("echo", "echo 'fine';\n"),
-    ];
-    let dir = tempfile::tempdir().expect("tempdir");
-    let stats = RefCell::new(Stats::default());
-    let error = slonik_accepts_all(&slonik, dir.path(), &candidates, &stats).unwrap_err();
-    assert!(error.contains("the script of store path to node 3"), "{error}");
-    assert!(error.contains("No admin conninfo provided for node 3"), "{error}");
-    let accepted = [good("sync", "sync (id = 1);\n"), good("echo", "echo 'fine';\n")];
-    assert_eq!(slonik_accepts_all(&slonik, dir.path(), &accepted, &stats), Ok(()));
 }
 
 #[test]

@@ -1,15 +1,14 @@
 //! Shared by the altperl tests (`import_altperl.rs`, `altperl_dropin.rs`,
-//! `altperl_parity.rs`): the slon_tools.conf fixtures, the altperl command lines to run on
-//! each, and the offline slonik check.
+//! `altperl_parity.rs`): the slon_tools.conf fixtures and the altperl command lines to run
+//! on each. The offline slonik check is `common::offline`, finding slonik
+//! `common::slonik_or_skip`.
 
 #![allow(dead_code)] // each test file uses part of this module
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use slonik_gen::import::{import_altperl, AltperlOptions, Imported};
 use slonik_gen::model::{Cluster, NodeId};
-use slonik_gen::Script;
 
 pub use crate::common::assert_loads;
 
@@ -66,48 +65,6 @@ pub fn import(path: &Path) -> Imported {
 /// Whether `SLONIK_GEN_E2E=1` makes missing tools a failure.
 pub fn e2e_required() -> bool {
     std::env::var("SLONIK_GEN_E2E").as_deref() == Ok("1")
-}
-
-/// Finds `slonik` on PATH, or prints one skip line (fails under `SLONIK_GEN_E2E=1`).
-pub fn slonik_or_skip(test: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("slonik"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !e2e_required(),
-            "{test}: SLONIK_GEN_E2E=1 but `slonik` is not on PATH: apt-get install slony1-2-bin"
-        );
-        eprintln!("skipping {test}: needs the real slonik (apt-get install slony1-2-bin)");
-    }
-    found
-}
-
-/// Runs the real slonik on the offline copy of each script; returns the rejected ones
-/// (label and slonik's messages without the expected connection noise).
-pub fn rejected_offline(slonik: &Path, scripts: &[(String, Script)]) -> Vec<(String, String)> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut bad = Vec::new();
-    for (i, (label, script)) in scripts.iter().enumerate() {
-        let file = dir.path().join(format!("{i:03}.slonik"));
-        let text = script.offline_check_copy().render().expect("renders");
-        std::fs::write(&file, &text).expect("writes");
-        let out = Command::new(slonik).arg(&file).output().expect("slonik runs");
-        if out.status.code() != Some(0) {
-            let stderr = String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .filter(|l| !l.contains("connection refused") && !l.contains("Is the server running"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            bad.push((
-                label.clone(),
-                format!("exit {:?}: {stderr}\n{text}", out.status.code()),
-            ));
-        }
-    }
-    bad
 }
 
 /// One altperl command line: the command's name and its arguments (without `--config`).

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use slonik_gen::ops::table;
 use slonik_gen::resolve::OperationArgs;
 
+pub mod offline;
+
 /// The operations run on the shipped example (every command of the CLI).
 pub const GEEKDB_OPS: &[&str] = &[
     "print-preamble",
