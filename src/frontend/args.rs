@@ -71,6 +71,11 @@ pub enum Command {
     #[allow(missing_docs)]
     #[command(flatten)]
     ImportTool(ImportTool),
+    /// Print the resolved configuration for a person to read (altperl's
+    /// slony_show_configuration): nodes, conninfo with passwords hidden, sets with their
+    /// table and sequence ids, subscriptions and each set's cascade tree
+    #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml show")]
+    Show,
 }
 
 /// `import` sources.

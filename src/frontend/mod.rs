@@ -118,6 +118,7 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
                 cli.write_config.as_deref(),
             )
         }
+        args::Command::Show => return run_show(cli.config.as_deref(), cli.slony_version),
         args::Command::Runbook(args) => Err(args),
         args::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
@@ -156,6 +157,18 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
     // The process ends here. Freeing 100,000 tables and statements one by one costs more
     // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
     std::mem::forget((change, cluster));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen show`: the configuration as a person reads it on stdout. It prints no
+/// script, so `--check` and `--write-config` have nothing to act on and are ignored.
+fn run_show(config: Option<&Path>, version: Option<crate::SlonyVersion>) -> Result<ExitCode, crate::Error> {
+    let cluster = crate::load_config(config_path(config), version)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(crate::show::show(&cluster).as_bytes())
+        .map_err(output)?;
+    out.flush().map_err(output)?;
     Ok(ExitCode::SUCCESS)
 }
 
