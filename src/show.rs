@@ -119,18 +119,18 @@ fn write_tree(cluster: &Cluster, set: SetId, origin: NodeId, out: &mut String) -
             .or_default()
             .push((sub.receiver, sub.forward));
     }
-    writeln!(out, "    {} (origin)", node_label(cluster, origin))?;
+    writeln!(out, "    {} [origin]", node_label(cluster, origin))?;
     let mut seen = BTreeSet::from([origin]);
     // (node, forward, indent of its children, is the last child)
     let mut stack: Vec<(NodeId, bool, String, bool)> = Vec::new();
     push_children(&children, origin, "    ", &mut stack);
     while let Some((node, forward, indent, last)) = stack.pop() {
         let branch = if last { "└─ " } else { "├─ " };
-        let note = if forward { " (forwards)" } else { "" };
+        let note = if forward { " [forwards]" } else { "" };
         if !seen.insert(node) {
             writeln!(
                 out,
-                "{indent}{branch}{}{note} (already shown: provider cycle)",
+                "{indent}{branch}{}{note} [already shown above: provider cycle]",
                 node_label(cluster, node)
             )?;
             continue;
