@@ -189,3 +189,38 @@ fn missing_config_fails_with_empty_stdout() {
     assert!(out.stdout.is_empty());
     assert!(!out.stderr.is_empty());
 }
+
+/// `--check` compares the overview with a golden file; `--write-config` has no state to
+/// write and is a usage error that writes nothing.
+#[test]
+fn check_compares_and_write_config_is_refused() {
+    let bin = env!("CARGO_BIN_EXE_slonik-gen");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let golden = dir.path().join("show.txt");
+    std::fs::write(&golden, show(&loaded("examples/geekdb.toml"))).expect("write golden");
+    let run = |config: &str, flag: &str, file: &std::path::Path| {
+        Command::new(bin)
+            .args(["--config", config, flag])
+            .arg(file)
+            .arg("show")
+            .current_dir(manifest_dir())
+            .output()
+            .expect("run slonik-gen")
+    };
+    let same = run("examples/geekdb.toml", "--check", &golden);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert!(same.stdout.is_empty());
+    let drift = run("tests/inputs/cascade.toml", "--check", &golden);
+    assert_eq!(drift.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&drift.stderr).contains("+cluster bank"));
+    let target = dir.path().join("next.toml");
+    let refused = run("examples/geekdb.toml", "--write-config", &target);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    assert!(!target.exists());
+}

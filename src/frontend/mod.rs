@@ -118,7 +118,7 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
                 cli.write_config.as_deref(),
             )
         }
-        args::Command::Show => return run_show(cli.config.as_deref(), cli.slony_version),
+        args::Command::Show => return run_show(cli),
         args::Command::Runbook(args) => Err(args),
         args::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
@@ -160,14 +160,25 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `slonik-gen show`: the configuration as a person reads it on stdout. It prints no
-/// script, so `--check` and `--write-config` have nothing to act on and are ignored.
-fn run_show(config: Option<&Path>, version: Option<crate::SlonyVersion>) -> Result<ExitCode, crate::Error> {
-    let cluster = crate::load_config(config_path(config), version)?;
+/// `slonik-gen show`: the configuration as a person reads it on stdout, or with `--check`
+/// compared with a golden file. `--write-config` is a usage error: show changes no state,
+/// and silently writing nothing would surprise whoever asked for a file.
+fn run_show(cli: args::Cli) -> Result<ExitCode, crate::Error> {
+    if cli.write_config.is_some() {
+        args::usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "show changes nothing, so --write-config has no state to write; copy the config file instead",
+        )
+        .exit();
+    }
+    let cluster = crate::load_config(config_path(cli.config.as_deref()), cli.slony_version)?;
+    let text = crate::show::show(&cluster);
+    if let Some(golden) = cli.check {
+        return golden::check(&text, &golden, "overview");
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    out.write_all(crate::show::show(&cluster).as_bytes())
-        .map_err(output)?;
+    out.write_all(text.as_bytes()).map_err(output)?;
     out.flush().map_err(output)?;
     Ok(ExitCode::SUCCESS)
 }
