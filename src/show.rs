@@ -17,10 +17,29 @@ use crate::model::{Cluster, NodeId, SetId};
 /// The cluster described for a person to read, one section per kind of object.
 ///
 /// ```
-/// let cluster = slonik_gen::load_config("examples/geekdb.toml".as_ref(), None).unwrap();
+/// let toml = r#"
+///     cluster = "replication"
+///     [[node]]
+///     id = 1
+///     name = "MasNod"
+///     host = "MasNod"
+///     password = "s3cret"
+///     [[node]]
+///     id = 2
+///     host = "SlaNod"
+///     [[set]]
+///     id = 1
+///     tables = ["files", "additional_roll", { name = "audit", id = 9 }]
+///     [[subscription]]
+///     set = "set1"
+///     receiver = 2
+/// "#;
+/// let cluster = slonik_gen::load_config_str(toml, "example.toml").unwrap();
 /// let text = slonik_gen::show::show(&cluster);
 /// assert!(text.starts_with("cluster replication"));
-/// assert!(text.contains("tables:    2 (ids 1-2)"));
+/// assert!(text.contains("tables:    3 (ids 1-2, 9)"));
+/// assert!(text.contains("1 (MasNod) [origin]\n    └─ 2 [forwards]"));
+/// assert!(!text.contains("s3cret"));
 /// ```
 pub fn show(cluster: &Cluster) -> String {
     let mut out = String::new();
