@@ -71,6 +71,7 @@ pub mod ops;
 pub mod render;
 pub mod resolve;
 pub mod runbook;
+pub mod slon;
 pub mod statement;
 mod suggest;
 pub mod transition;
