@@ -62,6 +62,11 @@ pub enum Command {
         after_help = "Example: slonik-gen --config geekdb.toml runbook --format sh failover --dead 1 --backup 2 > failover.sh\n         slonik-gen --config after-failover.toml runbook failback --node 1   # read it first (Markdown)"
     )]
     Runbook(RunbookArgs),
+    /// Print a node's slon config file (what `slon -f FILE` reads), or write one per node
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon-conf 1\n         slonik-gen --config examples/geekdb.toml slon-conf --all --dir /etc/slony1/replication   # node1.conf, node2.conf"
+    )]
+    SlonConf(SlonConfArgs),
     /// Print the config of an existing cluster: `import altperl slon_tools.conf` (docs/import.md)
     #[command(
         subcommand,
@@ -71,6 +76,21 @@ pub enum Command {
     #[allow(missing_docs)]
     #[command(flatten)]
     ImportTool(ImportTool),
+}
+
+/// `slon-conf`: one node to stdout, or every active node into a directory.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["node", "all"]))]
+pub struct SlonConfArgs {
+    /// The node (id or name) whose file is printed
+    pub node: Option<String>,
+    /// Write the file of every active node as DIR/node<ID>.conf (atomically; 0600 when its
+    /// conn_info holds a password) instead of printing one
+    #[arg(long, requires = "dir")]
+    pub all: bool,
+    /// The directory --all writes into (it must exist)
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `import` sources.
