@@ -124,7 +124,10 @@ fn a_config_without_slon_settings_writes_as_before() {
     let text = std::fs::read_to_string(EXAMPLE).unwrap();
     let cluster = slonik_gen::load_config_str(&text, EXAMPLE).unwrap();
     let compact = slonik_gen::config_writer::compact(&cluster, slonik_gen::config_writer::Lists::Inline).text;
-    assert!(!compact.contains("[slon]") && !compact.contains("[node.slon]"), "{compact}");
+    assert!(
+        !compact.contains("[slon]") && !compact.contains("[node.slon]"),
+        "{compact}"
+    );
 }
 
 // ---- the real slon -------------------------------------------------------------------

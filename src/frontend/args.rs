@@ -84,7 +84,7 @@ pub enum Command {
 pub struct SlonConfArgs {
     /// The node (id or name) whose file is printed
     pub node: Option<String>,
-    /// Write the file of every active node as DIR/node<ID>.conf (atomically; 0600 when its
+    /// Write the file of every active node as DIR/nodeN.conf, N the node id (atomically; 0600 when its
     /// conn_info holds a password) instead of printing one
     #[arg(long, requires = "dir")]
     pub all: bool,

@@ -205,7 +205,7 @@ fn run_slon_conf(
     args: &args::SlonConfArgs,
 ) -> Result<ExitCode, crate::Error> {
     use crate::slon::{conf, SlonConfError};
-    let cluster = crate::load_config(&config_path(config.as_deref()), version)?;
+    let cluster = crate::load_config(config_path(config.as_deref()), version)?;
     let settings_of = |id: crate::model::ids::NodeId| {
         cluster.slon_settings(id).ok_or_else(|| {
             let node = cluster
