@@ -72,6 +72,7 @@ pub mod render;
 pub mod resolve;
 pub mod runbook;
 pub mod show;
+pub mod slon;
 pub mod statement;
 mod suggest;
 pub mod transition;

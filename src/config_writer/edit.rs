@@ -310,6 +310,9 @@ fn update_top(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) {
     if old.wait_timeout != next.wait_timeout {
         set_value(doc.as_table_mut(), "wait_timeout", i64::from(next.wait_timeout));
     }
+    if old.slon != next.slon {
+        update_slon_defaults(doc, next);
+    }
     let written = int_of(doc.as_table(), "default_origin");
     let implied = next.nodes.keys().next().map(|n| node_value(*n));
     let wanted = node_value(next.default_origin);
@@ -317,6 +320,32 @@ fn update_top(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) {
         Some(v) if v != wanted => set_value(doc.as_table_mut(), "default_origin", wanted),
         None if implied != Some(wanted) => set_value(doc.as_table_mut(), "default_origin", wanted),
         _ => {}
+    }
+}
+
+/// `[slon]` written anew as [`Cluster::to_config`] writes it (removed when empty); no
+/// operation changes it today, so keeping its comments is not worth a key-by-key edit.
+fn update_slon_defaults(doc: &mut DocumentMut, next: &Cluster) {
+    #[derive(serde::Serialize)]
+    struct Defaults<'a> {
+        slon: &'a crate::model::config::SlonOptions,
+    }
+    let parsed = toml::to_string(&Defaults { slon: &next.slon })
+        .ok()
+        .and_then(|text| text.parse::<DocumentMut>().ok());
+    match parsed
+        .as_ref()
+        .and_then(|d| d.get("slon"))
+        .and_then(Item::as_table)
+    {
+        Some(table) if !next.slon.is_empty() => {
+            let mut table = table.clone();
+            clear_positions(&mut table);
+            doc.insert("slon", Item::Table(table));
+        }
+        _ => {
+            doc.remove("slon");
+        }
     }
 }
 

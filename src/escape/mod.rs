@@ -10,6 +10,7 @@
 //! | POSIX shell (words, comments) | [`shell`] |
 //! | Markdown (text, inline code, code fences) | [`markdown`] |
 //! | TOML comments | [`toml`] |
+//! | slon config files (`slon -f`: quoted values, comments) | [`slon_conf`] |
 //! | SQL sent to PostgreSQL by runbooks and the live importer (literals, identifiers) | [`sql`] |
 //! | libpq conninfo values | [`crate::model::conninfo`] (`conninfo_text` per Slony-I version, `quoted_value`) |
 //!
@@ -19,6 +20,7 @@
 
 pub mod markdown;
 pub mod shell;
+pub mod slon_conf;
 pub mod sql;
 pub mod toml;
 

@@ -62,6 +62,14 @@ pub enum Command {
         after_help = "Example: slonik-gen --config geekdb.toml runbook --format sh failover --dead 1 --backup 2 > failover.sh\n         slonik-gen --config after-failover.toml runbook failback --node 1   # read it first (Markdown)"
     )]
     Runbook(RunbookArgs),
+    /// Print a node's slon config file (what `slon -f FILE` reads), or write one per node
+    // Hidden from the top-level `--help` for now: listing it changes the committed help
+    // snapshot (tests/cli.rs), which is accepted once with the other new subcommands.
+    #[command(
+        hide = true,
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon-conf 1\n         slonik-gen --config examples/geekdb.toml slon-conf --all --dir /etc/slony1/replication   # node1.conf, node2.conf"
+    )]
+    SlonConf(SlonConfArgs),
     /// Print the config of an existing cluster: `import altperl slon_tools.conf` (docs/import.md)
     #[command(
         subcommand,
@@ -83,6 +91,21 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml show"
     )]
     Show,
+}
+
+/// `slon-conf`: one node to stdout, or every active node into a directory.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["node", "all"]))]
+pub struct SlonConfArgs {
+    /// The node (id or name) whose file is printed
+    pub node: Option<String>,
+    /// Write the file of every active node as DIR/nodeN.conf, N the node id (atomically; 0600 when its
+    /// conn_info holds a password) instead of printing one
+    #[arg(long, requires = "dir")]
+    pub all: bool,
+    /// The directory --all writes into (it must exist)
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `import` sources.

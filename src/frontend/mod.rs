@@ -32,6 +32,9 @@ pub enum FrontendError {
     /// Writing the output failed.
     #[error("cannot write the script")]
     Output(#[source] std::io::Error),
+    /// `slon-conf` could not produce or write a file.
+    #[error(transparent)]
+    SlonConf(#[from] crate::slon::SlonConfError),
 }
 
 /// `Err(Output)` for a failed write of the output.
@@ -119,6 +122,7 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
             )
         }
         args::Command::Show => return run_show(cli),
+        args::Command::SlonConf(args) => return run_slon_conf(&cli.config, cli.slony_version, &args),
         args::Command::Runbook(args) => Err(args),
         args::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
@@ -211,6 +215,57 @@ fn run_runbook(
     out.flush().map_err(output)?;
     if let (Some(staged), Some(path)) = (staged, &write_config) {
         crate::config_writer::commit(staged, path)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen slon-conf NODE` (the file on stdout) or `slon-conf --all --dir DIR` (one
+/// `DIR/node<ID>.conf` per active node, each replaced atomically, 0600 when its conninfo
+/// holds a password). Every file is rendered before the first is written, so a node
+/// whose file cannot be produced leaves DIR as it was.
+fn run_slon_conf(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    args: &args::SlonConfArgs,
+) -> Result<ExitCode, crate::Error> {
+    use crate::slon::{conf, SlonConfError};
+    let cluster = crate::load_config(config_path(config.as_deref()), version)?;
+    let settings_of = |id: crate::model::ids::NodeId| {
+        cluster.slon_settings(id).ok_or_else(|| {
+            let node = cluster
+                .nodes
+                .get(&id)
+                .map(|n| n.label())
+                .unwrap_or_else(|| format!("node {id}"));
+            FrontendError::from(SlonConfError::NoConninfo { node })
+        })
+    };
+    match (&args.node, &args.dir) {
+        (Some(node), _) => {
+            let id = crate::resolve::node(&cluster, node)?;
+            let text = conf::render(&settings_of(id)?);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes()).map_err(output)?;
+            out.flush().map_err(output)?;
+        }
+        (None, Some(dir)) => {
+            let mut files = Vec::new();
+            for node in cluster.active_nodes() {
+                let settings = settings_of(node.id)?;
+                files.push((dir.join(format!("node{}.conf", node.id)), settings));
+            }
+            for (path, settings) in files {
+                let mode = crate::atomic_file::Mode {
+                    like: None,
+                    secret: settings.holds_password(),
+                };
+                crate::atomic_file::write(&path, conf::render(&settings).as_bytes(), mode)
+                    .map_err(|source| FrontendError::from(SlonConfError::Write { path, source }))?;
+            }
+        }
+        // clap requires NODE or --all --dir; nothing to do is not reachable.
+        (None, None) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -358,6 +358,7 @@ impl Reader<'_> {
             slony_version: options.slony_version,
             default_origin,
             wait_timeout: crate::model::config::default_wait_timeout(),
+            slon: Default::default(),
             nodes,
             sets,
             subscriptions,
@@ -479,6 +480,7 @@ impl Reader<'_> {
                 failed: false,
                 slon_start: None,
                 slon_stop: None,
+                slon: Default::default(),
             });
         }
         Ok(nodes)

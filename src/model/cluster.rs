@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
+use crate::model::config::{
+    ConfigFile, NodeConfig, SetConfig, SetRef, SlonOptions, SubscriptionConfig, TableEntry,
+};
 use crate::model::conninfo::{conninfo_text, ConnectionParts, ConninfoProblem, ConninfoUse};
 use crate::model::ids::{NodeId, SequenceId, SetId, TableId};
 use crate::model::names::QualifiedName;
@@ -21,6 +23,8 @@ pub struct Cluster {
     pub default_origin: NodeId,
     /// Seconds each generated `wait for event` waits (0 = forever).
     pub wait_timeout: u32,
+    /// Cluster-wide slon runtime options (`[slon]`), checked for `version`.
+    pub slon: SlonOptions,
     /// Nodes by id.
     pub nodes: BTreeMap<NodeId, Node>,
     /// Sets by id.
@@ -52,6 +56,8 @@ pub struct Node {
     pub slon_start: Option<String>,
     /// Shell command that stops its slon (runbooks); `None` means the default.
     pub slon_stop: Option<String>,
+    /// Its own slon runtime options (`[node.slon]`), checked; they replace the cluster's.
+    pub slon: SlonOptions,
 }
 
 impl Node {
@@ -182,6 +188,7 @@ impl Cluster {
             slony_version: self.version,
             default_origin: Some(self.default_origin),
             wait_timeout: self.wait_timeout,
+            slon: self.slon.clone(),
             nodes: self.nodes.values().map(node_config).collect(),
             sets: self.sets.values().map(set_config).collect(),
             subscriptions: self
@@ -195,6 +202,13 @@ impl Cluster {
                 })
                 .collect(),
         }
+    }
+
+    /// What `node`'s slon daemon runs with: the cluster name, the node's path conninfo and
+    /// every option set in `[slon]` or the node's `[node.slon]` (the node's value wins),
+    /// sorted by name; `None` for a node not in the cluster.
+    pub fn slon_settings(&self, node: NodeId) -> Option<crate::slon::SlonSettings> {
+        crate::slon::SlonSettings::of(self, node)
     }
 
     /// The cluster as a new config file: [`Cluster::to_config`]'s values with every table
@@ -226,6 +240,7 @@ pub(crate) fn node_config(node: &Node) -> NodeConfig {
         failed: node.failed,
         slon_start: node.slon_start.clone(),
         slon_stop: node.slon_stop.clone(),
+        slon: node.slon.clone(),
     }
 }
 

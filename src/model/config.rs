@@ -100,6 +100,10 @@ pub struct ConfigFile {
     /// Seconds every generated `wait for event` waits before failing (0 waits forever).
     #[serde(default = "default_wait_timeout")]
     pub wait_timeout: u32,
+    /// Cluster-wide slon runtime options (`[slon]`), which every node's `[node.slon]`
+    /// overrides one by one; checked per target version by [`crate::validate::validate`].
+    #[serde(default, skip_serializing_if = "SlonOptions::is_empty")]
+    pub slon: SlonOptions,
     /// The nodes.
     #[serde(default, rename = "node")]
     pub nodes: Vec<NodeConfig>,
@@ -125,6 +129,7 @@ impl Default for ConfigFile {
             slony_version: SlonyVersion::default(),
             default_origin: None,
             wait_timeout: default_wait_timeout(),
+            slon: SlonOptions::new(),
             nodes: Vec::new(),
             sets: Vec::new(),
             subscriptions: Vec::new(),
@@ -156,6 +161,13 @@ impl ConfigFile {
     /// Sets the seconds every generated `wait for event` waits (default 600, 0 = forever).
     pub fn wait_timeout(mut self, seconds: u32) -> Self {
         self.wait_timeout = seconds;
+        self
+    }
+
+    /// Sets a cluster-wide slon runtime option (`[slon]`); a name given twice keeps the
+    /// last value.
+    pub fn slon(mut self, name: impl Into<String>, value: impl Into<SlonValue>) -> Self {
+        self.slon.insert(name.into(), value.into());
         self
     }
 
@@ -244,6 +256,10 @@ pub struct NodeConfig {
     /// pid in the pid file the default `slon_start` writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slon_stop: Option<String>,
+    /// This node's slon runtime options (`[node.slon]`), each replacing the cluster-wide
+    /// `[slon]` value of the same name.
+    #[serde(default, skip_serializing_if = "SlonOptions::is_empty")]
+    pub slon: SlonOptions,
 }
 
 /// What a `[[node]]` with only `id = 0` holds: id 0 means "not given" to slonik, and
@@ -269,6 +285,7 @@ impl Default for NodeConfig {
             failed: false,
             slon_start: None,
             slon_stop: None,
+            slon: SlonOptions::new(),
         }
     }
 }
@@ -330,6 +347,13 @@ impl NodeConfig {
         self
     }
 
+    /// Sets one of this node's slon runtime options (`[node.slon]`), replacing the
+    /// cluster-wide `[slon]` value of that name; a name given twice keeps the last value.
+    pub fn slon(mut self, name: impl Into<String>, value: impl Into<SlonValue>) -> Self {
+        self.slon.insert(name.into(), value.into());
+        self
+    }
+
     /// The admin connection parts of this node.
     pub fn connection(&self) -> ConnectionParts {
         ConnectionParts {
@@ -343,6 +367,64 @@ impl NodeConfig {
             sslmode: self.sslmode.clone(),
             options: self.options.clone(),
         }
+    }
+}
+
+/// slon runtime options by name, as written in `[slon]` or `[node.slon]` (sorted, so the
+/// generated file never depends on hash order).
+pub type SlonOptions = std::collections::BTreeMap<String, SlonValue>;
+
+/// One slon runtime option's value as TOML holds it: which names exist in which version,
+/// and the type and range each takes, are checked by [`crate::validate::validate`]
+/// against [`crate::slon::OPTIONS`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SlonValue {
+    /// `log_pid = true`.
+    Bool(bool),
+    /// `sync_interval = 2000`.
+    Int(i64),
+    /// `cleanup_interval = "10 minutes"`.
+    Text(String),
+}
+
+impl fmt::Display for SlonValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SlonValue::Bool(b) => write!(f, "{b}"),
+            SlonValue::Int(i) => write!(f, "{i}"),
+            SlonValue::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+impl From<bool> for SlonValue {
+    fn from(value: bool) -> Self {
+        SlonValue::Bool(value)
+    }
+}
+
+impl From<i64> for SlonValue {
+    fn from(value: i64) -> Self {
+        SlonValue::Int(value)
+    }
+}
+
+impl From<i32> for SlonValue {
+    fn from(value: i32) -> Self {
+        SlonValue::Int(value.into())
+    }
+}
+
+impl From<&str> for SlonValue {
+    fn from(value: &str) -> Self {
+        SlonValue::Text(value.to_string())
+    }
+}
+
+impl From<String> for SlonValue {
+    fn from(value: String) -> Self {
+        SlonValue::Text(value)
     }
 }
 

@@ -9,6 +9,7 @@ mod literals;
 mod nodes;
 mod problems;
 mod relations;
+mod slon;
 mod subscriptions;
 
 use crate::model::config::ConfigFile;
@@ -77,12 +78,14 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         version,
         default_origin,
         wait_timeout: config.wait_timeout,
+        slon: config.slon.clone(),
         nodes,
         sets,
         subscriptions,
     };
     check_provider_graph(&cluster, &mut p);
     check_literals(&cluster, &suspects, &mut p);
+    slon::check_slon(&cluster, &mut p);
     if p.is_empty() {
         Ok(cluster)
     } else {

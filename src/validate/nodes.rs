@@ -39,6 +39,7 @@ pub(super) fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap
             failed: n.failed,
             slon_start: n.slon_start.clone(),
             slon_stop: n.slon_stop.clone(),
+            slon: n.slon.clone(),
         };
         for (key, command) in [("slon_start", &n.slon_start), ("slon_stop", &n.slon_stop)] {
             if let Some(reason) = command.as_deref().and_then(command_problem) {

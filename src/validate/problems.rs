@@ -197,6 +197,29 @@ pub enum Problem {
         /// Its byte offset in the value.
         offset: usize,
     },
+    /// A slon runtime option the target version's slon does not have (or that
+    /// slonik-gen derives itself, like `conn_info`).
+    #[error("{item}: `{option}` is not a slon option of Slony-I {version}: {hint}")]
+    UnknownSlonOption {
+        /// Where (`[slon]`, `node 2 [node.slon]`).
+        item: String,
+        /// The name as written.
+        option: String,
+        /// The target version.
+        version: crate::version::SlonyVersion,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// A slon runtime option with a value of the wrong type or out of slon's range.
+    #[error("{item}: slon option `{option}` {reason}")]
+    BadSlonValue {
+        /// Where (`[slon]`, `node 2 [node.slon]`).
+        item: String,
+        /// The option.
+        option: String,
+        /// Why, with what slon accepts.
+        reason: String,
+    },
     /// A setting out of the range slonik accepts.
     #[error("wait_timeout = {value} is out of range: use 0 (wait forever) to 2147483647 seconds")]
     BadWaitTimeout {

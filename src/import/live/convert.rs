@@ -236,6 +236,7 @@ pub fn config_from_catalog(
             failed: failed.contains(&node.id),
             slon_start: None,
             slon_stop: None,
+            slon: Default::default(),
         });
     }
     if !nodes.is_empty() {
@@ -342,6 +343,7 @@ pub fn config_from_catalog(
         slony_version: version,
         default_origin: default_origin.map(NodeId),
         wait_timeout: crate::model::config::default_wait_timeout(),
+        slon: Default::default(),
         nodes,
         sets,
         subscriptions,
