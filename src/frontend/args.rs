@@ -71,6 +71,31 @@ pub enum Command {
     #[allow(missing_docs)]
     #[command(flatten)]
     ImportTool(ImportTool),
+    /// Read every node's Slony catalog: nodes, slons, sets, subscriptions, lag, pending
+    /// rows. Exit 0 ok, 1 a node could not be read, 3 lag over --max-lag
+    // Hidden from the top-level --help only until the merge updates tests/snapshots/cli__help.snap
+    // (this branch may not change existing snapshots); `status --help` is complete.
+    #[cfg(feature = "import-live")]
+    #[command(
+        hide = true,
+        after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
+    )]
+    Status(StatusArgs),
+}
+
+/// `status` arguments.
+#[cfg(feature = "import-live")]
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output: text (for a person) or json
+    #[arg(long, default_value = "text", value_name = "text|json", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Exit 3 when any receiver is more than SECONDS behind an origin (sl_status.st_lag_time)
+    #[arg(long, value_name = "SECONDS")]
+    pub max_lag: Option<f64>,
+    /// How long to wait for each node's connection and each query
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
 }
 
 /// `import` sources.
