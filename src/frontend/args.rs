@@ -93,7 +93,8 @@ pub struct StatusArgs {
     /// Exit 3 when any receiver is more than SECONDS behind an origin (sl_status.st_lag_time)
     #[arg(long, value_name = "SECONDS")]
     pub max_lag: Option<f64>,
-    /// How long to wait for each node's connection and each query
+    /// How long each node may take to connect and answer (nodes are read at once, so this
+    /// bounds the whole run); a node that does not answer in time is reported unreachable
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub connect_timeout: f64,
 }

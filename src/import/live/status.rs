@@ -22,7 +22,8 @@ use crate::escape::visible;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StatusOptions {
-    /// How long to wait for each node's connection (and each of its queries).
+    /// How long each node may take to connect and answer every query (nodes are read
+    /// at once, so this also bounds the whole read).
     pub connect_timeout: Duration,
 }
 
@@ -157,13 +158,16 @@ impl ClusterStatus {
         self.nodes.iter().filter(|n| !n.reachable).collect()
     }
 
-    /// The `sl_status` rows whose lag time is over `max`. An unknown lag (NULL) is not
-    /// over: an unreadable value is reported as such, not as an alarm.
+    /// The `sl_status` rows whose lag time is over `max` while the receiver still misses
+    /// events. `st_lag_time` is the age of the last event the receiver confirmed, so an
+    /// origin whose own slon is stopped makes no new events and its row ages with nothing
+    /// to receive: that is not lag (the "no slon is connected" warning covers it). An
+    /// unknown lag (NULL) is not over: an unreadable value is shown, not alarmed on.
     pub fn over_lag(&self, max: Duration) -> Vec<&Lag> {
         let max = max.as_secs_f64();
         self.lag
             .iter()
-            .filter(|l| l.seconds.is_some_and(|s| s > max))
+            .filter(|l| l.seconds.is_some_and(|s| s > max) && l.events != Some(0))
             .collect()
     }
 
@@ -345,9 +349,23 @@ impl ClusterStatus {
                 .events
                 .map_or("? events".to_string(), |e| format!("{e} event{}", plural(e)));
             let time = lag.seconds.map_or("? s".to_string(), |s| format!("{s:.1} s"));
+            // Only an origin's own slon copies the receivers' confirmations into its
+            // sl_confirm: without it, its rows age whatever the receivers do.
+            let stale = self
+                .nodes
+                .iter()
+                .any(|n| n.id == lag.origin && n.reachable && !n.slon.iter().any(|t| t.connected));
+            let note = if stale {
+                format!(
+                    " (node {}'s slon is not connected: its confirmations are not up to date)",
+                    lag.origin
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  node {} -> node {}: {events}, {time}",
+                "  node {} -> node {}: {events}, {time}{note}",
                 lag.origin, lag.receiver
             );
         }
@@ -437,23 +455,63 @@ fn admin_conninfo(node: &crate::model::Node) -> String {
         .join(" ")
 }
 
-/// Reads the status of `cluster` from every node of the config that is not marked failed.
-/// Never fails as a whole: a node that cannot be read is in the result with its error.
+/// Reads the status of `cluster` from every node of the config that is not marked failed,
+/// all nodes at once. Never fails as a whole and never waits longer than
+/// `options.connect_timeout` (plus a moment): a node that cannot be read, or does not
+/// answer in time (a server that accepts the connection and then says nothing, a query
+/// stuck behind a lock), is in the result with the reason. The reader of a node that did
+/// not answer is left to finish on its own thread.
 #[cfg(feature = "import-live")]
 pub fn read_status(cluster: &crate::Cluster, options: StatusOptions) -> ClusterStatus {
+    use std::sync::mpsc;
+    use std::time::Instant;
+    let nodes: Vec<&crate::model::Node> = cluster.active_nodes().collect();
+    let started = Instant::now();
+    let (sender, receiver) = mpsc::channel();
+    let mut results: Vec<Option<Result<NodeRead, String>>> = Vec::with_capacity(nodes.len());
+    for (index, node) in nodes.iter().enumerate() {
+        let conninfo = admin_conninfo(node);
+        let name = cluster.name.clone();
+        let sender = sender.clone();
+        // The client's connect timeout covers the TCP connect only, not the startup
+        // exchange: a thread and a deadline are what bound a silent server.
+        let spawned = std::thread::Builder::new()
+            .name(format!("status-node-{}", node.id))
+            .spawn(move || {
+                let _ = sender.send((index, read_node(&conninfo, &name, options)));
+            });
+        results.push(match spawned {
+            Ok(_) => None,
+            Err(e) => Some(Err(format!("cannot start a thread to read it: {e}"))),
+        });
+    }
+    drop(sender);
+    let deadline = started + options.connect_timeout + Duration::from_millis(500);
+    while results.iter().any(Option::is_none) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok((index, read)) => results[index] = Some(read),
+            Err(_) => break,
+        }
+    }
     let mut status = ClusterStatus {
         cluster: cluster.name.clone(),
         ..ClusterStatus::default()
     };
-    for node in cluster.active_nodes() {
-        let conninfo = admin_conninfo(node);
+    for (node, read) in nodes.iter().zip(results) {
         let mut shown = NodeStatus {
             id: node.id.0,
             name: node.name.clone(),
-            conninfo: shown_conninfo(&conninfo),
+            conninfo: shown_conninfo(&admin_conninfo(node)),
             ..NodeStatus::default()
         };
-        match read_node(&conninfo, &cluster.name, options) {
+        let read = read.unwrap_or_else(|| {
+            Err(format!(
+                "no answer within {} s (the server does not answer, or the connection or a catalog query hangs)",
+                options.connect_timeout.as_secs_f64()
+            ))
+        });
+        match read {
             Ok(read) => {
                 shown.reachable = true;
                 shown.version = read.version;
@@ -744,6 +802,25 @@ mod tests {
         assert!(status.over_lag(Duration::from_millis(12_500)).is_empty());
         assert!(status.over_lag(Duration::from_secs(60)).is_empty());
         assert!(ClusterStatus::default().over_lag(Duration::ZERO).is_empty());
+        let mut idle = status.clone();
+        idle.lag[1].seconds = Some(100.0);
+        let over: Vec<u32> = idle
+            .over_lag(Duration::from_secs(60))
+            .iter()
+            .map(|l| l.origin)
+            .collect();
+        assert_eq!(
+            over,
+            Vec::<u32>::new(),
+            "no events missing: an idle origin, not lag"
+        );
+        idle.lag[1].events = None;
+        let over: Vec<u32> = idle
+            .over_lag(Duration::from_secs(60))
+            .iter()
+            .map(|l| l.origin)
+            .collect();
+        assert_eq!(over, vec![2], "unknown event count: the time decides");
     }
 
     #[test]
