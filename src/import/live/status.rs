@@ -465,6 +465,10 @@ fn admin_conninfo(node: &crate::model::Node) -> String {
 pub fn read_status(cluster: &crate::Cluster, options: StatusOptions) -> ClusterStatus {
     use std::sync::mpsc;
     use std::time::Instant;
+    // Instant + Duration panics on overflow: a day is longer than any check should wait.
+    let options = StatusOptions {
+        connect_timeout: options.connect_timeout.min(Duration::from_secs(86_400)),
+    };
     let nodes: Vec<&crate::model::Node> = cluster.active_nodes().collect();
     let started = Instant::now();
     let (sender, receiver) = mpsc::channel();
