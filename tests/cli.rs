@@ -284,7 +284,15 @@ fn help_lists_every_command_with_an_example() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!("help", text(&out.stdout));
     let operations = slonik_gen::ops::table::OPERATIONS.iter().map(|spec| spec.name);
-    let commands = operations.chain(["runbook", "import", "install-links", "check-cluster"]);
+    let commands = operations.chain([
+        "runbook",
+        "import",
+        "install-links",
+        "check-cluster",
+        "slon-conf",
+        "status",
+        "show",
+    ]);
     for command in commands {
         let help = text(&slonik_gen(&[command, "--help"]).stdout);
         assert!(

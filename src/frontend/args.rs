@@ -63,10 +63,7 @@ pub enum Command {
     )]
     Runbook(RunbookArgs),
     /// Print a node's slon config file (what `slon -f FILE` reads), or write one per node
-    // Hidden from the top-level `--help` for now: listing it changes the committed help
-    // snapshot (tests/cli.rs), which is accepted once with the other new subcommands.
     #[command(
-        hide = true,
         after_help = "Example: slonik-gen --config examples/geekdb.toml slon-conf 1\n         slonik-gen --config examples/geekdb.toml slon-conf --all --dir /etc/slony1/replication   # node1.conf, node2.conf"
     )]
     SlonConf(SlonConfArgs),
@@ -83,14 +80,31 @@ pub enum Command {
     ///
     /// Nodes with their conninfo (passwords hidden), sets with their table and sequence ids,
     /// subscriptions and each set's cascade tree from the origin down. Prints no script.
-    // Hidden from the top-level list only until the branches adding `slon-conf` and `status`
-    // are merged: listing it changes tests/snapshots/cli__help.snap, which those branches
-    // change too, so the merge unhides all three and updates that snapshot once.
-    #[command(
-        hide = true,
-        after_help = "Example: slonik-gen --config examples/geekdb.toml show"
-    )]
+    #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml show")]
     Show,
+    /// Read every node's Slony catalog: nodes, slons, sets, subscriptions, lag, pending
+    /// rows. Exit 0 ok, 1 a node could not be read, 3 lag over --max-lag
+    #[cfg(feature = "import-live")]
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
+    )]
+    Status(StatusArgs),
+}
+
+/// `status` arguments.
+#[cfg(feature = "import-live")]
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output: text (for a person) or json
+    #[arg(long, default_value = "text", value_name = "text|json", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Exit 3 when any receiver is more than SECONDS behind an origin (sl_status.st_lag_time)
+    #[arg(long, value_name = "SECONDS")]
+    pub max_lag: Option<f64>,
+    /// How long each node may take to connect and answer (nodes are read at once, so this
+    /// bounds the whole run); a node that does not answer in time is reported unreachable
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
 }
 
 /// `slon-conf`: one node to stdout, or every active node into a directory.

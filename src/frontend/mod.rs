@@ -123,6 +123,15 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
         }
         args::Command::Show => return run_show(cli),
         args::Command::SlonConf(args) => return run_slon_conf(&cli.config, cli.slony_version, &args),
+        #[cfg(feature = "import-live")]
+        args::Command::Status(args) => {
+            return run_status(
+                &cli.config,
+                cli.slony_version,
+                cli.check.is_some() || cli.write_config.is_some(),
+                &args,
+            )
+        }
         args::Command::Runbook(args) => Err(args),
         args::Command::Operation(command) => Ok(command.operation().unwrap_or_else(|e| e.exit())),
     };
@@ -268,4 +277,52 @@ fn run_slon_conf(
         (None, None) => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen status`: the cluster's status on stdout (text or JSON) and a one-line
+/// verdict on stderr; exit 0 ok, 1 a node could not be read (the rest is still shown),
+/// 3 lag over `--max-lag` with every node read.
+#[cfg(feature = "import-live")]
+fn run_status(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    check_or_write: bool,
+    args: &args::StatusArgs,
+) -> Result<ExitCode, crate::Error> {
+    use crate::import::live::status::{read_status, StatusOptions, Verdict};
+    // Usage errors exit 2 before the config is read, like every other command's.
+    let seconds = |flag: &str, value: f64| {
+        std::time::Duration::try_from_secs_f64(value).unwrap_or_else(|_| {
+            args::usage_error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{flag}: give a number of seconds, 0 or more"),
+            )
+            .exit()
+        })
+    };
+    if check_or_write {
+        args::usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "status prints a report, not a script: leave out --check and --write-config",
+        )
+        .exit();
+    }
+    let max_lag = args.max_lag.map(|v| seconds("--max-lag", v));
+    let timeout = seconds("--connect-timeout", args.connect_timeout);
+    let cluster = crate::load_config(config_path(config.as_deref()), version)?;
+    let status = read_status(&cluster, StatusOptions::default().connect_timeout(timeout));
+    let text = match args.format.as_str() {
+        "json" => status.to_json(),
+        _ => status.to_text(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(text.as_bytes()).map_err(output)?;
+    out.flush().map_err(output)?;
+    eprintln!("slonik-gen: {}", status.check_line(max_lag));
+    Ok(match status.verdict(max_lag) {
+        Verdict::Ok => ExitCode::SUCCESS,
+        Verdict::OverLag => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    })
 }

@@ -27,6 +27,7 @@
 mod catalog;
 mod convert;
 mod diff;
+pub mod status;
 
 #[cfg(feature = "import-live")]
 pub use catalog::read_catalog;
