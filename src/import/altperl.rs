@@ -645,13 +645,9 @@ impl Reader<'_> {
             name: Some(name.to_string()),
             origin,
             comment: None,
-            default_schema: None,
-            first_table_id: None,
-            first_sequence_id: None,
-            tables_file: None,
-            sequences_file: None,
             tables,
             sequences,
+            ..SetConfig::default()
         })
     }
 }

@@ -295,13 +295,9 @@ pub fn config_from_catalog(
             name,
             origin: Some(NodeId(*origin)),
             comment,
-            default_schema: None,
-            first_table_id: None,
-            first_sequence_id: None,
-            tables_file: None,
-            sequences_file: None,
             tables,
             sequences,
+            ..SetConfig::default()
         });
     }
     let default_origin = catalog
