@@ -60,10 +60,23 @@ fn status(config: &str, args: &[&str]) -> Output {
 
 /// Polls `status --max-lag` every half second until it exits with `code`.
 fn wait_for_exit(c: &TestCluster, config: &str, max_lag: &str, code: i32, what: &str) -> Output {
+    wait_for(c, config, max_lag, code, what, |_| true)
+}
+
+/// [`wait_for_exit`], until `stderr_says` also holds for the verdict line: with node 2's
+/// slon stopped, either row of sl_status may cross the threshold first.
+fn wait_for(
+    c: &TestCluster,
+    config: &str,
+    max_lag: &str,
+    code: i32,
+    what: &str,
+    stderr_says: impl Fn(&str) -> bool,
+) -> Output {
     let mut last = None;
     c.wait_until(what, Duration::from_secs(40), || {
         let out = status(config, &["--max-lag", max_lag]);
-        let done = out.status.code() == Some(code);
+        let done = out.status.code() == Some(code) && stderr_says(&text(&out.stderr));
         last = Some(out);
         if !done {
             std::thread::sleep(Duration::from_millis(300));
@@ -147,7 +160,20 @@ fn e2e_status_reports_lag_rising_and_falling_and_unreachable_nodes() {
         1,
         "insert into geekdb.files (name) select 'row ' || g from generate_series(1, 100) g",
     );
-    let out = wait_for_exit(&c, config, "3", 3, "status reports lag over 3 s");
+    let names_node_2_behind = |stderr: &str| {
+        stderr
+            .trim_end()
+            .split(", ")
+            .any(|part| part.contains("node 2 is ") && part.contains("behind node 1"))
+    };
+    let out = wait_for(
+        &c,
+        config,
+        "3",
+        3,
+        "status reports node 2 over 3 s behind",
+        names_node_2_behind,
+    );
     let stderr = text(&out.stderr);
     // Node 2's own sl_status (2 -> 1) may be over too: without its slon, node 2 never
     // learns node 1's confirmations. Node 2 behind node 1 must be named either way.
