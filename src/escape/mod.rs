@@ -11,6 +11,7 @@
 //! | Markdown (text, inline code, code fences) | [`markdown`] |
 //! | TOML comments | [`toml`] |
 //! | slon config files (`slon -f`: quoted values, comments) | [`slon_conf`] |
+//! | systemd unit files (free text, command words) | [`systemd`] |
 //! | SQL sent to PostgreSQL by runbooks and the live importer (literals, identifiers) | [`sql`] |
 //! | libpq conninfo values | [`crate::model::conninfo`] (`conninfo_text` per Slony-I version, `quoted_value`) |
 //!
@@ -22,6 +23,7 @@ pub mod markdown;
 pub mod shell;
 pub mod slon_conf;
 pub mod sql;
+pub mod systemd;
 pub mod toml;
 
 /// Whether `c` is a control character that no name, comment, label or connection value may

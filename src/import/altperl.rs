@@ -359,6 +359,7 @@ impl Reader<'_> {
             default_origin,
             wait_timeout: crate::model::config::default_wait_timeout(),
             slon: Default::default(),
+            daemon: Default::default(),
             nodes,
             sets,
             subscriptions,
@@ -481,6 +482,7 @@ impl Reader<'_> {
                 slon_start: None,
                 slon_stop: None,
                 slon: Default::default(),
+                daemon: Default::default(),
             });
         }
         Ok(nodes)

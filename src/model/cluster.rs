@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::config::{
-    ConfigFile, NodeConfig, SetConfig, SetRef, SlonOptions, SubscriptionConfig, TableEntry,
+    ConfigFile, DaemonConfig, NodeConfig, SetConfig, SetRef, SlonOptions, SubscriptionConfig, TableEntry,
 };
 use crate::model::conninfo::{conninfo_text, ConnectionParts, ConninfoProblem, ConninfoUse};
 use crate::model::ids::{NodeId, SequenceId, SetId, TableId};
@@ -25,6 +25,8 @@ pub struct Cluster {
     pub wait_timeout: u32,
     /// Cluster-wide slon runtime options (`[slon]`), checked for `version`.
     pub slon: SlonOptions,
+    /// How slons run by default (`[daemon]`), checked.
+    pub daemon: DaemonConfig,
     /// Nodes by id.
     pub nodes: BTreeMap<NodeId, Node>,
     /// Sets by id.
@@ -58,6 +60,8 @@ pub struct Node {
     pub slon_stop: Option<String>,
     /// Its own slon runtime options (`[node.slon]`), checked; they replace the cluster's.
     pub slon: SlonOptions,
+    /// How its slon runs (`[node.daemon]`), checked; its keys replace the cluster's.
+    pub daemon: DaemonConfig,
 }
 
 impl Node {
@@ -189,6 +193,7 @@ impl Cluster {
             default_origin: Some(self.default_origin),
             wait_timeout: self.wait_timeout,
             slon: self.slon.clone(),
+            daemon: self.daemon.clone(),
             nodes: self.nodes.values().map(node_config).collect(),
             sets: self.sets.values().map(set_config).collect(),
             subscriptions: self
@@ -241,6 +246,7 @@ pub(crate) fn node_config(node: &Node) -> NodeConfig {
         slon_start: node.slon_start.clone(),
         slon_stop: node.slon_stop.clone(),
         slon: node.slon.clone(),
+        daemon: node.daemon.clone(),
     }
 }
 

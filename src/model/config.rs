@@ -104,6 +104,11 @@ pub struct ConfigFile {
     /// overrides one by one; checked per target version by [`crate::validate::validate`].
     #[serde(default, skip_serializing_if = "SlonOptions::is_empty")]
     pub slon: SlonOptions,
+    /// How every node's slon runs (`[daemon]`): a plain process, a Debian init-script
+    /// instance or a systemd unit, and where its files are; `[node.daemon]` overrides it
+    /// key by key. Read by `slon start|stop|status`, `slon-unit` and the runbooks.
+    #[serde(default, skip_serializing_if = "DaemonConfig::is_empty")]
+    pub daemon: DaemonConfig,
     /// The nodes.
     #[serde(default, rename = "node")]
     pub nodes: Vec<NodeConfig>,
@@ -130,6 +135,7 @@ impl Default for ConfigFile {
             default_origin: None,
             wait_timeout: default_wait_timeout(),
             slon: SlonOptions::new(),
+            daemon: DaemonConfig::default(),
             nodes: Vec::new(),
             sets: Vec::new(),
             subscriptions: Vec::new(),
@@ -260,6 +266,10 @@ pub struct NodeConfig {
     /// `[slon]` value of the same name.
     #[serde(default, skip_serializing_if = "SlonOptions::is_empty")]
     pub slon: SlonOptions,
+    /// How this node's slon runs (`[node.daemon]`), each key replacing the cluster-wide
+    /// `[daemon]` one.
+    #[serde(default, skip_serializing_if = "DaemonConfig::is_empty")]
+    pub daemon: DaemonConfig,
 }
 
 /// What a `[[node]]` with only `id = 0` holds: id 0 means "not given" to slonik, and
@@ -286,6 +296,7 @@ impl Default for NodeConfig {
             slon_start: None,
             slon_stop: None,
             slon: SlonOptions::new(),
+            daemon: DaemonConfig::default(),
         }
     }
 }
@@ -367,6 +378,112 @@ impl NodeConfig {
             sslmode: self.sslmode.clone(),
             options: self.options.clone(),
         }
+    }
+}
+
+/// How a slon daemon is run, as `[daemon]` or `[node.daemon]` writes it: every key is
+/// optional, a node's keys replace the cluster's, and [`crate::slon::run::SlonRun`] is the
+/// resolved result with every default filled in. Paths must be absolute: a slon started
+/// from one directory must be found from any other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DaemonConfig {
+    /// `process` (default: `slonik-gen slon start` runs it), `debian` (an instance of
+    /// Debian's `/etc/init.d/slony1`) or `systemd` (a unit `slon-unit` writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunKind>,
+    /// The slon program (default `slon`, found on `PATH`; Debian: `/usr/bin/slon`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// Directory of the generated config files `node<N>.conf` (process and systemd;
+    /// default `/etc/slony1/<cluster>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf_dir: Option<String>,
+    /// Directory of the pid files (process; default altperl's `/var/run/slony1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_dir: Option<String>,
+    /// Directory of the log files (process; default `/var/log/slony1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_dir: Option<String>,
+    /// Stem of the pid and log file names, `<prefix>_node<N>.pid` (process; default the
+    /// cluster name, altperl's `$PIDFILE_PREFIX`, so a slon altperl started is found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_prefix: Option<String>,
+    /// The Debian instance name: `/etc/slony1/<instance>/slon.conf` (debian; default
+    /// `<cluster>_node<N>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The systemd unit name (systemd; default `slon-<cluster>-node<N>.service`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The OS user the unit runs slon as (systemd; default `postgres`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Seconds a stop waits after SIGTERM before it sends SIGQUIT (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<u32>,
+}
+
+/// How a slon daemon is run ([`DaemonConfig::run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    /// A plain background process with a pid file and a log file.
+    Process,
+    /// An instance of Debian's `/etc/init.d/slony1`, which keeps its files in fixed places.
+    Debian,
+    /// A systemd service unit.
+    Systemd,
+}
+
+impl fmt::Display for RunKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunKind::Process => "process",
+            RunKind::Debian => "debian",
+            RunKind::Systemd => "systemd",
+        })
+    }
+}
+
+impl DaemonConfig {
+    /// Whether no key is set.
+    pub fn is_empty(&self) -> bool {
+        *self == DaemonConfig::default()
+    }
+
+    /// `self` with every key `over` sets replacing this one's.
+    pub fn overlaid(&self, over: &DaemonConfig) -> DaemonConfig {
+        fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
+            over.clone().or_else(|| base.clone())
+        }
+        DaemonConfig {
+            run: pick(&self.run, &over.run),
+            program: pick(&self.program, &over.program),
+            conf_dir: pick(&self.conf_dir, &over.conf_dir),
+            pid_dir: pick(&self.pid_dir, &over.pid_dir),
+            log_dir: pick(&self.log_dir, &over.log_dir),
+            file_prefix: pick(&self.file_prefix, &over.file_prefix),
+            instance: pick(&self.instance, &over.instance),
+            unit: pick(&self.unit, &over.unit),
+            user: pick(&self.user, &over.user),
+            stop_timeout: pick(&self.stop_timeout, &over.stop_timeout),
+        }
+    }
+
+    /// Every text key with its name, for validation.
+    pub fn texts(&self) -> [(&'static str, Option<&str>); 8] {
+        [
+            ("program", self.program.as_deref()),
+            ("conf_dir", self.conf_dir.as_deref()),
+            ("pid_dir", self.pid_dir.as_deref()),
+            ("log_dir", self.log_dir.as_deref()),
+            ("file_prefix", self.file_prefix.as_deref()),
+            ("instance", self.instance.as_deref()),
+            ("unit", self.unit.as_deref()),
+            ("user", self.user.as_deref()),
+        ]
     }
 }
 

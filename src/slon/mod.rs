@@ -11,6 +11,8 @@
 //! 2.2.11 and so from the table.
 
 pub mod conf;
+pub mod run;
+pub mod unit;
 
 use crate::model::config::SlonValue;
 use crate::model::ids::NodeId;

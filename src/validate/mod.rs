@@ -79,6 +79,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         default_origin,
         wait_timeout: config.wait_timeout,
         slon: config.slon.clone(),
+        daemon: config.daemon.clone(),
         nodes,
         sets,
         subscriptions,

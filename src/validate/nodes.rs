@@ -40,6 +40,7 @@ pub(super) fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap
             slon_start: n.slon_start.clone(),
             slon_stop: n.slon_stop.clone(),
             slon: n.slon.clone(),
+            daemon: n.daemon.clone(),
         };
         for (key, command) in [("slon_start", &n.slon_start), ("slon_stop", &n.slon_stop)] {
             if let Some(reason) = command.as_deref().and_then(command_problem) {

@@ -220,6 +220,16 @@ pub enum Problem {
         /// Why, with what slon accepts.
         reason: String,
     },
+    /// A `[daemon]` or `[node.daemon]` key that cannot be used as given.
+    #[error("{item} {key}: {reason}")]
+    BadDaemon {
+        /// Where (`[daemon]`, `node 2 [node.daemon]`).
+        item: String,
+        /// The key.
+        key: &'static str,
+        /// Why, and what to do.
+        reason: &'static str,
+    },
     /// A setting out of the range slonik accepts.
     #[error("wait_timeout = {value} is out of range: use 0 (wait forever) to 2147483647 seconds")]
     BadWaitTimeout {

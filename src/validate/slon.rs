@@ -1,14 +1,63 @@
 //! `[slon]` and `[node.slon]`: every option exists in the target version's slon, has the
-//! type and range slon accepts, and holds no control character.
+//! type and range slon accepts, and holds no control character. `[daemon]` and
+//! `[node.daemon]`: paths absolute, names usable as one file name.
 
 use super::Problem;
-use crate::model::config::{SlonOptions, SlonValue};
+use crate::model::config::{DaemonConfig, SlonOptions, SlonValue};
 use crate::Cluster;
 
 pub(super) fn check_slon(cluster: &Cluster, p: &mut Vec<Problem>) {
     check_options("[slon]", &cluster.slon, cluster, p);
+    check_daemon("[daemon]", &cluster.daemon, p);
     for node in cluster.nodes.values() {
         check_options(&format!("node {} [node.slon]", node.id), &node.slon, cluster, p);
+        check_daemon(&format!("node {} [node.daemon]", node.id), &node.daemon, p);
+    }
+}
+
+fn check_daemon(item: &str, daemon: &DaemonConfig, p: &mut Vec<Problem>) {
+    for (key, value) in daemon.texts() {
+        let Some(value) = value else { continue };
+        if let Some((offset, character)) = crate::escape::control_character(value) {
+            p.push(Problem::ControlCharacter {
+                item: format!("{item} {key}"),
+                character,
+                offset,
+            });
+            continue;
+        }
+        let reason = match key {
+            "conf_dir" | "pid_dir" | "log_dir" => (!value.starts_with('/')).then_some(
+                "must be an absolute path: a slon started from one directory must be found from any other",
+            ),
+            "program" => (value.is_empty() || (value.contains('/') && !value.starts_with('/')))
+                .then_some("must be a program name found on PATH (`slon`) or an absolute path"),
+            "file_prefix" | "instance" => {
+                (value.is_empty() || value.contains('/') || value == "." || value == "..")
+                    .then_some("must be one file name: not empty, no `/`")
+            }
+            "unit" => {
+                (!value.ends_with(".service") || value.len() == ".service".len() || value.contains('/'))
+                    .then_some("must be a systemd service unit name ending in `.service`, with no `/`")
+            }
+            "user" => (value.is_empty() || value.chars().any(char::is_whitespace))
+                .then_some("must be an OS user name: not empty, no spaces"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            p.push(Problem::BadDaemon {
+                item: item.to_string(),
+                key,
+                reason,
+            });
+        }
+    }
+    if daemon.stop_timeout == Some(0) {
+        p.push(Problem::BadDaemon {
+            item: item.to_string(),
+            key: "stop_timeout",
+            reason: "must be at least 1 second: slon needs time to close its connections",
+        });
     }
 }
 

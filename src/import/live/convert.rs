@@ -237,6 +237,7 @@ pub fn config_from_catalog(
             slon_start: None,
             slon_stop: None,
             slon: Default::default(),
+            daemon: Default::default(),
         });
     }
     if !nodes.is_empty() {
@@ -340,6 +341,7 @@ pub fn config_from_catalog(
         default_origin: default_origin.map(NodeId),
         wait_timeout: crate::model::config::default_wait_timeout(),
         slon: Default::default(),
+        daemon: Default::default(),
         nodes,
         sets,
         subscriptions,
