@@ -1,14 +1,15 @@
 //! slon's runtime options: which exist in which Slony-I version, what type each takes,
 //! and the settings one node's daemon runs with ([`SlonSettings`]); [`conf`] writes them
-//! as the file `slon -f FILE` reads.
+//! as the file `slon -f FILE` reads, [`run`] says how the daemon is run and [`unit`]
+//! writes its systemd unit.
 //!
-//! The table was checked against the installed slon 2.2.11: every name below is accepted
-//! by it, and every integer range is the one it reports for an out-of-range value. The
-//! releases before 2.2 could not be checked here, so an option is refused for them: a
-//! setting that slon would reject at start-up (it logs `unrecognized configuration
-//! parameter` and ignores the whole file) is worse than one refused while generating.
-//! `desired_sync_time`, `quit_sync_finalsync` and `cleanup_deletelogs` are absent from
-//! 2.2.11 and so from the table.
+//! The 2.2 column was checked against the installed slon 2.2.11: every name below is
+//! accepted by it, and every integer range is the one it reports for an out-of-range
+//! value. The 1.2, 2.0 and 2.1 columns come from the option tables in `confoptions.c` of
+//! the last release of each branch (`REL_1_2_STABLE`, `REL_2_0_STABLE`, `REL_2_1_STABLE`),
+//! whose config scanner (`conf-file.l`) reads files the same way as 2.2's. A setting the
+//! version's slon lacks is refused while generating: slon would log `unrecognized
+//! configuration parameter` and ignore the whole file.
 
 pub mod conf;
 pub mod run;
@@ -68,70 +69,84 @@ pub struct SlonOption {
     pub versions: &'static [SlonyVersion],
 }
 
-const V22: &[SlonyVersion] = &[SlonyVersion::V2_2];
+use SlonyVersion::{V1_2, V2_0, V2_1, V2_2};
 
-const fn int(name: &'static str, min: i64, max: i64) -> SlonOption {
+const ALL: &[SlonyVersion] = &[V1_2, V2_0, V2_1, V2_2];
+const FROM_2_0: &[SlonyVersion] = &[V2_0, V2_1, V2_2];
+const FROM_2_1: &[SlonyVersion] = &[V2_1, V2_2];
+const ONLY_2_2: &[SlonyVersion] = &[V2_2];
+const ONLY_2_0: &[SlonyVersion] = &[V2_0];
+const UP_TO_2_0: &[SlonyVersion] = &[V1_2, V2_0];
+const UP_TO_2_1: &[SlonyVersion] = &[V1_2, V2_0, V2_1];
+
+const fn int(name: &'static str, min: i64, max: i64, versions: &'static [SlonyVersion]) -> SlonOption {
     SlonOption {
         name,
         kind: OptionKind::Int { min, max },
-        versions: V22,
+        versions,
     }
 }
 
-const fn flag(name: &'static str) -> SlonOption {
+const fn flag(name: &'static str, versions: &'static [SlonyVersion]) -> SlonOption {
     SlonOption {
         name,
         kind: OptionKind::Bool,
-        versions: V22,
+        versions,
     }
 }
 
-const fn text(name: &'static str) -> SlonOption {
+const fn text(name: &'static str, versions: &'static [SlonyVersion]) -> SlonOption {
     SlonOption {
         name,
         kind: OptionKind::Text,
-        versions: V22,
+        versions,
     }
 }
 
-/// Every slon runtime option slonik-gen can write, sorted by name. `cluster_name` and
-/// `conn_info` are not here: they come from the cluster and the node's path connection.
+/// Every slon runtime option slonik-gen can write, sorted by name, with the versions whose
+/// slon has it. `cluster_name` and `conn_info` are not here: they come from the cluster and
+/// the node's path connection.
 pub const OPTIONS: &[SlonOption] = &[
-    int("apply_cache_size", 10, 2000),
-    text("archive_dir"),
-    text("cleanup_interval"),
-    text("command_on_logarchive"),
-    flag("enable_version_check"),
-    int("explain_interval", 0, 86400),
-    text("lag_interval"),
-    int("log_level", -1, 4),
-    flag("log_pid"),
-    flag("log_timestamp"),
-    text("log_timestamp_format"),
-    int("monitor_interval", 10, 12000),
-    flag("monitor_threads"),
-    text("pid_file"),
-    int("quit_sync_provider", 0, 2147483647),
-    flag("remote_listen_serializable_transactions"),
-    int("remote_listen_timeout", 30, 30000),
-    text("sql_on_connection"),
-    int("sync_group_maxsize", 0, 10000),
-    int("sync_interval", 10, 60000),
-    int("sync_interval_timeout", 0, 1200000),
-    int("syslog", 0, 2),
+    int("apply_cache_size", 10, 2000, ONLY_2_2),
+    text("archive_dir", ALL),
+    flag("cleanup_deletelogs", ONLY_2_0),
+    text("cleanup_interval", FROM_2_0),
+    text("command_on_logarchive", ALL),
+    int("desired_sync_time", 0, 6000000, UP_TO_2_1),
+    flag("enable_version_check", ONLY_2_2),
+    int("explain_interval", 0, 86400, FROM_2_1),
+    text("lag_interval", ALL),
+    int("log_level", -1, 4, ALL),
+    flag("log_pid", ALL),
+    flag("log_timestamp", ALL),
+    text("log_timestamp_format", ALL),
+    int("monitor_interval", 10, 12000, FROM_2_1),
+    flag("monitor_threads", ONLY_2_2),
+    text("pid_file", ALL),
+    int("quit_sync_finalsync", 0, 2147483647, UP_TO_2_0),
+    int("quit_sync_provider", 0, 2147483647, ALL),
+    flag("remote_listen_serializable_transactions", ONLY_2_2),
+    int("remote_listen_timeout", 30, 30000, ALL),
+    text("sql_on_connection", ALL),
+    int("sync_group_maxsize", 0, 10000, ALL),
+    int("sync_interval", 10, 60000, ALL),
+    int("sync_interval_timeout", 0, 1200000, ALL),
+    int("sync_max_largemem", 1048576, 1073741824, UP_TO_2_1),
+    int("sync_max_rowsize", 1024, 32768, UP_TO_2_1),
+    int("syslog", 0, 2, ALL),
     SlonOption {
         name: "syslog_facility",
         kind: OptionKind::Enum(&[
             "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7",
         ]),
-        versions: V22,
+        versions: ALL,
     },
-    text("syslog_ident"),
-    flag("tcp_keepalive"),
-    int("tcp_keepalive_count", 0, 1073741824),
-    int("tcp_keepalive_idle", 0, 1073741824),
-    int("tcp_keepalive_interval", 0, 1073741824),
-    int("vac_frequency", 0, 100),
+    text("syslog_ident", ALL),
+    flag("tcp_keepalive", ONLY_2_2),
+    int("tcp_keepalive_count", 0, 1073741824, ONLY_2_2),
+    int("tcp_keepalive_idle", 0, 1073741824, ONLY_2_2),
+    int("tcp_keepalive_interval", 0, 1073741824, ONLY_2_2),
+    int("vac_frequency", 0, 100, ALL),
 ];
 
 /// The option `name`, whatever the version.

@@ -68,7 +68,7 @@ fn check_options(item: &str, options: &SlonOptions, cluster: &Cluster, p: &mut V
             let hint = if name == "cluster_name" || name == "conn_info" {
                 "it is written from the cluster name and the node's path connection; remove it"
             } else if crate::slon::option(name).is_some() {
-                "slonik-gen knows it only for the slon versions it could check (2.2); remove it or target 2.2"
+                "the target version's slon does not have it (see the option table in `slonik_gen::slon::OPTIONS`); remove it or target a version that has it"
             } else {
                 "check the spelling against the slon runtime options (`slon -h`, admin guide \"Runtime configuration\")"
             };
@@ -144,10 +144,24 @@ mod tests {
             m.contains("node 1 [node.slon] sql_on_connection contains the control character"),
             "{m}"
         );
-        let old = format!("slony_version = \"2.1\"\n{NODE}[node.slon]\nsync_interval = 1000\n");
+        // Options follow each version's own table: 2.1 has sync_interval and
+        // desired_sync_time but not tcp_keepalive; 2.2 dropped desired_sync_time.
+        let old = format!("slony_version = \"2.1\"\n{NODE}[node.slon]\nsync_interval = 1000\ndesired_sync_time = 60000\ntcp_keepalive = true\n");
         let m = messages(&old).join("\n");
+        assert!(!m.contains("`sync_interval`"), "{m}");
+        assert!(!m.contains("`desired_sync_time`"), "{m}");
         assert!(
-            m.contains("`sync_interval` is not a slon option of Slony-I 2.1"),
+            m.contains("`tcp_keepalive` is not a slon option of Slony-I 2.1"),
+            "{m}"
+        );
+        let new = format!("{NODE}[node.slon]\ndesired_sync_time = 60000\ncleanup_deletelogs = true\n");
+        let m = messages(&new).join("\n");
+        assert!(
+            m.contains("`desired_sync_time` is not a slon option of Slony-I 2.2"),
+            "{m}"
+        );
+        assert!(
+            m.contains("`cleanup_deletelogs` is not a slon option of Slony-I 2.2"),
             "{m}"
         );
     }
