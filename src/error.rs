@@ -19,7 +19,8 @@ pub enum Error {
     /// The operation cannot be done on this cluster.
     #[error(transparent)]
     Operation(#[from] OpError),
-    /// An import (`slonik-gen import ...`, the altperl drop-in) failed.
+    /// An import (`slonik-gen import ...`, the altperl drop-in) failed (feature `import`).
+    #[cfg(feature = "import")]
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     /// A statement cannot be rendered for the target version.

@@ -56,6 +56,8 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs`: each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod atomic_file;
 pub mod config_writer;
@@ -63,6 +65,7 @@ pub mod error;
 pub mod escape;
 #[cfg(feature = "cli")]
 pub mod frontend;
+#[cfg(feature = "import")]
 pub mod import;
 pub mod literal;
 pub mod load;

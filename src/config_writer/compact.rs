@@ -18,7 +18,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
-use toml_edit::Value;
 
 use crate::model::config::{ConfigFile, SubscriptionConfig};
 use crate::model::table_list::{self, ListKind};
@@ -127,9 +126,9 @@ fn layout(relations: &[Relation<'_>], cursor: &mut u64, list_min: Option<usize>)
     }
 }
 
-/// A TOML string (quoted and escaped by `toml_edit`).
+/// A TOML string (quoted and escaped by [`crate::escape::toml::string`]).
 fn string(text: &str) -> String {
-    Value::from(text).to_string()
+    crate::escape::toml::string(text)
 }
 
 /// One entry of an inline list, without indentation or comma.
@@ -192,6 +191,7 @@ pub(super) fn relations(set: &Set, kind: ListKind) -> Vec<Relation<'_>> {
 /// One list of `set` written anew inside a file whose allocator state is unknown (an
 /// edit): `first_*_id` (where any entry is left to the allocator) and the `key = [...]`
 /// text. Writing the first id makes the list's ids independent of what comes before it.
+#[cfg(feature = "edit-config")]
 pub(super) fn list_text(set: &Set, kind: ListKind) -> (Option<u32>, String) {
     let relations = relations(set, kind);
     // A cursor no id can equal: the run is always the longest one, with its first id.
@@ -216,6 +216,7 @@ pub(super) fn list_text(set: &Set, kind: ListKind) -> (Option<u32>, String) {
 }
 
 /// A new `[[set]]` for an edit: every value explicit, each list with its first id.
+#[cfg(feature = "edit-config")]
 pub(super) fn set_text(set: &Set) -> String {
     let mut out = String::from("[[set]]\n");
     let _ = writeln!(out, "id = {}", set.id);

@@ -16,11 +16,13 @@
 //! `load(compact(c)) == c` and `load(edit(text_of(c), next)) == next`.
 
 mod compact;
+#[cfg(feature = "edit-config")]
 mod edit;
 
 use std::path::{Path, PathBuf};
 
 pub use compact::{compact, compact_file, compact_text};
+#[cfg(feature = "edit-config")]
 pub use edit::{edit, edit_to, stage_config, write_config};
 
 use crate::atomic_file::{self, Staged};

@@ -19,8 +19,35 @@ pub fn bullet(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` as a TOML string value, quoted and escaped the way the `toml` crate writes it
+/// (a basic or literal string, whichever needs no escapes), so that it reads back exactly.
+pub fn string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "edit-config")]
+    #[test]
+    fn a_string_is_written_as_toml_edit_writes_it() {
+        // The compact writer's output must not change with the feature set.
+        for text in STRINGS {
+            assert_eq!(
+                super::string(text),
+                toml_edit::Value::from(*text).to_string(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_string_reads_back_exactly() {
+        for text in STRINGS {
+            let back: toml::Value = toml::from_str(&format!("v = {}", super::string(text))).unwrap();
+            assert_eq!(back.get("v").and_then(|v| v.as_str()), Some(*text));
+        }
+    }
+
     #[test]
     fn a_comment_stays_one_loadable_line() {
         let text = super::comment("options -s 1\u{2}\nsecond = 'line'\r");
@@ -43,4 +70,18 @@ mod tests {
         );
         assert!(super::bullet("", 10).is_empty());
     }
+
+    const STRINGS: &[&str] = &[
+        "plain",
+        "a\"b",
+        "a'b",
+        "a\\b",
+        "both ' and \"",
+        "tab\there",
+        "new\nline",
+        "\u{7f}",
+        "",
+        "\'\'\'",
+        "\"\"\"",
+    ];
 }

@@ -97,7 +97,7 @@ pub(crate) fn shown_path(path: &std::path::Path) -> String {
 }
 
 /// A line of text as printed: passwords redacted, control characters escaped.
-#[cfg(feature = "import-live")]
+#[cfg(all(feature = "import-live", feature = "cli"))]
 pub(crate) fn shown(text: &str) -> String {
     crate::escape::visible(&crate::model::conninfo::redact_secrets(text)).into_owned()
 }

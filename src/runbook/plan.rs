@@ -185,19 +185,25 @@ fn serialize_cluster<S: Serializer>(cluster: &Cluster, serializer: S) -> Result<
 
 /// How a plan is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// A numbered runbook for a person, every script inline.
     #[default]
     Markdown,
     /// One bash script that runs the whole plan and stops at the first failure.
     Shell,
-    /// The plan as JSON, for other tools.
+    /// The plan as JSON, for other tools (feature `json`).
+    #[cfg(feature = "json")]
     Json,
 }
 
 impl Format {
     /// Every format, as written on the command line.
-    pub const NAMES: [&'static str; 3] = ["md", "sh", "json"];
+    #[cfg(feature = "json")]
+    pub const NAMES: &'static [&'static str] = &["md", "sh", "json"];
+    /// Every format, as written on the command line.
+    #[cfg(not(feature = "json"))]
+    pub const NAMES: &'static [&'static str] = &["md", "sh"];
 }
 
 /// A format name that is not `md`, `sh` or `json`.
@@ -212,6 +218,7 @@ impl FromStr for Format {
         match s.trim() {
             "md" | "markdown" => Ok(Format::Markdown),
             "sh" | "bash" | "shell" => Ok(Format::Shell),
+            #[cfg(feature = "json")]
             "json" => Ok(Format::Json),
             other => Err(UnknownFormat(other.to_string())),
         }
@@ -223,6 +230,7 @@ impl fmt::Display for Format {
         f.write_str(match self {
             Format::Markdown => "md",
             Format::Shell => "sh",
+            #[cfg(feature = "json")]
             Format::Json => "json",
         })
     }
@@ -240,6 +248,7 @@ pub enum PlanError {
     #[error(transparent)]
     Script(#[from] crate::statement::RenderError),
     /// The JSON form could not be written.
+    #[cfg(feature = "json")]
     #[error("cannot write the plan as JSON")]
     Json(#[source] serde_json::Error),
 }
@@ -250,6 +259,7 @@ impl Plan {
         match format {
             Format::Markdown => markdown::render(self),
             Format::Shell => shell::render(self),
+            #[cfg(feature = "json")]
             Format::Json => {
                 let mut text = serde_json::to_string_pretty(self).map_err(PlanError::Json)?;
                 text.push('\n');

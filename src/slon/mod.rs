@@ -1,6 +1,6 @@
 //! slon's runtime options: which exist in which Slony-I version, what type each takes,
 //! and the settings one node's daemon runs with ([`SlonSettings`]); [`conf`] writes them
-//! as the file `slon -f FILE` reads, [`run`] says how the daemon is run and [`unit`]
+//! as the file `slon -f FILE` reads, [`run`] says how the daemon is run and [`unit`](mod@unit)
 //! writes its systemd unit.
 //!
 //! The 2.2 column was checked against the installed slon 2.2.11: every name below is

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+#[cfg(any(test, feature = "import-live"))]
 use super::shown_conninfo;
 use crate::escape::visible;
 
@@ -445,6 +446,7 @@ fn plural(n: i64) -> &'static str {
 
 /// The admin conninfo of `node` for the Rust client: `passfile` is left out (the client
 /// cannot read one), everything else as configured.
+#[cfg(any(test, feature = "import-live"))]
 fn admin_conninfo(node: &crate::model::Node) -> String {
     node.admin
         .params()
