@@ -82,6 +82,19 @@ pub enum Command {
     /// subscriptions and each set's cascade tree from the origin down. Prints no script.
     #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml show")]
     Show,
+    /// Write the golden files of the whole cluster into DIR: every operation's script, the
+    /// next config of each that changes the cluster, the default runbooks; or compare them
+    ///
+    /// One file per operation and arguments, named from ids (`subscribe-set_set1_node2.slonik`,
+    /// `…next.toml`, `runbook-switchover_node1_node2.md`), each written atomically. With
+    /// `--check DIR`: exit 0 when DIR holds exactly these files, 3 on drift (a diff per
+    /// file, missing and extra files listed on stderr), 1 on an error. `--update` rewrites
+    /// only what changed and says what.
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml golden /tmp/golden
+         slonik-gen --config examples/geekdb.toml --check /tmp/golden golden   # in CI: exit 3 on drift"
+    )]
+    Golden(GoldenArgs),
     /// Read every node's Slony catalog: nodes, slons, sets, subscriptions, lag, pending
     /// rows. Exit 0 ok, 1 a node could not be read, 3 lag over --max-lag
     #[cfg(feature = "import-live")]
@@ -89,6 +102,23 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
     )]
     Status(StatusArgs),
+}
+
+/// `golden` arguments.
+#[derive(Debug, Args)]
+pub struct GoldenArgs {
+    /// The directory of golden files (created if missing); with the global `--check DIR`,
+    /// leave it out
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Rewrite only the files whose contents changed (and remove stale ones), saying which
+    #[arg(long)]
+    pub update: bool,
+    /// Take the operations and runbooks from FILE, one command line a line as given to
+    /// slonik-gen (`subscribe-set set1 2`, `runbook switchover --from 1 --to 2`; `#` comments),
+    /// instead of every operation that applies to the config
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
 }
 
 /// `status` arguments.

@@ -7,6 +7,7 @@
 pub mod altperl;
 pub mod args;
 pub mod golden;
+pub mod golden_dir;
 pub mod import;
 
 use std::io::Write;
@@ -29,6 +30,9 @@ pub enum FrontendError {
         /// Why.
         source: std::io::Error,
     },
+    /// `golden DIR` could not read its list or a golden file, or write one.
+    #[error(transparent)]
+    GoldenDir(#[from] golden_dir::GoldenError),
     /// Writing the output failed.
     #[error("cannot write the script")]
     Output(#[source] std::io::Error),
@@ -122,6 +126,15 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
             )
         }
         args::Command::Show => return run_show(cli),
+        args::Command::Golden(args) => {
+            return run_golden(
+                &cli.config,
+                cli.slony_version,
+                cli.check,
+                cli.write_config.is_some(),
+                &args,
+            )
+        }
         args::Command::SlonConf(args) => return run_slon_conf(&cli.config, cli.slony_version, &args),
         #[cfg(feature = "import-live")]
         args::Command::Status(args) => {
@@ -170,6 +183,91 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
     // The process ends here. Freeing 100,000 tables and statements one by one costs more
     // (measured: 5% of a large create-set) than letting the OS take the pages back at exit.
     std::mem::forget((change, cluster));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `slonik-gen golden DIR` (write), `golden --update DIR` (write what changed) and
+/// `--check DIR golden` (compare: exit 0 equal, 3 drift).
+fn run_golden(
+    config: &Option<std::path::PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    check: Option<std::path::PathBuf>,
+    write_config: bool,
+    args: &args::GoldenArgs,
+) -> Result<ExitCode, crate::Error> {
+    use clap::error::ErrorKind;
+    if write_config {
+        args::usage_error(
+            ErrorKind::ArgumentConflict,
+            "golden writes the next configs into DIR itself (`*.next.toml`); leave out --write-config",
+        )
+        .exit();
+    }
+    let (dir, checking) = match (&args.dir, check) {
+        (Some(_), Some(_)) => args::usage_error(
+            ErrorKind::ArgumentConflict,
+            "give DIR once: `golden DIR` writes it, `--check DIR golden` compares with it",
+        )
+        .exit(),
+        (None, None) => args::usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "golden needs DIR: `golden DIR` writes the files, `--check DIR golden` compares with them",
+        )
+        .exit(),
+        (Some(dir), None) => (dir.clone(), false),
+        (None, Some(dir)) => (dir, true),
+    };
+    if checking && args.update {
+        args::usage_error(
+            ErrorKind::ArgumentConflict,
+            "--check compares and --update rewrites: choose one",
+        )
+        .exit();
+    }
+    let path = config_path(config.as_deref());
+    let cluster = crate::load_config(&path, version)?;
+    let text = std::fs::read_to_string(&path).map_err(|source| crate::load::LoadError::ReadConfig {
+        path: path.clone(),
+        source,
+    })?;
+    let list = match &args.list {
+        Some(list) => Some((
+            list.clone(),
+            std::fs::read_to_string(list).map_err(|source| {
+                FrontendError::from(golden_dir::GoldenError::Io {
+                    action: "read",
+                    path: list.clone(),
+                    source,
+                })
+            })?,
+        )),
+        None => None,
+    };
+    let files = golden_dir::golden_files(
+        &cluster,
+        &text,
+        &path,
+        list.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
+    )?;
+    if checking {
+        let drift = golden_dir::compare(&files, &dir)?;
+        if drift.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprint!("{}", drift.report(&dir));
+        return Ok(ExitCode::from(3));
+    }
+    let said = golden_dir::write(&files, &dir, args.update)?;
+    for line in &said {
+        eprintln!("slonik-gen: {line}");
+    }
+    if said.is_empty() {
+        eprintln!(
+            "slonik-gen: {} files in {} are up to date",
+            files.len(),
+            crate::escape::visible(&dir.display().to_string())
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
