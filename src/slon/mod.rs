@@ -11,6 +11,8 @@
 //! 2.2.11 and so from the table.
 
 pub mod conf;
+#[cfg(unix)]
+pub mod control;
 pub mod run;
 pub mod unit;
 
