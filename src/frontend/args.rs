@@ -71,7 +71,7 @@ pub enum Command {
     /// says each runs (a process, a Debian instance, a systemd unit)
     #[command(
         subcommand,
-        after_help = "Example: slonik-gen --config examples/geekdb.toml slon status 1\n         slonik-gen --config examples/geekdb.toml slon start --all"
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon status 1\n         slonik-gen --config examples/geekdb.toml slon stop --all   # exit 0: none was running"
     )]
     Slon(SlonCommand),
     /// Print a node's systemd unit (slon on its generated config, restarted on failure), or
