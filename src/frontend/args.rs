@@ -142,7 +142,7 @@ pub enum SlonCommand {
     /// one runs. Exit 0 when every slon runs afterwards, 1 otherwise
     #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml slon start 1")]
     Start(SlonNodes),
-    /// Stop each node's slon: SIGTERM, [daemon] stop_timeout seconds, SIGQUIT, 10 seconds
+    /// Stop each node's slon: SIGTERM, `[daemon] stop_timeout` seconds, SIGQUIT, 10 seconds
     /// (or systemctl stop). Exit 0 when every one is gone, 1 if any still runs
     #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml slon stop 1")]
     Stop(SlonNodes),
@@ -172,7 +172,7 @@ pub struct SlonNodes {
 pub struct SlonUnitArgs {
     /// The node (id or name) whose unit is printed
     pub node: Option<String>,
-    /// Write the unit of every active node as DIR/<unit name> (atomically, 0644) instead of
+    /// Write the unit of every active node as `DIR/<unit name>` (atomically, 0644) instead of
     /// printing one
     #[arg(long, requires = "dir")]
     pub all: bool,
