@@ -451,3 +451,100 @@ fn slon_is_installed_for_these_tests() {
     // The first test needs the real slon; say so plainly when it is missing.
     assert!(Path::new(SLON).is_file(), "{SLON} is not installed");
 }
+
+/// A `systemctl` on PATH that keeps a unit's state in a file beside it, logging each call.
+fn fake_systemctl(bin: &Path, state: &Path) {
+    std::fs::create_dir_all(bin).unwrap();
+    let path = bin.join("systemctl");
+    let s = state.display();
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{s}.calls'\ncase $1 in\n\
+             start) [ \"$2\" = broken.service ] && {{ echo 'Unit broken.service not found.' >&2; exit 5; }}; echo 4242 > '{s}' ;;\n\
+             stop) rm -f '{s}' ;;\n\
+             is-active) test -e '{s}' ;;\n\
+             show) if [ -e '{s}' ]; then printf 'MainPID=4242\\nActiveState=active\\nActiveEnterTimestamp=Wed 2026-12-02 03:00:00 UTC\\n'; \
+             else printf 'MainPID=0\\nActiveState=inactive\\nActiveEnterTimestamp=\\n'; fi ;;\n\
+             *) exit 1 ;;\nesac\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_systemd_slon_is_driven_through_systemctl() {
+    let reaper = Reaper::new();
+    let dir = reaper.path();
+    let bin = dir.join("bin");
+    let state = dir.join("unit-state");
+    fake_systemctl(&bin, &state);
+    let config = config(dir, "run = \"systemd\"", "");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let slon = |args: &[&str]| {
+        Command::new(BIN)
+            .env("PATH", &path)
+            .arg("--config")
+            .arg(&config)
+            .arg("slon")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let status = slon(&["status", "1"]);
+    assert_eq!(status.status.code(), Some(3), "{}", text(&status.stderr));
+    assert_eq!(
+        text(&status.stdout),
+        format!(
+            "node 1 (MasNod): slon not running (systemd unit slon-ctl-node1.service (config {}/etc/node1.conf))\n",
+            dir.display()
+        )
+    );
+    let start = slon(&["start", "1"]);
+    assert_eq!(start.status.code(), Some(0), "{}", text(&start.stderr));
+    assert!(
+        text(&start.stdout).starts_with("node 1 (MasNod): slon started, pid 4242; wrote its config "),
+        "{}",
+        text(&start.stdout)
+    );
+    assert!(dir.join("etc/node1.conf").is_file());
+    let status = slon(&["status", "1"]);
+    assert_eq!(status.status.code(), Some(0));
+    assert!(
+        text(&status.stdout).starts_with(
+            "node 1 (MasNod): slon running, pid 4242 since Wed 2026-12-02 03:00:00 UTC (systemd unit"
+        ),
+        "{}",
+        text(&status.stdout)
+    );
+    let stop = slon(&["stop", "1"]);
+    assert_eq!(stop.status.code(), Some(0), "{}", text(&stop.stderr));
+    assert_eq!(
+        text(&stop.stdout),
+        "node 1 (MasNod): slon stopped (systemctl stop)\n"
+    );
+    let calls = std::fs::read_to_string(dir.join("unit-state.calls")).unwrap();
+    assert!(
+        calls.contains("start slon-ctl-node1.service\n") && calls.contains("stop slon-ctl-node1.service\n"),
+        "{calls}"
+    );
+
+    // A unit systemd does not know: the start fails, saying how to install it.
+    let config = self::config(dir, "run = \"systemd\"\nunit = \"broken.service\"", "");
+    let out = Command::new(BIN)
+        .env("PATH", &path)
+        .arg("--config")
+        .arg(&config)
+        .args(["slon", "start", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`systemctl start broken.service` failed: Unit broken.service not found.")
+            && err.contains("slonik-gen slon-unit"),
+        "{err}"
+    );
+}

@@ -149,7 +149,7 @@ pub enum ControlError {
         message: String,
     },
     /// `systemctl` could not be run or failed.
-    #[error("{node}: `systemctl {action} {unit}` failed: {message}; see journalctl -u {unit}")]
+    #[error("{node}: `systemctl {action} {unit}` failed: {message}; see journalctl -u {unit}, and if the unit is not installed, write it with `slonik-gen slon-unit --all --dir /etc/systemd/system` and run systemctl daemon-reload")]
     Systemctl {
         /// The node.
         node: String,
