@@ -11,7 +11,6 @@
 //! 2.2.11 and so from the table.
 
 pub mod conf;
-#[cfg(unix)]
 pub mod control;
 pub mod run;
 pub mod unit;
