@@ -9,6 +9,10 @@
 //! operand is a usage error (exit 2) instead of a warning followed by a broken script, and
 //! the usage text never goes into the pipe.
 //!
+//! Links named `slon_start`, `slon_kill` and `slon_status` ([`SlonTool`]) take those tools'
+//! command lines and start, stop or report the node's slon through
+//! [`crate::slon::control`]; no `slon_watchdog` is forked.
+//!
 //! `--config FILE` (default `/etc/slony1/slon_tools.conf`, as altperl's) is read as a
 //! slonik-gen TOML config when its name ends in `.toml`, otherwise as a slon_tools.conf
 //! through [`super::altperl`].
