@@ -85,6 +85,9 @@ fn write_overview(cluster: &Cluster, out: &mut String) -> std::fmt::Result {
         if let Some(provider) = node.provider {
             writeln!(out, "    provider: {}", node_label(cluster, provider))?;
         }
+        if let Some(run) = crate::slon::run::SlonRun::of(cluster, node.id) {
+            writeln!(out, "    slon:     {}", visible(&run.describe()))?;
+        }
     }
 
     writeln!(out)?;

@@ -290,11 +290,18 @@ fn help_lists_every_command_with_an_example() {
         "install-links",
         "check-cluster",
         "slon-conf",
+        "slon",
+        "slon start",
+        "slon stop",
+        "slon status",
+        "slon-unit",
         "status",
         "show",
     ]);
     for command in commands {
-        let help = text(&slonik_gen(&[command, "--help"]).stdout);
+        let mut words: Vec<&str> = command.split(' ').collect();
+        words.push("--help");
+        let help = text(&slonik_gen(&words).stdout);
         assert!(
             help.contains("Example: slonik-gen"),
             "{command} --help has no example:\n{help}"
@@ -563,4 +570,84 @@ fn check_diffs_never_print_a_password() {
     for secret in ["s3cret", "pa55word"] {
         assert!(!shown.contains(secret), "{secret} printed:\n{shown}");
     }
+}
+
+/// The `Example:` lines of `slon status --help` and `slon-unit --help` run as written on
+/// examples/geekdb.toml: no slon of it runs here, so status exits 3 (its documented exit
+/// for "not running") and says so; slon-unit prints node 1's unit.
+#[test]
+fn slon_status_and_slon_unit_examples_run_as_written() {
+    for (command, code, needle) in [
+        ("status", 3, "node 1 (MasNod): slon not running (a process: config /etc/slony1/replication/node1.conf, pid file /var/run/slony1/replication_node1.pid"),
+        ("unit", 0, "ExecStart=\"/usr/bin/slon\" -f \"/etc/slony1/replication/node1.conf\""),
+    ] {
+        let help_args: &[&str] = if command == "status" { &["slon", "status", "--help"] } else { &["slon-unit", "--help"] };
+        let help = text(&slonik_gen(help_args).stdout);
+        let line = help
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Example: slonik-gen "))
+            .unwrap_or_else(|| panic!("no Example line in:\n{help}"));
+        let line = line.split("   #").next().unwrap_or(line).trim();
+        let words: Vec<&str> = line.split(' ').collect();
+        let out = slonik_gen(&words);
+        assert_eq!(out.status.code(), Some(code), "{line}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(needle), "{line}: {}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn slon_unit_all_writes_one_unit_per_active_node_0644_and_names_them_on_stderr() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = slonik_gen(&[
+        "--config",
+        EXAMPLE,
+        "slon-unit",
+        "--all",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["slon-replication-node1.service", "slon-replication-node2.service"]
+    );
+    for name in &names {
+        let path = dir.path().join(name);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        assert!(
+            text(&out.stderr).contains(&format!("slonik-gen: wrote {}", path.display())),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let one = slonik_gen(&["--config", EXAMPLE, "slon-unit", "node2"]);
+    assert_eq!(
+        one.stdout,
+        std::fs::read(dir.path().join("slon-replication-node2.service")).unwrap()
+    );
+    assert_fails(
+        &slonik_gen(&["--config", EXAMPLE, "slon-unit", "9"]),
+        1,
+        "no node `9`",
+    );
+    assert_fails(
+        &slonik_gen(&["--config", EXAMPLE, "slon-unit", "--all"]),
+        2,
+        "--dir",
+    );
+    assert_fails(
+        &slonik_gen(&["--config", EXAMPLE, "--check", "x", "slon", "status", "1"]),
+        2,
+        "--check",
+    );
 }

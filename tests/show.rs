@@ -224,3 +224,25 @@ fn check_compares_and_write_config_is_refused() {
     assert!(refused.stdout.is_empty());
     assert!(!target.exists());
 }
+
+/// Each node says how its slon runs: a process on altperl's files, a Debian instance, a
+/// systemd unit, whatever `[daemon]` and `[node.daemon]` give.
+#[test]
+fn each_node_says_how_its_slon_runs() {
+    let cluster = slonik_gen::load_config_str(
+        "cluster = \"geek\"\n[daemon]\nrun = \"systemd\"\n\
+         [[node]]\nid = 1\nhost = \"h1\"\n\
+         [[node]]\nid = 2\nhost = \"h2\"\n[node.daemon]\nrun = \"debian\"\ninstance = \"geek2\"\n\
+         [[node]]\nid = 3\nhost = \"h3\"\n[node.daemon]\nrun = \"process\"\npid_dir = \"/srv/run\"\n",
+        "daemon.toml",
+    )
+    .unwrap();
+    let text = show(&cluster);
+    for line in [
+        "\n  1\n    admin:    host=h1\n    slon:     systemd unit slon-geek-node1.service (config /etc/slony1/geek/node1.conf)\n",
+        "    slon:     Debian init-script instance geek2 (config /etc/slony1/geek2/slon.conf, pid file /var/run/slony1/geek2.pid)\n",
+        "    slon:     a process: config /etc/slony1/geek/node3.conf, pid file /srv/run/geek_node3.pid, log /var/log/slony1/geek_node3.log\n",
+    ] {
+        assert!(text.contains(line), "{line} not in:\n{text}");
+    }
+}

@@ -9,6 +9,10 @@
 //! operand is a usage error (exit 2) instead of a warning followed by a broken script, and
 //! the usage text never goes into the pipe.
 //!
+//! Links named `slon_start`, `slon_kill` and `slon_status` ([`SlonTool`]) take those tools'
+//! command lines and start, stop or report the node's slon through
+//! [`crate::slon::control`]; no `slon_watchdog` is forked.
+//!
 //! `--config FILE` (default `/etc/slony1/slon_tools.conf`, as altperl's) is read as a
 //! slonik-gen TOML config when its name ends in `.toml`, otherwise as a slon_tools.conf
 //! through [`super::altperl`].
@@ -155,7 +159,11 @@ impl Parsed {
 }
 
 fn getopt(command: AltperlCommand, args: &[String]) -> Result<Parsed, UsageError> {
-    let specs = command.options();
+    getopt_with(&command.options(), args)
+}
+
+/// Getopt::Long over `specs`: (names, takes a value), the first name the key.
+fn getopt_with(specs: &[(&'static [&'static str], bool)], args: &[String]) -> Result<Parsed, UsageError> {
     let mut parsed = Parsed::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -406,7 +414,18 @@ pub fn run_command(
 /// command (the command has then run), `None` otherwise.
 pub fn run_if_invoked_as_altperl() -> Option<ExitCode> {
     let mut argv = std::env::args_os();
-    let command = AltperlCommand::from_program(&argv.next()?)?;
+    let program = argv.next()?;
+    if let Some(tool) = SlonTool::from_program(&program) {
+        let args: Vec<OsString> = argv.collect();
+        let code = run_slon_tool(
+            tool,
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        );
+        return Some(ExitCode::from(code));
+    }
+    let command = AltperlCommand::from_program(&program)?;
     let args: Vec<OsString> = argv.collect();
     let code = run_command(
         command,
@@ -428,7 +447,8 @@ pub enum LinkOutcome {
     Replaced(PathBuf),
 }
 
-/// Creates a symlink `DIR/slonik_*` → `target` for every altperl command. Refuses to replace
+/// Creates a symlink `DIR/slonik_*` → `target` for every altperl command, and
+/// `DIR/slon_start`, `slon_kill`, `slon_status` for the [`SlonTool`]s. Refuses to replace
 /// anything that is not already such a link unless `force` (it may be altperl itself).
 pub fn install_links(dir: &Path, target: &Path, force: bool) -> Result<Vec<LinkOutcome>, ImportError> {
     let failed = |path: &Path, what: String| ImportError::Links {
@@ -438,8 +458,11 @@ pub fn install_links(dir: &Path, target: &Path, force: bool) -> Result<Vec<LinkO
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, format!("cannot create the directory: {e}")))?;
     // Check every link first, so a refusal changes nothing.
     let mut plan = Vec::new();
-    for command in AltperlCommand::all() {
-        let link = dir.join(command.name());
+    let names = AltperlCommand::all()
+        .map(AltperlCommand::name)
+        .chain(SlonTool::ALL.iter().map(|t| t.name()));
+    for name in names {
+        let link = dir.join(name);
         let existing = std::fs::symlink_metadata(&link).ok();
         let outcome = match existing {
             None => LinkOutcome::Created(link),
@@ -482,6 +505,384 @@ fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
         std::io::ErrorKind::Unsupported,
         "symbolic links are only created on Unix; copy the binary under the altperl names instead",
     ))
+}
+
+/// altperl's slon daemon tools the binary stands in for: `slon_start`, `slon_kill`,
+/// `slon_status`, mapped onto [`crate::slon::control`] and run the way the node's
+/// `[daemon]` says (a process on altperl's own pid files by default, so a slon that
+/// altperl started is found and stopped too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlonTool {
+    /// `slon_start [--config file] [--watchdog|--nowatchdog] [--sleep seconds] node#`.
+    Start,
+    /// `slon_kill [--config file] [-w|--watchdog] [--only-node=i]`.
+    Kill,
+    /// `slon_status [--config file] node#`.
+    Status,
+}
+
+const SLON_START_USAGE: &str = "Usage: slon_start [--config file] [--watchdog|--nowatchdog]
+       [--sleep seconds] node#
+
+    --config file    Location of the slon_tools.conf file
+
+    --watchdog       Start a watchdog process after starting the slon
+                     daemon (default)
+
+    --nowatchdog     Do not start a watchdog process
+
+    --sleep seconds  Number of seconds for the watchdog process to sleep
+                     between checks (default 30)
+
+";
+
+const SLON_KILL_USAGE: &str = "Usage: slon_kill [--config file] [-w|--watchdog] 
+
+    --config file  Location of the slon_tools.conf file
+
+    -w
+    --watchdog     Only kill the watchdog process(es)
+
+    Kills all running slon and slon_watchdog on this machine for every
+    node in the cluster.
+
+    --only-node=i Only kill slon processes for the indicated node
+";
+
+const SLON_STATUS_USAGE: &str = "Usage: slon_status [--config file] node#
+
+    --config file    Location of the slon_tools.conf file
+
+";
+
+/// What `--watchdog` gets: slonik-gen starts no watchdog process.
+pub const NO_WATCHDOG: &str = "slonik-gen starts no slon_watchdog: slon's own watchdog process restarts its worker, and `slonik-gen slon-unit` gives a systemd unit with Restart=on-failure to restart slon itself";
+
+impl SlonTool {
+    /// Every tool, in the order `install-links` creates them.
+    pub const ALL: [SlonTool; 3] = [SlonTool::Start, SlonTool::Kill, SlonTool::Status];
+
+    /// The tool's file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SlonTool::Start => "slon_start",
+            SlonTool::Kill => "slon_kill",
+            SlonTool::Status => "slon_status",
+        }
+    }
+
+    /// The tool called `name`.
+    pub fn from_name(name: &str) -> Option<SlonTool> {
+        SlonTool::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The tool a program path (`argv[0]`) names, with or without `.pl`.
+    pub fn from_program(argv0: &OsStr) -> Option<SlonTool> {
+        let name = Path::new(argv0).file_name()?.to_str()?;
+        SlonTool::from_name(name.strip_suffix(".pl").unwrap_or(name))
+    }
+
+    /// altperl's usage text, then what slonik-gen does differently.
+    pub fn usage(self) -> String {
+        let (text, ours) = match self {
+            SlonTool::Start => (
+                SLON_START_USAGE,
+                "slonik-gen standing in for altperl's slon_start: writes the node's slon config and\n\
+                 starts slon as [daemon] says (`slonik-gen slon start --help`); it starts no\n\
+                 watchdog (slon's own restarts its worker; `slonik-gen slon-unit` gives a systemd\n\
+                 unit). Exit 0 when the slon runs, 1 when it did not start, 2 usage.\n",
+            ),
+            SlonTool::Kill => (
+                SLON_KILL_USAGE,
+                "\nslonik-gen standing in for altperl's slon_kill: stops each slon with SIGTERM, then\n\
+                 SIGQUIT, and waits until it is gone (`slonik-gen slon stop --help`). There are no\n\
+                 watchdogs to kill. Exit 0 when every slon is gone, 1 if one still runs, 2 usage.\n",
+            ),
+            SlonTool::Status => (
+                SLON_STATUS_USAGE,
+                "slonik-gen standing in for altperl's slon_status: exit 0 when the slon runs, 3 when\n\
+                 it does not, 1 on an error, 2 usage.\n",
+            ),
+        };
+        let config = format!(
+            "--config takes a slon_tools.conf (default {DEFAULT_CONFIG}) or a slonik-gen\n\
+             config whose name ends in .toml.\n"
+        );
+        format!("{text}{ours}{config}")
+    }
+
+    fn options(self) -> Vec<(&'static [&'static str], bool)> {
+        let mut specs: Vec<(&'static [&'static str], bool)> = vec![(&["config"], true), (&["help"], false)];
+        match self {
+            SlonTool::Start => specs.extend([
+                (&["watchdog"][..], false),
+                (&["nowatchdog", "no-watchdog"][..], false),
+                (&["sleep"][..], true),
+            ]),
+            SlonTool::Kill => specs.extend([(&["watchdog", "w"][..], false), (&["only-node"][..], true)]),
+            SlonTool::Status => {}
+        }
+        specs
+    }
+}
+
+/// What a slon tool's command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlonRequest {
+    /// `--help`.
+    Help,
+    /// Run it.
+    Run {
+        /// `--config`, else altperl's default.
+        config: PathBuf,
+        /// The node operand (`slon_start`, `slon_status`) or `--only-node` (`slon_kill`),
+        /// as digits.
+        node: Option<String>,
+        /// `slon_start`: whether a watchdog was asked for (the default); `slon_kill`:
+        /// `-w`, only the watchdogs.
+        watchdog: bool,
+    },
+}
+
+/// Parses the arguments (after `argv[0]`) of one slon tool.
+pub fn parse_slon_args(tool: SlonTool, args: &[String]) -> Result<SlonRequest, UsageError> {
+    let parsed = getopt_with(&tool.options(), args)?;
+    if parsed.flag("help") {
+        return Ok(SlonRequest::Help);
+    }
+    let config = PathBuf::from(parsed.value("config").unwrap_or(DEFAULT_CONFIG));
+    let integer = |key: &str| -> Result<Option<String>, UsageError> {
+        match parsed.value(key) {
+            Some(v) if v.parse::<u32>().is_ok() => Ok(Some(v.to_string())),
+            Some(v) => Err(usage_error(format!("--{key} takes a whole number, not `{v}`"))),
+            None => Ok(None),
+        }
+    };
+    let (node, watchdog) = match tool {
+        SlonTool::Start | SlonTool::Status => {
+            if parsed.operands.len() != 1 {
+                return Err(usage_error(
+                    "give exactly one node# (a node id such as 2 or node2)",
+                ));
+            }
+            integer("sleep")?;
+            // Getopt::Long's negatable flag: the last of --watchdog / --nowatchdog wins.
+            let watchdog = parsed
+                .values
+                .iter()
+                .rev()
+                .find_map(|(k, _)| match *k {
+                    "watchdog" => Some(true),
+                    "nowatchdog" => Some(false),
+                    _ => None,
+                })
+                .unwrap_or(true);
+            (Some(node_operand(parsed.operands.first(), "node#")?), watchdog)
+        }
+        SlonTool::Kill => {
+            if let Some(extra) = parsed.operands.first() {
+                return Err(usage_error(format!(
+                    "slon_kill takes no operands (`{extra}`): use --only-node=i for one node"
+                )));
+            }
+            // altperl's `--only-node=0` is its default: every node.
+            let node = integer("only-node")?.filter(|n| n.parse::<u32>().is_ok_and(|n| n != 0));
+            (node, parsed.flag("watchdog"))
+        }
+    };
+    Ok(SlonRequest::Run {
+        config,
+        node,
+        watchdog,
+    })
+}
+
+/// Runs one slon tool's command line (`args` without `argv[0]`): its report on `out`,
+/// errors on `err`. Exit codes: 0 as asked (started / all gone / running), 1 an error or a
+/// slon still running, 2 usage, 3 (`slon_status`) not running.
+pub fn run_slon_tool(tool: SlonTool, args: &[OsString], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let program = tool.name();
+    let Some(args) = args
+        .iter()
+        .map(|a| a.to_str().map(str::to_string))
+        .collect::<Option<Vec<String>>>()
+    else {
+        let _ = writeln!(
+            err,
+            "{program}: an argument is not valid UTF-8\n\n{}",
+            tool.usage()
+        );
+        return 2;
+    };
+    let (config, node, watchdog) = match parse_slon_args(tool, &args) {
+        Ok(SlonRequest::Help) => {
+            let _ = out.write_all(tool.usage().as_bytes());
+            return 0;
+        }
+        Ok(SlonRequest::Run {
+            config,
+            node,
+            watchdog,
+        }) => (config, node, watchdog),
+        Err(e) => {
+            let _ = writeln!(err, "{program}: {e}\n\n{}", tool.usage());
+            return 2;
+        }
+    };
+    let cluster = match load_config(&config) {
+        Ok((cluster, perl_output)) => {
+            let _ = err.write_all(perl_output.as_bytes());
+            cluster
+        }
+        Err(e) => {
+            print_error(err, program, &e);
+            return 1;
+        }
+    };
+    let nodes = match super::slon_nodes(&cluster, node.as_slice(), node.is_none()) {
+        Ok(nodes) => nodes,
+        Err(e) => {
+            print_error(err, program, &e);
+            return 1;
+        }
+    };
+    let name = crate::escape::visible(&cluster.name).into_owned();
+    match (tool, nodes.first()) {
+        (SlonTool::Kill, _) => slon_kill(&cluster, &name, &nodes, watchdog, out, err),
+        (SlonTool::Start, Some(&node)) => slon_start(&cluster, &name, node, watchdog, out, err),
+        (SlonTool::Status, Some(&node)) => slon_status(&cluster, &name, node, out, err),
+        // A node operand resolves to one node or fails above.
+        (_, None) => 2,
+    }
+}
+
+fn run_of(
+    cluster: &Cluster,
+    node: crate::model::ids::NodeId,
+) -> Result<crate::slon::run::SlonRun, crate::slon::control::ControlError> {
+    crate::slon::run::SlonRun::of(cluster, node).ok_or_else(|| {
+        crate::slon::control::ControlError::Incomplete {
+            node: format!("node {node}"),
+        }
+    })
+}
+
+fn control_error(err: &mut dyn Write, program: &str, e: crate::slon::control::ControlError) {
+    let e: crate::Error = super::FrontendError::from(e).into();
+    print_error(err, program, &e);
+}
+
+fn slon_start(
+    cluster: &Cluster,
+    name: &str,
+    node: crate::model::ids::NodeId,
+    watchdog: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use crate::slon::control::{start, Started};
+    let result = run_of(cluster, node).and_then(|run| start(cluster, &run));
+    let code = match result {
+        Ok(Started::Started { pid, .. }) => {
+            let _ = writeln!(
+                out,
+                "Slon successfully started for cluster {name}, node node{node}"
+            );
+            if let Some(pid) = pid {
+                let _ = writeln!(out, "PID [{pid}]");
+            }
+            0
+        }
+        Ok(Started::AlreadyRunning { pid, .. }) => {
+            let _ = writeln!(
+                out,
+                "Slon is already running for the '{name}' cluster, node node{node}"
+            );
+            if let Some(pid) = pid {
+                let _ = writeln!(out, "PID [{pid}]");
+            }
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "Slon failed to start for cluster {name}, node node{node}");
+            control_error(err, "slon_start", e);
+            return 1;
+        }
+    };
+    if watchdog {
+        let _ = writeln!(err, "slon_start: {NO_WATCHDOG}");
+    }
+    code
+}
+
+fn slon_status(
+    cluster: &Cluster,
+    name: &str,
+    node: crate::model::ids::NodeId,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    match run_of(cluster, node).and_then(|run| crate::slon::control::status(&run)) {
+        Ok(status) if status.running => {
+            let _ = writeln!(out, "Slon is running for the '{name}' cluster on node{node}.");
+            if let Some(pid) = status.pid {
+                let _ = writeln!(out, "PID [{pid}]");
+            }
+            0
+        }
+        Ok(_) => {
+            let _ = writeln!(out, "slon is not running for the '{name}' cluster on node{node}.");
+            3
+        }
+        Err(e) => {
+            control_error(err, "slon_status", e);
+            1
+        }
+    }
+}
+
+fn slon_kill(
+    cluster: &Cluster,
+    name: &str,
+    nodes: &[crate::model::ids::NodeId],
+    watchdog_only: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use crate::slon::control::{stop, Stopped};
+    let _ = writeln!(
+        out,
+        "slon_kill.pl...   Killing all slon and slon_watchdog instances for the cluster {name}\n1.  Kill slon watchdogs\nNo watchdogs found"
+    );
+    if watchdog_only {
+        let _ = writeln!(err, "slon_kill: {NO_WATCHDOG}");
+        return 0;
+    }
+    let _ = writeln!(out, "\n2. Kill slon processes");
+    let mut found = false;
+    let mut code = 0;
+    for &node in nodes {
+        match run_of(cluster, node).and_then(|run| stop(&run)) {
+            Ok(Stopped::Stopped { pid, .. }) => {
+                found = true;
+                let pid = pid.map_or_else(String::new, |p| format!(" - PID [{p}]"));
+                let _ = writeln!(out, "slon for cluster {name} node {node} killed{pid}");
+            }
+            Ok(Stopped::NotRunning { .. }) => {
+                let _ = writeln!(out, "No slon is running for the cluster {name}, node {node}!");
+            }
+            Err(e) => {
+                found = true;
+                control_error(err, "slon_kill", e);
+                code = 1;
+            }
+        }
+    }
+    if !found {
+        let _ = writeln!(out, "No slon processes found");
+    }
+    let _ = out.flush();
+    code
 }
 
 #[cfg(test)]
@@ -612,6 +1013,55 @@ mod tests {
             .contains("full path"));
         assert!(run(tool("slonik_execute_script"), &["set1"]).is_err());
         std::fs::remove_file(file).unwrap();
+    }
+
+    #[test]
+    fn slon_tools_read_altperls_options() {
+        let parse = |tool, list: &[&str]| parse_slon_args(tool, &args(list));
+        assert_eq!(
+            parse(SlonTool::Start, &["--nowatchdog", "--sleep", "5", "node2"]),
+            Ok(SlonRequest::Run {
+                config: PathBuf::from(DEFAULT_CONFIG),
+                node: Some("2".into()),
+                watchdog: false
+            })
+        );
+        assert!(matches!(
+            parse(SlonTool::Start, &["--no-watchdog", "--watchdog", "1"]),
+            Ok(SlonRequest::Run { watchdog: true, .. })
+        ));
+        assert!(parse(SlonTool::Start, &["1", "2"]).is_err());
+        assert!(parse(SlonTool::Start, &["--sleep=x", "1"])
+            .unwrap_err()
+            .message
+            .contains("whole number"));
+        assert!(parse(SlonTool::Status, &["two"])
+            .unwrap_err()
+            .message
+            .contains("`two`"));
+        assert!(matches!(
+            parse(SlonTool::Kill, &["-w", "--config=/x.conf"]),
+            Ok(SlonRequest::Run {
+                watchdog: true,
+                node: None,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(SlonTool::Kill, &["--only-node=3"]),
+            Ok(SlonRequest::Run { node: Some(n), watchdog: false, .. }) if n == "3"
+        ));
+        assert!(matches!(
+            parse(SlonTool::Kill, &["--only-node", "0"]),
+            Ok(SlonRequest::Run { node: None, .. })
+        ));
+        assert!(parse(SlonTool::Kill, &["1"]).is_err());
+        assert_eq!(parse(SlonTool::Status, &["--help"]), Ok(SlonRequest::Help));
+        assert_eq!(
+            SlonTool::from_program(OsStr::new("/usr/bin/slon_kill.pl")),
+            Some(SlonTool::Kill)
+        );
+        assert!(SlonTool::Start.usage().starts_with(SLON_START_USAGE));
     }
 
     #[test]

@@ -67,6 +67,19 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml slon-conf 1\n         slonik-gen --config examples/geekdb.toml slon-conf --all --dir /etc/slony1/replication   # node1.conf, node2.conf"
     )]
     SlonConf(SlonConfArgs),
+    /// Start, stop or ask after the slon daemons of nodes on this machine, the way `[daemon]`
+    /// says each runs (a process, a Debian instance, a systemd unit)
+    #[command(
+        subcommand,
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon status 1\n         slonik-gen --config examples/geekdb.toml slon stop --all   # exit 0: none was running"
+    )]
+    Slon(SlonCommand),
+    /// Print a node's systemd unit (slon on its generated config, restarted on failure), or
+    /// write one per node
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon-unit 1\n         slonik-gen --config examples/geekdb.toml slon-unit --all --dir /etc/systemd/system"
+    )]
+    SlonUnit(SlonUnitArgs),
     /// Print the config of an existing cluster: `import altperl slon_tools.conf` (docs/import.md)
     #[command(
         subcommand,
@@ -145,6 +158,52 @@ pub struct SlonConfArgs {
     pub node: Option<String>,
     /// Write the file of every active node as DIR/nodeN.conf, N the node id (atomically; 0600 when its
     /// conn_info holds a password) instead of printing one
+    #[arg(long, requires = "dir")]
+    pub all: bool,
+    /// The directory --all writes into (it must exist)
+    #[arg(long, value_name = "DIR", requires = "all")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `slon start|stop|status`.
+#[derive(Debug, Subcommand)]
+pub enum SlonCommand {
+    /// Write each node's slon config if it is missing or changed, then start its slon unless
+    /// one runs. Exit 0 when every slon runs afterwards, 1 otherwise
+    #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml slon start 1")]
+    Start(SlonNodes),
+    /// Stop each node's slon: SIGTERM, `[daemon] stop_timeout` seconds, SIGQUIT, 10 seconds
+    /// (or systemctl stop). Exit 0 when every one is gone, 1 if any still runs
+    #[command(after_help = "Example: slonik-gen --config examples/geekdb.toml slon stop 1")]
+    Stop(SlonNodes),
+    /// Say whether each node's slon runs, its pid, since when and how it runs. Exit 0 when
+    /// all run, 3 when any does not, 1 on an error
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml slon status 1   # exit 3: not running"
+    )]
+    Status(SlonNodes),
+}
+
+/// The nodes a `slon` command acts on.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["nodes", "all"]))]
+pub struct SlonNodes {
+    /// The nodes (2 or node2)
+    #[arg(value_name = "NODE")]
+    pub nodes: Vec<String>,
+    /// Every node that has not failed
+    #[arg(long, conflicts_with = "nodes")]
+    pub all: bool,
+}
+
+/// `slon-unit`: one node's unit to stdout, or every active node's into a directory.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["node", "all"]))]
+pub struct SlonUnitArgs {
+    /// The node (id or name) whose unit is printed
+    pub node: Option<String>,
+    /// Write the unit of every active node as `DIR/<unit name>` (atomically, 0644) instead of
+    /// printing one
     #[arg(long, requires = "dir")]
     pub all: bool,
     /// The directory --all writes into (it must exist)

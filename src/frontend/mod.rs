@@ -39,6 +39,23 @@ pub enum FrontendError {
     /// `slon-conf` could not produce or write a file.
     #[error(transparent)]
     SlonConf(#[from] crate::slon::SlonConfError),
+    /// `slon start|stop|status` could not act on a node's slon.
+    #[error(transparent)]
+    SlonControl(#[from] crate::slon::control::ControlError),
+    /// `slon start|stop|status` named a node the config marks failed.
+    #[error("{node} has failed (failed = true in the config): it is no longer in the cluster and has no slon to control; rebuild it first (`slonik-gen runbook failback` or `rebuild-node`), or leave it out")]
+    SlonOfFailedNode {
+        /// `node 1 (MasNod)`.
+        node: String,
+    },
+    /// `slon-unit --all --dir` could not write a unit file.
+    #[error("cannot write systemd unit {}", path.display())]
+    WriteUnit {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// `Err(Output)` for a failed write of the output.
@@ -136,6 +153,14 @@ fn run(cli: args::Cli) -> Result<ExitCode, crate::Error> {
             )
         }
         args::Command::SlonConf(args) => return run_slon_conf(&cli.config, cli.slony_version, &args),
+        args::Command::Slon(command) => {
+            no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "slon");
+            return run_slon(&cli.config, cli.slony_version, &command);
+        }
+        args::Command::SlonUnit(args) => {
+            no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "slon-unit");
+            return run_slon_unit(&cli.config, cli.slony_version, &args);
+        }
         #[cfg(feature = "import-live")]
         args::Command::Status(args) => {
             return run_status(
@@ -372,6 +397,205 @@ fn run_slon_conf(
             }
         }
         // clap requires NODE or --all --dir; nothing to do is not reachable.
+        (None, None) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--check` and `--write-config` are usage errors for commands that print no script.
+fn no_script_flags(given: bool, command: &str) {
+    if given {
+        args::usage_error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{command} prints no script and changes no state: leave out --check and --write-config"),
+        )
+        .exit();
+    }
+}
+
+/// The nodes a `slon` command names: each as `2` or `node2`, or with `--all` every node that
+/// has not failed. A failed node named explicitly is refused. All are resolved before any
+/// is acted on, so a typo starts or stops nothing.
+pub fn slon_nodes(
+    cluster: &crate::Cluster,
+    nodes: &[String],
+    all: bool,
+) -> Result<Vec<crate::model::ids::NodeId>, crate::Error> {
+    if all {
+        return Ok(cluster.active_nodes().map(|n| n.id).collect());
+    }
+    let mut ids = Vec::new();
+    for word in nodes {
+        let id = crate::resolve::node(cluster, word)?;
+        if let Some(node) = cluster.nodes.get(&id).filter(|n| n.failed) {
+            return Err(FrontendError::SlonOfFailedNode { node: node.label() }.into());
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Which `slon` command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlonAction {
+    /// `slon start`.
+    Start,
+    /// `slon stop`.
+    Stop,
+    /// `slon status`.
+    Status,
+}
+
+/// The outcome of one node's `slon` command: the line for stdout and whether the node is
+/// as the command wants it (started/running: running; stopped: gone), or the error.
+pub fn slon_act(
+    cluster: &crate::Cluster,
+    node: crate::model::ids::NodeId,
+    action: SlonAction,
+) -> Result<(String, bool), crate::Error> {
+    use crate::slon::control::{self, ControlError, Started, Stopped};
+    let ctl_err = |e: ControlError| crate::Error::from(FrontendError::from(e));
+    let run = crate::slon::run::SlonRun::of(cluster, node).ok_or_else(|| {
+        ctl_err(ControlError::Incomplete {
+            node: format!("node {node}"),
+        })
+    })?;
+    let who = crate::escape::visible(&run.node_label).into_owned();
+    Ok(match action {
+        SlonAction::Start => {
+            let (what, pid, written) = match control::start(cluster, &run).map_err(ctl_err)? {
+                Started::Started { pid, conf_written } => ("started", pid, conf_written),
+                Started::AlreadyRunning { pid, conf_written } => ("already running", pid, conf_written),
+            };
+            let mut line = format!("{who}: slon {what}");
+            if let Some(pid) = pid {
+                line.push_str(&format!(", pid {pid}"));
+            }
+            if written {
+                line.push_str(&format!(
+                    "; wrote its config {}",
+                    crate::escape::visible(&run.conf_file)
+                ));
+            }
+            (line, true)
+        }
+        SlonAction::Stop => {
+            let line = match control::stop(&run).map_err(ctl_err)? {
+                Stopped::Stopped { pid: Some(pid), by } => format!("{who}: slon stopped, pid {pid} ({by})"),
+                Stopped::Stopped { pid: None, by } => format!("{who}: slon stopped ({by})"),
+                Stopped::NotRunning { removed_stale: true } => format!(
+                    "{who}: slon not running; removed the stale pid file {}",
+                    crate::escape::visible(run.pid_file.as_deref().unwrap_or(""))
+                ),
+                Stopped::NotRunning { removed_stale: false } => format!("{who}: slon not running"),
+            };
+            (line, true)
+        }
+        SlonAction::Status => {
+            let status = control::status(&run).map_err(ctl_err)?;
+            (
+                format!("{who}: slon {}", crate::escape::visible(&status.line())),
+                status.running,
+            )
+        }
+    })
+}
+
+/// `slonik-gen slon start|stop|status`: one line per node on stdout, errors on stderr.
+/// Exit: start and stop 0 when every node is as asked, 1 otherwise; status 0 when every
+/// slon runs, 3 when one does not, 1 on an error.
+fn run_slon(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    command: &args::SlonCommand,
+) -> Result<ExitCode, crate::Error> {
+    let (action, which) = match command {
+        args::SlonCommand::Start(which) => (SlonAction::Start, which),
+        args::SlonCommand::Stop(which) => (SlonAction::Stop, which),
+        args::SlonCommand::Status(which) => (SlonAction::Status, which),
+    };
+    let cluster = crate::load_config(config_path(config.as_deref()), version)?;
+    let nodes = slon_nodes(&cluster, &which.nodes, which.all)?;
+    let mut failed = false;
+    let mut not_running = false;
+    for node in nodes {
+        match slon_act(&cluster, node, action) {
+            Ok((line, as_asked)) => {
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                writeln!(out, "{line}").map_err(output)?;
+                out.flush().map_err(output)?;
+                not_running |= !as_asked;
+            }
+            Err(e) => {
+                eprintln!("slonik-gen: error: {}", crate::error::Report(&e));
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else if not_running {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `slonik-gen slon-unit NODE` (the unit on stdout) or `slon-unit --all --dir DIR` (one
+/// `DIR/<unit name>` per active node, each replaced atomically, mode 0644, each named on
+/// stderr). Every unit is rendered before the first is written.
+fn run_slon_unit(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    args: &args::SlonUnitArgs,
+) -> Result<ExitCode, crate::Error> {
+    use crate::slon::unit;
+    let cluster = crate::load_config(config_path(config.as_deref()), version)?;
+    let not_a_node = |id: crate::model::ids::NodeId| -> crate::Error {
+        crate::resolve::node(&cluster, &id.to_string())
+            .err()
+            .map(crate::Error::from)
+            .unwrap_or_else(|| output(std::io::Error::other(format!("node {id} has no unit"))))
+    };
+    match (&args.node, &args.dir) {
+        (Some(node), _) => {
+            let id = crate::resolve::node(&cluster, node)?;
+            let text = unit::render(&cluster, id).ok_or_else(|| not_a_node(id))?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(text.as_bytes()).map_err(output)?;
+            out.flush().map_err(output)?;
+        }
+        (None, Some(dir)) => {
+            let mut files = Vec::new();
+            for node in cluster.active_nodes() {
+                let text = unit::render(&cluster, node.id).ok_or_else(|| not_a_node(node.id))?;
+                let name = unit::unit_name(&cluster, node.id).ok_or_else(|| not_a_node(node.id))?;
+                files.push((dir.join(name), text));
+            }
+            for (path, text) in files {
+                let failed = |source| FrontendError::WriteUnit {
+                    path: path.clone(),
+                    source,
+                };
+                crate::atomic_file::write(&path, text.as_bytes(), crate::atomic_file::Mode::default())
+                    .map_err(failed)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                        .map_err(failed)?;
+                }
+                eprintln!(
+                    "slonik-gen: wrote {}",
+                    crate::escape::visible(&path.display().to_string())
+                );
+            }
+        }
+        // clap requires NODE or --all --dir.
         (None, None) => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -12,6 +12,7 @@
 //! configuration parameter` and ignore the whole file.
 
 pub mod conf;
+pub mod control;
 pub mod run;
 pub mod unit;
 
