@@ -160,7 +160,7 @@ fn check_compares_with_a_golden_runbook() {
 
     std::fs::write(golden, "# an older runbook\n").unwrap();
     let out = slonik_gen(&checked);
-    assert_fails(&out, 1, "differs from the generated runbook");
+    assert_fails(&out, 3, "differs from the generated runbook");
 }
 
 fn args_of<'a>(config: &'a Path, out: &'a Path, plan: &[&'a str]) -> Vec<&'a str> {

@@ -216,7 +216,7 @@ fn check_compares_and_write_config_is_refused() {
     );
     assert!(same.stdout.is_empty());
     let drift = run("tests/inputs/cascade.toml", "--check", &golden);
-    assert_eq!(drift.status.code(), Some(1));
+    assert_eq!(drift.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&drift.stderr).contains("+cluster bank"));
     let target = dir.path().join("next.toml");
     let refused = run("examples/geekdb.toml", "--write-config", &target);

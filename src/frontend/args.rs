@@ -22,7 +22,7 @@ pub struct Cli {
     /// Target Slony-I version (1.2, 2.0, 2.1, 2.2), overriding the config's `slony_version`
     #[arg(long, global = true, value_name = "V")]
     pub slony_version: Option<SlonyVersion>,
-    /// Compare the script with FILE instead of printing it; exit 1 with a diff on drift.
+    /// Compare the script with FILE instead of printing it; exit 3 with a diff on drift (1 is an error).
     /// Not together with --write-config (a usage error): a check prints no script whose state
     /// could be recorded
     #[arg(long, global = true, value_name = "FILE")]

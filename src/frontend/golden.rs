@@ -7,14 +7,19 @@ use std::process::ExitCode;
 use super::FrontendError;
 use crate::Result;
 
+/// The exit status of `--check` and `golden --check` when the output drifted from the
+/// golden files (1 stays "error", 2 "usage").
+pub const DRIFT: u8 = 3;
+
 /// `--check FILE`: exit 0 when the golden file holds exactly `rendered`, else the drift
-/// report on stderr and exit 1. Prints nothing on stdout either way.
+/// report on stderr and exit 3 ([`DRIFT`]), so CI tells drift from an error (exit 1).
+/// Prints nothing on stdout either way.
 pub fn check(rendered: &str, golden: &Path, what: &str) -> Result<ExitCode> {
     Ok(match compare_with_golden(rendered, golden, what)? {
         None => ExitCode::SUCCESS,
         Some(diff) => {
             eprint!("{diff}");
-            ExitCode::FAILURE
+            ExitCode::from(DRIFT)
         }
     })
 }

@@ -280,7 +280,7 @@ fn run_golden(
             return Ok(ExitCode::SUCCESS);
         }
         eprint!("{}", drift.report(&dir));
-        return Ok(ExitCode::from(3));
+        return Ok(ExitCode::from(golden::DRIFT));
     }
     let said = golden_dir::write(&files, &dir, args.update)?;
     for line in &said {
