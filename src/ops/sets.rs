@@ -257,8 +257,16 @@ pub fn drop_table(cluster: &Cluster, table_id: TableId, set: SetId) -> Result<Ch
             set.label()
         ),
     ));
+    // The drop is an event of the origin: a script that changes the table next (or a
+    // `--write-config` that forgets it) must not run before every node has applied it.
     script.push(echo(format!(
-        "Table {id} ({}) is no longer replicated in {}",
+        "Table {id} ({}) dropped from {} on node {origin}; waiting until every node has applied it",
+        table.name,
+        set.label()
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    script.push(echo(format!(
+        "Table {id} ({}) is no longer replicated in {} on any node",
         table.name,
         set.label()
     )));
@@ -298,7 +306,13 @@ pub fn drop_sequence(cluster: &Cluster, sequence_id: SequenceId, set: SetId) -> 
         ),
     ));
     script.push(echo(format!(
-        "Sequence {id} ({}) is no longer replicated in {}",
+        "Sequence {id} ({}) dropped from {} on node {origin}; waiting until every node has applied it",
+        sequence.name,
+        set.label()
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    script.push(echo(format!(
+        "Sequence {id} ({}) is no longer replicated in {} on any node",
         sequence.name,
         set.label()
     )));
