@@ -228,6 +228,18 @@ pub enum OperationArgs {
         /// SET
         set: String,
     },
+    /// [`crate::ops::sync`]
+    Sync {
+        /// NODE
+        node: String,
+    },
+    /// [`crate::ops::wait`]
+    Wait {
+        /// ORIGIN
+        origin: String,
+        /// --confirmed
+        confirmed: Option<String>,
+    },
 }
 
 impl OperationArgs {
@@ -302,6 +314,11 @@ impl OperationArgs {
                     set,
                 }
             }
+            OperationArgs::Sync { node: n } => Operation::Sync { node: node(n)? },
+            OperationArgs::Wait { origin, confirmed } => Operation::Wait {
+                origin: node(origin)?,
+                confirmed: confirmed.as_deref().map(node).transpose()?,
+            },
         })
     }
 

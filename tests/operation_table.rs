@@ -198,6 +198,9 @@ fn readme_rows() -> Vec<String> {
         .collect()
 }
 
+/// Operations altperl has no tool for.
+const BEYOND_ALTPERL: &[&str] = &["sync", "wait"];
+
 #[test]
 fn every_row_has_docs_a_fixture_line_and_an_altperl_tool() {
     let documented = readme_rows();
@@ -217,7 +220,11 @@ fn every_row_has_docs_a_fixture_line_and_an_altperl_tool() {
             spec.name,
             spec.name
         );
-        assert!(!spec.altperl.is_empty(), "{}: no altperl tool", spec.name);
+        assert!(
+            !spec.altperl.is_empty() || BEYOND_ALTPERL.contains(&spec.name),
+            "{}: no altperl tool (an operation altperl never had goes into BEYOND_ALTPERL)",
+            spec.name
+        );
         assert!(
             spec.example.starts_with("Example: slonik-gen "),
             "{}: its --help needs an example",

@@ -964,6 +964,8 @@ const OP_KINDS: &[&str] = &[
     "execute-script",
     "drop-table",
     "drop-sequence",
+    "sync",
+    "wait",
 ];
 
 fn kind(op: &OperationArgs) -> &'static str {
@@ -985,6 +987,8 @@ fn kind(op: &OperationArgs) -> &'static str {
         OperationArgs::ExecuteScript { .. } => "execute-script",
         OperationArgs::DropTable { .. } => "drop-table",
         OperationArgs::DropSequence { .. } => "drop-sequence",
+        OperationArgs::Sync { .. } => "sync",
+        OperationArgs::Wait { .. } => "wait",
     }
 }
 
@@ -1243,6 +1247,14 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     ops.push(OperationArgs::DropSequence {
         sequence_id: sequence.to_string(),
         set: set_arg(p, cluster, set),
+    });
+    let origin = any_node(p);
+    ops.push(OperationArgs::Sync {
+        node: origin.to_string(),
+    });
+    ops.push(OperationArgs::Wait {
+        origin: origin.to_string(),
+        confirmed: other_active(p, &[origin]).map(|n| n.to_string()),
     });
     debug_assert_eq!(ops.len(), OP_KINDS.len());
     ops

@@ -212,6 +212,13 @@ fn default_jobs(cluster: &Cluster) -> Vec<Job> {
         o.dedup();
         o
     };
+    for &origin in &origins {
+        candidates.push(Operation::Sync { node: origin });
+        candidates.push(Operation::Wait {
+            origin,
+            confirmed: None,
+        });
+    }
     for &dead in &origins {
         for &backup in &active {
             if backup != dead
@@ -373,6 +380,8 @@ pub fn operation_stem(operation: &Operation) -> String {
         Operation::ExecuteScript { .. } => "execute-script",
         Operation::DropTable { .. } => "drop-table",
         Operation::DropSequence { .. } => "drop-sequence",
+        Operation::Sync { .. } => "sync",
+        Operation::Wait { .. } => "wait",
         #[allow(unreachable_patterns)]
         _ => "operation",
     };
@@ -414,6 +423,11 @@ pub fn operation_stem(operation: &Operation) -> String {
         Operation::DropTable { table_id, set: s } => parts.extend([format!("table{table_id}"), set(*s)]),
         Operation::DropSequence { sequence_id, set: s } => {
             parts.extend([format!("sequence{sequence_id}"), set(*s)])
+        }
+        Operation::Sync { node: n } => parts.push(node(*n)),
+        Operation::Wait { origin, confirmed } => {
+            parts.push(node(*origin));
+            parts.extend(confirmed.map(node));
         }
         #[allow(unreachable_patterns)]
         _ => {}

@@ -10,7 +10,8 @@ mod subscriptions;
 pub mod table;
 
 pub use nodes::{
-    drop_node, init_cluster, print_preamble, restart_nodes, store_node, uninstall_nodes, update_nodes,
+    drop_node, init_cluster, print_preamble, restart_nodes, store_node, sync, uninstall_nodes, update_nodes,
+    wait,
 };
 pub use refusal::Refusal;
 pub(crate) use sets::live_origin;
@@ -329,6 +330,18 @@ pub enum Operation {
         /// SET
         set: SetId,
     },
+    /// [`sync`]
+    Sync {
+        /// NODE
+        node: NodeId,
+    },
+    /// [`wait`]
+    Wait {
+        /// ORIGIN
+        origin: NodeId,
+        /// --confirmed (default: every node)
+        confirmed: Option<NodeId>,
+    },
 }
 
 impl Operation {
@@ -352,6 +365,8 @@ impl Operation {
             Operation::ExecuteScript { set, ddl, node } => execute_script(cluster, *set, ddl, *node),
             Operation::DropTable { table_id, set } => drop_table(cluster, *table_id, *set),
             Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, *sequence_id, *set),
+            Operation::Sync { node } => sync(cluster, *node),
+            Operation::Wait { origin, confirmed } => wait(cluster, *origin, *confirmed),
         }
     }
 }

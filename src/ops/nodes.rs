@@ -258,3 +258,32 @@ pub fn update_nodes(cluster: &Cluster) -> Result<Change, OpError> {
     }
     finish(OP, script, cluster.clone())
 }
+
+/// `sync NODE`: a SYNC event on the node, so that everything committed there so far is in
+/// the next batch its subscribers apply. The script does not wait; `wait` does.
+pub fn sync(cluster: &Cluster, node: NodeId) -> Result<Change, OpError> {
+    const OP: &str = "sync";
+    let label = active_node(cluster, OP, node)?.label();
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(crate::statement::Sync { id: node });
+    script.push(echo(format!("SYNC generated on {label}")));
+    finish(OP, script, cluster.clone())
+}
+
+/// `wait ORIGIN [--confirmed NODE]`: a catch-up point. slonik can only wait for an event
+/// the same script generated, so this is a SYNC on ORIGIN and a `wait for event` until
+/// NODE (default: every node) has confirmed it, bounded by `wait_timeout`.
+pub fn wait(cluster: &Cluster, origin: NodeId, confirmed: Option<NodeId>) -> Result<Change, OpError> {
+    const OP: &str = "wait";
+    let label = active_node(cluster, OP, origin)?.label();
+    let (target, who) = match confirmed {
+        Some(node) if node == origin => return Err(refuse(OP, Refusal::WaitForItself { node })),
+        Some(node) => (NodeOrAll::Node(node), active_node(cluster, OP, node)?.label()),
+        None => (NodeOrAll::All, "every node".to_string()),
+    };
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(echo(format!("Waiting until {who} has caught up with {label}")));
+    script.extend(sync_and_wait(cluster, origin, target));
+    script.push(echo(format!("{who} has caught up with {label}")));
+    finish(OP, script, cluster.clone())
+}

@@ -17,6 +17,12 @@ pub enum Refusal {
         /// The node.
         node: NodeId,
     },
+    /// `wait ORIGIN --confirmed ORIGIN`: a node confirms its own events at once.
+    #[error("node {node} confirms its own events at once: name the node that must catch up with --confirmed, or leave it out to wait for every node")]
+    WaitForItself {
+        /// The node.
+        node: NodeId,
+    },
     /// The origin of a set the operation needs is marked failed.
     #[error("the origin of set {set} ({name}), node {origin}, is marked failed: fail over first")]
     OriginFailed {

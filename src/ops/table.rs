@@ -777,6 +777,35 @@ pub const OPERATIONS: &[OperationSpec] = &[
             })
         },
     },
+    OperationSpec {
+        name: "sync",
+        about: "Generate a SYNC event on a node, without waiting",
+        example: "Example: slonik-gen sync 1 | slonik",
+        args: &[ArgSpec::positional("node", NODE, ArgKind::Node, "The node (usually a set's origin)")],
+        altperl: &[],
+        build: |w| Ok(OperationArgs::Sync { node: w.one("node")? }),
+    },
+    OperationSpec {
+        name: "wait",
+        about: "A catch-up point: SYNC on ORIGIN, then wait until every node (or one) has confirmed it",
+        example: "Example: slonik-gen wait 1 | slonik\n         slonik-gen wait 1 --confirmed 2 | slonik   # only node 2 must catch up",
+        args: &[
+            ArgSpec::positional("origin", &["ORIGIN"], ArgKind::Node, "The node whose changes must have arrived"),
+            ArgSpec::option(
+                "confirmed",
+                NODE,
+                ArgKind::Node,
+                "The node that must have caught up [default: every node]",
+            ),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::Wait {
+                origin: w.one("origin")?,
+                confirmed: w.optional("confirmed"),
+            })
+        },
+    },
 ];
 
 #[cfg(feature = "cli")]

@@ -31,6 +31,8 @@ pub const GEEKDB_OPS: &[&str] = &[
     "execute-script set1 --sql alter table geekdb.files add column note text;",
     "drop-table 1 set1",
     "drop-sequence 1 set1",
+    "sync 1",
+    "wait 1 --confirmed 2",
 ];
 
 /// A config used as a test input, with the operations to run on it.
