@@ -228,6 +228,24 @@ pub enum OperationArgs {
         /// SET
         set: String,
     },
+    /// [`crate::ops::move_table`]
+    MoveTable {
+        /// TABLE_ID
+        table_id: String,
+        /// SET
+        set: String,
+        /// NEW_SET
+        new_set: String,
+    },
+    /// [`crate::ops::move_sequence`]
+    MoveSequence {
+        /// SEQ_ID
+        sequence_id: String,
+        /// SET
+        set: String,
+        /// NEW_SET
+        new_set: String,
+    },
     /// [`crate::ops::sync`]
     Sync {
         /// NODE
@@ -312,6 +330,32 @@ impl OperationArgs {
                 Operation::DropSequence {
                     sequence_id: SequenceId(member_id("drop-sequence", "sequence", sequence_id)?),
                     set,
+                }
+            }
+            OperationArgs::MoveTable {
+                table_id,
+                set: s,
+                new_set,
+            } => {
+                let set_id = set(s)?;
+                let new_set = set(new_set)?;
+                Operation::MoveTable {
+                    table_id: TableId(member_id("move-table", "table", table_id)?),
+                    set: set_id,
+                    new_set,
+                }
+            }
+            OperationArgs::MoveSequence {
+                sequence_id,
+                set: s,
+                new_set,
+            } => {
+                let set_id = set(s)?;
+                let new_set = set(new_set)?;
+                Operation::MoveSequence {
+                    sequence_id: SequenceId(member_id("move-sequence", "sequence", sequence_id)?),
+                    set: set_id,
+                    new_set,
                 }
             }
             OperationArgs::Sync { node: n } => Operation::Sync { node: node(n)? },

@@ -246,6 +246,42 @@ pub fn drop_sequence(cluster: &Cluster, set: SetId, sequence: SequenceId) -> Res
     Ok(next)
 }
 
+/// `set move table`: the table leaves `from` and joins `to`, after the tables it has,
+/// keeping its id, key and comment.
+pub fn move_table(
+    cluster: &Cluster,
+    from: SetId,
+    to: SetId,
+    table: TableId,
+) -> Result<Cluster, Inconsistency> {
+    let mut next = cluster.clone();
+    let set = set_mut(&mut next, from, "the set of the table")?;
+    let tables = Arc::make_mut(&mut set.tables);
+    let moved: Vec<Table> = tables.iter().filter(|t| t.id == table).cloned().collect();
+    tables.retain(|t| t.id != table);
+    let into = set_mut(&mut next, to, "the set the table moves to")?;
+    Arc::make_mut(&mut into.tables).extend(moved);
+    Ok(next)
+}
+
+/// `set move sequence`: the sequence leaves `from` and joins `to`, after the sequences it
+/// has.
+pub fn move_sequence(
+    cluster: &Cluster,
+    from: SetId,
+    to: SetId,
+    sequence: SequenceId,
+) -> Result<Cluster, Inconsistency> {
+    let mut next = cluster.clone();
+    let set = set_mut(&mut next, from, "the set of the sequence")?;
+    let sequences = Arc::make_mut(&mut set.sequences);
+    let moved: Vec<Sequence> = sequences.iter().filter(|s| s.id == sequence).cloned().collect();
+    sequences.retain(|s| s.id != sequence);
+    let into = set_mut(&mut next, to, "the set the sequence moves to")?;
+    Arc::make_mut(&mut into.sequences).extend(moved);
+    Ok(next)
+}
+
 /// `subscribe set`: the subscription is in place (replacing the receiver's old one for the
 /// set, if any).
 pub fn subscribe(cluster: &Cluster, subscription: Subscription) -> Result<Cluster, Inconsistency> {

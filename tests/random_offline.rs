@@ -964,6 +964,8 @@ const OP_KINDS: &[&str] = &[
     "execute-script",
     "drop-table",
     "drop-sequence",
+    "move-table",
+    "move-sequence",
     "sync",
     "wait",
 ];
@@ -987,6 +989,8 @@ fn kind(op: &OperationArgs) -> &'static str {
         OperationArgs::ExecuteScript { .. } => "execute-script",
         OperationArgs::DropTable { .. } => "drop-table",
         OperationArgs::DropSequence { .. } => "drop-sequence",
+        OperationArgs::MoveTable { .. } => "move-table",
+        OperationArgs::MoveSequence { .. } => "move-sequence",
         OperationArgs::Sync { .. } => "sync",
         OperationArgs::Wait { .. } => "wait",
     }
@@ -1247,6 +1251,24 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     ops.push(OperationArgs::DropSequence {
         sequence_id: sequence.to_string(),
         set: set_arg(p, cluster, set),
+    });
+    // move-table / move-sequence: to another live set (the op refuses different origins
+    // or subscribers, which random clusters often have).
+    let (set, table) = p.pick(&tables).unwrap_or_else(|| (any_set(p), 1));
+    let others: Vec<SetId> = live_sets.iter().copied().filter(|s| *s != set).collect();
+    let new_set = p.pick(&others).unwrap_or(set);
+    ops.push(OperationArgs::MoveTable {
+        table_id: table.to_string(),
+        set: set_arg(p, cluster, set),
+        new_set: set_arg(p, cluster, new_set),
+    });
+    let (set, sequence) = p.pick(&sequences).unwrap_or_else(|| (any_set(p), 1));
+    let others: Vec<SetId> = live_sets.iter().copied().filter(|s| *s != set).collect();
+    let new_set = p.pick(&others).unwrap_or(set);
+    ops.push(OperationArgs::MoveSequence {
+        sequence_id: sequence.to_string(),
+        set: set_arg(p, cluster, set),
+        new_set: set_arg(p, cluster, new_set),
     });
     let origin = any_node(p);
     ops.push(OperationArgs::Sync {

@@ -206,6 +206,27 @@ fn default_jobs(cluster: &Cluster) -> Vec<Job> {
             });
         }
     }
+    for (&from, set_a) in &cluster.sets {
+        for &to in &sets {
+            if to == from {
+                continue;
+            }
+            if let Some(table) = set_a.tables.first() {
+                candidates.push(Operation::MoveTable {
+                    table_id: table.id,
+                    set: from,
+                    new_set: to,
+                });
+            }
+            if let Some(sequence) = set_a.sequences.first() {
+                candidates.push(Operation::MoveSequence {
+                    sequence_id: sequence.id,
+                    set: from,
+                    new_set: to,
+                });
+            }
+        }
+    }
     let origins: Vec<NodeId> = {
         let mut o: Vec<NodeId> = cluster.sets.values().map(|s| s.origin).collect();
         o.sort();
@@ -380,6 +401,8 @@ pub fn operation_stem(operation: &Operation) -> String {
         Operation::ExecuteScript { .. } => "execute-script",
         Operation::DropTable { .. } => "drop-table",
         Operation::DropSequence { .. } => "drop-sequence",
+        Operation::MoveTable { .. } => "move-table",
+        Operation::MoveSequence { .. } => "move-sequence",
         Operation::Sync { .. } => "sync",
         Operation::Wait { .. } => "wait",
         #[allow(unreachable_patterns)]
@@ -424,6 +447,16 @@ pub fn operation_stem(operation: &Operation) -> String {
         Operation::DropSequence { sequence_id, set: s } => {
             parts.extend([format!("sequence{sequence_id}"), set(*s)])
         }
+        Operation::MoveTable {
+            table_id,
+            set: s,
+            new_set,
+        } => parts.extend([format!("table{table_id}"), set(*s), set(*new_set)]),
+        Operation::MoveSequence {
+            sequence_id,
+            set: s,
+            new_set,
+        } => parts.extend([format!("sequence{sequence_id}"), set(*s), set(*new_set)]),
         Operation::Sync { node: n } => parts.push(node(*n)),
         Operation::Wait { origin, confirmed } => {
             parts.push(node(*origin));

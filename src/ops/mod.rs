@@ -15,7 +15,10 @@ pub use nodes::{
 };
 pub use refusal::Refusal;
 pub(crate) use sets::live_origin;
-pub use sets::{create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, Ddl};
+pub use sets::{
+    create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, move_sequence, move_table,
+    Ddl,
+};
 pub(crate) use subscriptions::provider_event_reaches_origin;
 pub use subscriptions::{failover, move_set, subscribe_set, subscribe_set_via, unsubscribe_set};
 
@@ -330,6 +333,24 @@ pub enum Operation {
         /// SET
         set: SetId,
     },
+    /// [`move_table`]
+    MoveTable {
+        /// TABLE_ID
+        table_id: TableId,
+        /// SET it is in
+        set: SetId,
+        /// NEW_SET
+        new_set: SetId,
+    },
+    /// [`move_sequence`]
+    MoveSequence {
+        /// SEQ_ID
+        sequence_id: SequenceId,
+        /// SET it is in
+        set: SetId,
+        /// NEW_SET
+        new_set: SetId,
+    },
     /// [`sync`]
     Sync {
         /// NODE
@@ -365,6 +386,16 @@ impl Operation {
             Operation::ExecuteScript { set, ddl, node } => execute_script(cluster, *set, ddl, *node),
             Operation::DropTable { table_id, set } => drop_table(cluster, *table_id, *set),
             Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, *sequence_id, *set),
+            Operation::MoveTable {
+                table_id,
+                set,
+                new_set,
+            } => move_table(cluster, *table_id, *set, *new_set),
+            Operation::MoveSequence {
+                sequence_id,
+                set,
+                new_set,
+            } => move_sequence(cluster, *sequence_id, *set, *new_set),
             Operation::Sync { node } => sync(cluster, *node),
             Operation::Wait { origin, confirmed } => wait(cluster, *origin, *confirmed),
         }

@@ -143,6 +143,36 @@ pub enum Refusal {
         /// Its receivers.
         source_receivers: Vec<NodeId>,
     },
+    /// `move-table`/`move-sequence` into the set it is in.
+    #[error("SET and NEW_SET are both set {set}: name the set it should move to")]
+    MoveWithinSet {
+        /// The set.
+        set: SetId,
+    },
+    /// `move-table`/`move-sequence` between sets of different origins.
+    #[error("set {set} originates on node {origin} but set {new_set} on node {new_origin}: Slony-I moves tables and sequences only between sets of one origin (move-set one of them first)")]
+    MoveOriginMismatch {
+        /// The set it is in.
+        set: SetId,
+        /// Its origin.
+        origin: NodeId,
+        /// The set it should move to.
+        new_set: SetId,
+        /// That set's origin.
+        new_origin: NodeId,
+    },
+    /// `move-table`/`move-sequence` between sets with different subscribers.
+    #[error("set {set} is subscribed by nodes {receivers:?} but set {new_set} by nodes {new_receivers:?}: Slony-I moves tables and sequences only between sets with the same subscribers")]
+    MoveSubscribersDiffer {
+        /// The set it is in.
+        set: SetId,
+        /// Its receivers.
+        receivers: Vec<NodeId>,
+        /// The set it should move to.
+        new_set: SetId,
+        /// That set's receivers.
+        new_receivers: Vec<NodeId>,
+    },
     /// `execute script` before 2.2 on a node that is not the set's origin.
     #[error("on Slony-I {version} `execute script` runs only on the origin of the set, and set {set} ({name}) originates on node {origin}, not node {node}: leave out --node (the origin is the default) or pass --node {origin}")]
     ExecuteScriptOffOrigin {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
 use crate::statement::{
     CreateSet, DropSet, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations, SetDropSequence,
-    SetDropTable,
+    SetDropTable, SetMoveSequence, SetMoveTable,
 };
 use crate::version::SlonyVersion;
 
@@ -317,6 +317,134 @@ pub fn drop_sequence(cluster: &Cluster, sequence_id: SequenceId, set: SetId) -> 
         set.label()
     )));
     let next = crate::transition::drop_sequence(cluster, set_id, id).map_err(inconsistent(OP))?;
+    finish(OP, script, next)
+}
+
+/// The checks `set move table` and `set move sequence` share: two different sets, one
+/// origin (alive), the same subscribers.
+fn movable_between(cluster: &Cluster, op: &'static str, from: &Set, to: SetId) -> Result<NodeId, OpError> {
+    let to = known_set(cluster, to)?;
+    if from.id == to.id {
+        return Err(refuse(op, Refusal::MoveWithinSet { set: from.id }));
+    }
+    if from.origin != to.origin {
+        return Err(refuse(
+            op,
+            Refusal::MoveOriginMismatch {
+                set: from.id,
+                origin: from.origin,
+                new_set: to.id,
+                new_origin: to.origin,
+            },
+        ));
+    }
+    let receivers = |set: SetId| cluster.subscribers(set).map(|s| s.receiver).collect::<Vec<_>>();
+    if receivers(from.id) != receivers(to.id) {
+        return Err(refuse(
+            op,
+            Refusal::MoveSubscribersDiffer {
+                set: from.id,
+                receivers: receivers(from.id),
+                new_set: to.id,
+                new_receivers: receivers(to.id),
+            },
+        ));
+    }
+    live_origin(cluster, op, from)
+}
+
+/// `move-table TABLE_ID SET NEW_SET`: move one table to another set of the same origin and
+/// subscribers (`set move table`), then wait until every node applied the move.
+pub fn move_table(
+    cluster: &Cluster,
+    table_id: TableId,
+    set: SetId,
+    new_set: SetId,
+) -> Result<Change, OpError> {
+    const OP: &str = "move-table";
+    let from = known_set(cluster, set)?;
+    let Some(table) = from.tables.iter().find(|t| t.id == table_id) else {
+        return Err(refuse(
+            OP,
+            Refusal::NoSuchTable {
+                set: from.id,
+                name: from.name.clone(),
+                table: table_id,
+                known: list_ids(from.tables.iter().map(|t| (t.id.0, t.name.to_string()))),
+            },
+        ));
+    };
+    let origin = movable_between(cluster, OP, from, new_set)?;
+    let to_label = known_set(cluster, new_set)?.label();
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(try_or_exit(
+        vec![SetMoveTable {
+            origin,
+            id: table.id,
+            new_set,
+        }
+        .into()],
+        format!(
+            "Could not move table {table_id} ({}) from {} to {to_label}: see the error above",
+            table.name,
+            from.label()
+        ),
+    ));
+    script.push(echo(format!(
+        "Table {table_id} ({}) moved from {} to {to_label} on node {origin}; waiting until every node has applied it",
+        table.name,
+        from.label()
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    let next =
+        crate::transition::move_table(cluster, from.id, new_set, table_id).map_err(inconsistent(OP))?;
+    finish(OP, script, next)
+}
+
+/// `move-sequence SEQ_ID SET NEW_SET`: move one sequence like [`move_table`].
+pub fn move_sequence(
+    cluster: &Cluster,
+    sequence_id: SequenceId,
+    set: SetId,
+    new_set: SetId,
+) -> Result<Change, OpError> {
+    const OP: &str = "move-sequence";
+    let from = known_set(cluster, set)?;
+    let Some(sequence) = from.sequences.iter().find(|s| s.id == sequence_id) else {
+        return Err(refuse(
+            OP,
+            Refusal::NoSuchSequence {
+                set: from.id,
+                name: from.name.clone(),
+                sequence: sequence_id,
+                known: list_ids(from.sequences.iter().map(|s| (s.id.0, s.name.to_string()))),
+            },
+        ));
+    };
+    let origin = movable_between(cluster, OP, from, new_set)?;
+    let to_label = known_set(cluster, new_set)?.label();
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(try_or_exit(
+        vec![SetMoveSequence {
+            origin,
+            id: sequence.id,
+            new_set,
+        }
+        .into()],
+        format!(
+            "Could not move sequence {sequence_id} ({}) from {} to {to_label}: see the error above",
+            sequence.name,
+            from.label()
+        ),
+    ));
+    script.push(echo(format!(
+        "Sequence {sequence_id} ({}) moved from {} to {to_label} on node {origin}; waiting until every node has applied it",
+        sequence.name,
+        from.label()
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    let next =
+        crate::transition::move_sequence(cluster, from.id, new_set, sequence_id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
 }
 

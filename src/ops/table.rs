@@ -778,6 +778,42 @@ pub const OPERATIONS: &[OperationSpec] = &[
         },
     },
     OperationSpec {
+        name: "move-table",
+        about: "Move one table to another set of the same origin and subscribers",
+        example: "Example: slonik-gen move-table 3 set1 set2 | slonik",
+        args: &[
+            ArgSpec::positional("table_id", &["TABLE_ID"], ArgKind::TableId, "The table's id"),
+            ArgSpec::positional("set", SET, ArgKind::Set, "The set it is in"),
+            ArgSpec::positional("new_set", &["NEW_SET"], ArgKind::Set, "The set it moves to"),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::MoveTable {
+                table_id: w.one("table_id")?,
+                set: w.one("set")?,
+                new_set: w.one("new_set")?,
+            })
+        },
+    },
+    OperationSpec {
+        name: "move-sequence",
+        about: "Move one sequence to another set of the same origin and subscribers",
+        example: "Example: slonik-gen move-sequence 1 set1 set2 | slonik",
+        args: &[
+            ArgSpec::positional("sequence_id", &["SEQUENCE_ID"], ArgKind::SequenceId, "The sequence's id"),
+            ArgSpec::positional("set", SET, ArgKind::Set, "The set it is in"),
+            ArgSpec::positional("new_set", &["NEW_SET"], ArgKind::Set, "The set it moves to"),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::MoveSequence {
+                sequence_id: w.one("sequence_id")?,
+                set: w.one("set")?,
+                new_set: w.one("new_set")?,
+            })
+        },
+    },
+    OperationSpec {
         name: "sync",
         about: "Generate a SYNC event on a node, without waiting",
         example: "Example: slonik-gen sync 1 | slonik",
