@@ -11,6 +11,7 @@ use std::process::Command;
 
 use slonik_gen::model::{NodeId, SetId, TableId};
 use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
+use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, load_config_str_for, Cluster, SlonyVersion};
 
 const GEEKDB: &str = "examples/geekdb.toml";
@@ -571,21 +572,36 @@ fn slon_commands_must_be_one_line() {
 }
 
 #[test]
-fn default_slon_commands_keep_a_pid_file() {
+fn default_slon_commands_are_the_modelled_ones() {
     let geekdb = load(GEEKDB);
     let node = &geekdb.nodes[&NodeId(2)];
+    let run = SlonRun::of(&geekdb, NodeId(2)).unwrap();
     let start = slonik_gen::runbook::slon_start_command(&geekdb, node).unwrap();
-    assert_eq!(
-        start,
-        "nohup slon -p slon-replication-node2.pid replication 'host=SlaNod port=5432 dbname=geekdb user=postgres passfile=/var/lib/postgresql/.pgpass' >>slon-replication-node2.log 2>&1 &"
+    assert_eq!(start, run.start_shell());
+    assert!(
+        start.contains("-f /etc/slony1/replication/node2.conf -p /var/run/slony1/replication_node2.pid"),
+        "{start}"
     );
-    let stop = slonik_gen::runbook::slon_stop_command(&geekdb, node);
-    assert!(stop.contains("slon-replication-node2.pid"), "{stop}");
+    let stop = slonik_gen::runbook::slon_stop_command(&geekdb, node).unwrap();
+    assert_eq!(stop, run.stop_shell());
+    assert!(stop.contains("/var/run/slony1/replication_node2.pid"), "{stop}");
+    // The node's own commands win.
     let three = load(THREE);
     assert_eq!(
-        slonik_gen::runbook::slon_stop_command(&three, &three.nodes[&NodeId(1)]),
+        slonik_gen::runbook::slon_stop_command(&three, &three.nodes[&NodeId(1)]).unwrap(),
         "ssh alpha sudo systemctl stop slon@shop-1"
     );
+    assert_eq!(
+        slonik_gen::runbook::slon_start_command(&three, &three.nodes[&NodeId(1)]).unwrap(),
+        "ssh alpha sudo systemctl start slon@shop-1"
+    );
+    // A node the cluster does not have is an error, not a panic.
+    let mut stranger = node.clone();
+    stranger.id = NodeId(9);
+    let err = slonik_gen::runbook::slon_stop_command(&geekdb, &stranger)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("node 9"), "{err}");
 }
 
 #[test]

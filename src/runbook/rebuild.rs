@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::builder::Builder;
 use super::catalog;
 use super::plan::{Plan, Probe};
-use super::slon::{admin_conninfo, slon_start_command, slon_stop_command};
+use super::slon::{admin_conninfo, slon_start, slon_stop, start_promise, stop_promise};
 use super::switchover::add_switchover;
 use super::text::and_list;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
@@ -139,12 +139,16 @@ fn build(
     };
     let mut builder = Builder::new(op, title, cluster)?;
 
+    let stop = slon_stop(cluster, op, &node)?;
     builder.shell(
-        format!("Stop the slon of {}", node.label()),
-        format!("Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt. A failure here is expected when it is not running"),
+        format!("Stop the slon of {} — {}", node.label(), stop.how),
+        format!(
+            "Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt, so the runbook goes on only once that slon is confirmed gone. {}. If it fails, stop that slon yourself and make sure it cannot come back, then run the remaining steps by hand (the script cannot resume at a step)",
+            stop_promise(&stop)
+        ),
         id,
-        slon_stop_command(cluster, &node),
-        true,
+        stop.command,
+        false,
     );
     match prepare {
         Prepare::DropSchema => builder.check(
@@ -196,11 +200,15 @@ fn build(
         format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
         stored,
     )?;
+    let start = slon_start(cluster, op, &node)?;
     builder.shell(
-        format!("Start the slon of {}", node.label()),
-        format!("Node {id} needs its own slon to receive the subscriptions that follow"),
+        format!("Start the slon of {} — {}", node.label(), start.how),
+        format!(
+            "Node {id} needs its own slon to receive the subscriptions that follow. {}",
+            start_promise(&start)
+        ),
         id,
-        slon_start_command(cluster, &node)?,
+        start.command,
         false,
     );
     for &set in &sets {

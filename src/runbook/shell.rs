@@ -157,6 +157,18 @@ fn literal_text(indent: &str, texts: &[&str]) -> String {
     }
 }
 
+/// A shellcheck directive for a shell step's command that needs one: the command runs as
+/// the model renders it (`slon::run::SlonRun`) or as the config spells it, its
+/// single-quoted texts are literal messages (SC2016), and its `A && B || C` means "C
+/// unless A and B" (SC2015). Empty for a command with neither a `` ` `` nor `&&` and `||`.
+fn command_directive(indent: &str, command: &str) -> String {
+    if command.contains('`') || (command.contains("&&") && command.contains("||")) {
+        format!("{indent}# shellcheck disable=SC2015,SC2016 # the command as written\n")
+    } else {
+        String::new()
+    }
+}
+
 fn render_step(
     out: &mut String,
     plan: &Plan,
@@ -253,6 +265,7 @@ fn render_action(
                 "{indent}# On the host of {}:",
                 comment_line(&label(plan, *node))
             );
+            out.push_str(&command_directive(indent, command));
             if *may_fail {
                 let _ = writeln!(out, "{indent}if ! {{\n{command}\n{indent}}}; then");
                 let _ = writeln!(
