@@ -899,3 +899,287 @@ fn recreate_checks_the_server_through_the_maintenance_database() {
         assert!(recreate.contains("dbname=postgres"), "{recreate}");
     }
 }
+
+/// Slons run the three modelled ways, with file names that need quoting.
+const DAEMONS: &str = "tests/fixtures/runbook/daemons.toml";
+
+/// Every fixture config: `common::valid_fixtures` (the example and `tests/inputs`), the
+/// runbook fixtures and the slon options fixture.
+fn fixture_configs() -> Vec<(String, Cluster)> {
+    let mut configs: Vec<(String, Cluster)> = common::valid_fixtures()
+        .into_iter()
+        .map(|f| {
+            let path = f.path.display().to_string();
+            let cluster = load_config_str(&f.text, &path).unwrap_or_else(|e| panic!("{e}"));
+            (f.name, cluster)
+        })
+        .collect();
+    for path in [THREE, DAEMONS, "tests/fixtures/slon/options.toml"] {
+        configs.push((path.to_string(), load(path)));
+    }
+    configs
+}
+
+/// Every runbook that builds on every fixture config: a switchover of each set to each
+/// subscriber, a failover of each node to each other with and without `--drop-dead`, the
+/// failback after each of those failovers, a rebuild of each node both ways, and adding a
+/// table to each set. Requests the model refuses are left out.
+fn every_runbook_of_every_fixture() -> Vec<(String, Plan)> {
+    let mut plans = Vec::new();
+    let mut add = |name: String, cluster: &Cluster, request: Request| {
+        if let Ok(plan) = request.run(cluster) {
+            plans.push((name, plan));
+        }
+    };
+    for (config, cluster) in fixture_configs() {
+        let nodes: Vec<String> = cluster.active_nodes().map(|n| n.id.to_string()).collect();
+        for set in cluster.sets.values() {
+            for sub in cluster.subscribers(set.id) {
+                add(
+                    format!("{config}: switchover {} to {}", set.id, sub.receiver),
+                    &cluster,
+                    Request::Switchover {
+                        sets: vec![set.id.to_string()],
+                        from: None,
+                        to: sub.receiver.to_string(),
+                    },
+                );
+            }
+            add(
+                format!("{config}: add-tables to {}", set.id),
+                &cluster,
+                Request::AddTables {
+                    set: set.id.to_string(),
+                    tables: strings(&["public.slonik_gen_new"]),
+                    sequences: Vec::new(),
+                },
+            );
+        }
+        for dead in &nodes {
+            for backup in nodes.iter().filter(|b| *b != dead) {
+                for drop_dead in [false, true] {
+                    let request = Request::Failover {
+                        dead: vec![dead.clone()],
+                        backup: backup.clone(),
+                        drop_dead,
+                    };
+                    let name = format!("{config}: failover {dead} to {backup} (drop {drop_dead})");
+                    if let (Ok(plan), false) = (request.run(&cluster), drop_dead) {
+                        add(
+                            format!("{config}: failback {dead} after failover to {backup}"),
+                            &plan.next,
+                            Request::Failback {
+                                node: dead.clone(),
+                                sets: Vec::new(),
+                                prepare: Prepare::DropSchema,
+                            },
+                        );
+                    }
+                    add(name, &cluster, request);
+                }
+            }
+            for prepare in [Prepare::DropSchema, Prepare::Recreate] {
+                add(
+                    format!("{config}: rebuild-node {dead} --prepare {prepare}"),
+                    &cluster,
+                    Request::RebuildNode {
+                        node: dead.clone(),
+                        sets: Vec::new(),
+                        prepare,
+                    },
+                );
+            }
+        }
+    }
+    plans
+}
+
+/// Whether a step removes a node or its Slony-I catalog: a slonik `drop node` or
+/// `uninstall node`, a `drop schema`, a `drop database`.
+fn drops_a_node(step: &slonik_gen::runbook::Step) -> bool {
+    match &step.action {
+        Action::Slonik(script) => {
+            let text = script.render().unwrap();
+            text.contains("drop node (") || text.contains("uninstall node (")
+        }
+        Action::Sql { sql, .. } => sql.contains("drop schema"),
+        Action::Shell { command, .. } => command.contains("drop database"),
+        _ => false,
+    }
+}
+
+#[test]
+fn no_unconfirmed_slon_stop_comes_before_a_node_is_dropped() {
+    let plans = every_runbook_of_every_fixture();
+    assert!(plans.len() >= 60, "only {} plans", plans.len());
+    let (mut confirmed_before_drop, mut passed_over) = (0, 0);
+    for (name, plan) in &plans {
+        let mut confirmed = false;
+        let mut unconfirmed: Option<&str> = None;
+        for step in &plan.steps {
+            if let Action::Shell { may_fail, .. } = &step.action {
+                if step.title.starts_with("Stop the slon") {
+                    if *may_fail {
+                        unconfirmed.get_or_insert(&step.title);
+                        passed_over += 1;
+                    } else {
+                        confirmed = true;
+                    }
+                }
+            }
+            if drops_a_node(step) {
+                assert!(
+                    unconfirmed.is_none(),
+                    "{name}: `{}` comes after the unconfirmed `{}`",
+                    step.title,
+                    unconfirmed.unwrap_or_default()
+                );
+                if confirmed {
+                    confirmed_before_drop += 1;
+                }
+            }
+        }
+    }
+    // Both kinds are there: the walk is not vacuous.
+    assert!(
+        confirmed_before_drop >= 20,
+        "{confirmed_before_drop} drops after a confirmed stop"
+    );
+    assert!(passed_over >= 10, "{passed_over} stops passed over");
+}
+
+#[test]
+fn failover_stops_must_succeed_only_when_the_dead_node_is_dropped() {
+    for drop_dead in [false, true] {
+        let plan = failover_request(drop_dead).run(&load(DAEMONS)).unwrap();
+        let step = &plan.steps[0];
+        let Action::Shell {
+            may_fail, command, ..
+        } = &step.action
+        else {
+            panic!("{step:?}")
+        };
+        assert_eq!(*may_fail, !drop_dead, "{step:?}");
+        assert_eq!(
+            step.title,
+            "Stop the slon of node 1 (one) — a process: config /srv/conf \"dir\"/node1.conf, pid file /srv/it's $HOME/run `x`/p'q_node1.pid, log /srv/log dir; rm -rf x/p'q_node1.log"
+        );
+        assert!(
+            command.contains("'/srv/it'\\''s $HOME/run `x`/p'\\''q_node1.pid'"),
+            "{command}"
+        );
+        if drop_dead {
+            assert!(
+                step.why.contains("make sure that slon cannot come back"),
+                "{}",
+                step.why
+            );
+            assert!(
+                step.why.contains("run the remaining steps by hand"),
+                "{}",
+                step.why
+            );
+        } else {
+            assert!(step.why.contains("does not drop node 1"), "{}", step.why);
+        }
+    }
+    let text = failover_request(true)
+        .run(&load(DAEMONS))
+        .unwrap()
+        .render(Format::Shell)
+        .unwrap();
+    assert!(!text.contains("carrying on"), "{text}");
+}
+
+#[test]
+fn slon_steps_say_how_each_kind_of_slon_runs() {
+    let cluster = load(DAEMONS);
+    let rebuild = |node: &str| {
+        Request::RebuildNode {
+            node: node.into(),
+            sets: Vec::new(),
+            prepare: Prepare::DropSchema,
+        }
+        .run(&cluster)
+        .unwrap()
+    };
+    let plan = rebuild("2");
+    let titles: Vec<&str> = plan.steps.iter().map(|s| s.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Stop the slon of node 2 (two) — Debian init-script instance odd-two (config /etc/slony1/odd-two/slon.conf, pid file /var/run/slony1/odd-two.pid)"),
+        "{titles:?}"
+    );
+    let plan = rebuild("3");
+    let start = plan
+        .steps
+        .iter()
+        .find(|s| s.title.starts_with("Start the slon"))
+        .unwrap();
+    assert_eq!(
+        start.title,
+        "Start the slon of node 3 (three) — systemd unit slon-odd@3.service (config /srv/conf \"dir\"/node3.conf)"
+    );
+    assert!(
+        start
+            .why
+            .contains("the unit slon-odd@3.service must be installed"),
+        "{}",
+        start.why
+    );
+    let Action::Shell {
+        command, may_fail, ..
+    } = &start.action
+    else {
+        panic!("{start:?}")
+    };
+    assert!(!may_fail);
+    assert_eq!(command, &SlonRun::of(&cluster, NodeId(3)).unwrap().start_shell());
+    // The node's own commands: the Why says what they must promise.
+    let plan = failover_request(true).run(&load(THREE)).unwrap();
+    assert_eq!(
+        plan.steps[0].title,
+        "Stop the slon of node 1 (alpha) — with its slon_stop command"
+    );
+    assert!(
+        plan.steps[0]
+            .why
+            .contains("it must exit non-zero unless that slon is gone"),
+        "{}",
+        plan.steps[0].why
+    );
+}
+
+#[test]
+fn every_runbook_of_every_fixture_parses_and_passes_shellcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, (name, plan)) in every_runbook_of_every_fixture().iter().enumerate() {
+        let path = dir.path().join(format!("plan{i}.sh"));
+        std::fs::write(&path, plan.render(Format::Shell).unwrap()).unwrap();
+        let out = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: bash -n: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        paths.push((name.clone(), path));
+    }
+    if !shellcheck_available() {
+        eprintln!("shellcheck not installed: only `bash -n` ran (apt-get install shellcheck)");
+        return;
+    }
+    // One shellcheck for every script; a failure is then narrowed to its plans.
+    let out = Command::new("shellcheck")
+        .args(paths.iter().map(|(_, p)| p))
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let report = String::from_utf8_lossy(&out.stdout);
+        let failed: Vec<&str> = paths
+            .iter()
+            .filter(|(_, p)| report.contains(&p.display().to_string()))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        panic!("shellcheck fails on {failed:?}:\n{report}");
+    }
+}

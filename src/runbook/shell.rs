@@ -95,6 +95,10 @@ manual() {
 pub(crate) fn render(plan: &Plan) -> Result<String, PlanError> {
     let mut out = String::new();
     out.push_str("#!/usr/bin/env bash\n");
+    // Before the first command, so for the whole script: every single-quoted text in it is
+    // `escape::shell::word`'s literal quoting (a message, a conninfo, a name), never an
+    // expansion that went wrong.
+    out.push_str("# shellcheck disable=SC2016 # single-quoted texts are literal\n");
     let _ = writeln!(out, "{}", comment(&format!("Runbook: {}", plan.title)));
     let _ = writeln!(
         out,
@@ -147,23 +151,12 @@ fn queried_nodes(plan: &Plan) -> std::collections::BTreeSet<NodeId> {
     nodes
 }
 
-/// A shellcheck directive for a line whose single-quoted text holds `` ` `` or `$`: the
-/// text is meant literally (a message, not an expansion).
-fn literal_text(indent: &str, texts: &[&str]) -> String {
-    if texts.iter().any(|t| t.contains(['`', '$'])) {
-        format!("{indent}# shellcheck disable=SC2016 # literal text\n")
-    } else {
-        String::new()
-    }
-}
-
-/// A shellcheck directive for a shell step's command that needs one: the command runs as
-/// the model renders it (`slon::run::SlonRun`) or as the config spells it, its
-/// single-quoted texts are literal messages (SC2016), and its `A && B || C` means "C
-/// unless A and B" (SC2015). Empty for a command with neither a `` ` `` nor `&&` and `||`.
+/// A shellcheck directive for a shell step's command whose `A && B || C` means "C unless
+/// A and B" (SC2015), as the model renders it (`slon::run::SlonRun`) or the config spells
+/// it; empty for other commands.
 fn command_directive(indent: &str, command: &str) -> String {
-    if command.contains('`') || (command.contains("&&") && command.contains("||")) {
-        format!("{indent}# shellcheck disable=SC2015,SC2016 # the command as written\n")
+    if command.contains("&&") && command.contains("||") {
+        format!("{indent}# shellcheck disable=SC2015 # the command as written\n")
     } else {
         String::new()
     }
@@ -182,7 +175,6 @@ fn render_step(
         comment(&format!("---- Step {number}/{total}: {}", step.title))
     );
     let _ = writeln!(out, "{}", wrapped_comment(&format!("Why: {}", step.why)));
-    out.push_str(&literal_text("", &[&step.title]));
     let _ = writeln!(
         out,
         "step {} {}",
@@ -240,7 +232,6 @@ fn render_action(
                 }
                 Some(recovery) => {
                     let _ = writeln!(out, "{indent}if ! \"$SLONIK\" {open}\n{body}\n{indent}then");
-                    out.push_str(&literal_text(&format!("{indent}    "), &[&recovery.why]));
                     let _ = writeln!(
                         out,
                         "{indent}    echo {} >&2",
@@ -285,7 +276,6 @@ fn render_action(
             wait_seconds,
         } => {
             let (open, body) = heredoc("SLONIK_GEN_SQL", sql);
-            out.push_str(&literal_text(indent, &[&step.title, expect]));
             let _ = writeln!(
                 out,
                 "{indent}check {} \"${}\" {} {wait_seconds} {open}\n{body}",
@@ -295,7 +285,6 @@ fn render_action(
             );
         }
         Action::Manual { instruction } => {
-            out.push_str(&literal_text(indent, &[instruction]));
             let _ = writeln!(out, "{indent}manual {}", quote(instruction));
         }
     }
