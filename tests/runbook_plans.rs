@@ -2,7 +2,10 @@
 //! scenario's config (`examples/geekdb.toml`) and on a three-node fixture with two sets
 //! and a cascade (`tests/fixtures/runbook/three_nodes.toml`); every shell script through
 //! `bash -n` and shellcheck, every slonik script through slonik's offline check; the
-//! refusals; the comment-preserving `--write-config`.
+//! refusals; the comment-preserving `--write-config`. Every runbook of every fixture
+//! config (`tests/fixtures/runbook/daemons.toml` has process, Debian and systemd slons)
+//! through `bash -n`, shellcheck and the rule that no slon stop that may fail comes before
+//! a node is dropped; the default slon stop and start commands run against real processes.
 
 mod common;
 
@@ -1402,4 +1405,39 @@ impl Drop for Killed {
                 .status();
         }
     }
+}
+
+/// A configured `slon_stop` of the `a && b` kind that fails at `a`: bash's `set -e` alone
+/// would carry on, and drop the node whose slon may still run.
+#[test]
+fn a_failing_configured_stop_stops_the_shell_runbook() {
+    let text = read(GEEKDB).replacen(
+        "id = 2\n",
+        "id = 2\nslon_stop = \"test -e /nonexistent/slon.pid && echo stopped\"\n",
+        1,
+    );
+    let cluster = load_config_str(&text, "stop.toml").unwrap();
+    assert!(cluster.nodes[&NodeId(2)].slon_stop.is_some(), "{text}");
+    let plan = Request::RebuildNode {
+        node: "2".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&cluster)
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rebuild.sh");
+    std::fs::write(&script, plan.render(Format::Shell).unwrap()).unwrap();
+    // Nothing after the stop may run: slonik and psql would fail loudly anyway.
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("SLONIK", "/bin/false")
+        .env("PSQL", "/bin/false")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("Step 1/"), "{stdout}");
+    assert!(!stdout.contains("Step 2/"), "{stdout}");
 }

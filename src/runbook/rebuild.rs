@@ -55,8 +55,9 @@ impl fmt::Display for Prepare {
     }
 }
 
-/// `rebuild-node --node N [--set SET]...`: drop N from the cluster (if the catalog still
-/// has it), prepare its database, store it again with paths both ways, start its slon and
+/// `rebuild-node --node N [--set SET]...`: stop N's slon (the runbook goes no further
+/// unless that slon is confirmed gone), drop N from the cluster (if the catalog still has
+/// it), prepare its database, store it again with paths both ways, start its slon and
 /// subscribe it to the sets (default: every set), waiting until each subscription is active.
 pub fn rebuild_node(
     cluster: &Cluster,

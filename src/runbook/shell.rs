@@ -162,6 +162,26 @@ fn command_directive(indent: &str, command: &str) -> String {
     }
 }
 
+/// `command` as one subshell, so that `set -e` stops the runbook when it fails anywhere:
+/// bash carries on after `a && b` whose `a` fails (the old default slon stop, and many a
+/// configured `slon_stop`, read `pid=$(cat FILE) && kill "$pid" ...`), but not after a
+/// subshell that exits non-zero. A command that already is one subshell (`(`, indented
+/// lines, `)`, as `slon::run::SlonRun` renders them) is left as it is.
+fn subshell(command: &str) -> String {
+    let lines: Vec<&str> = command.lines().collect();
+    let one_subshell = lines.len() >= 2
+        && lines[0] == "("
+        && lines[lines.len() - 1] == ")"
+        && lines[1..lines.len() - 1]
+            .iter()
+            .all(|l| l.is_empty() || l.starts_with([' ', '\t']));
+    if one_subshell {
+        command.to_string()
+    } else {
+        format!("(\n{command}\n)")
+    }
+}
+
 fn render_step(
     out: &mut String,
     plan: &Plan,
@@ -266,7 +286,7 @@ fn render_action(
                 );
                 let _ = writeln!(out, "{indent}fi");
             } else {
-                let _ = writeln!(out, "{command}");
+                let _ = writeln!(out, "{}", subshell(command));
             }
         }
         Action::Check {

@@ -1,5 +1,7 @@
-//! Reaching a node from a step: its admin conninfo (what psql, pg_dump and slon take) and
-//! the commands that start and stop its slon.
+//! Reaching a node from a step: its admin conninfo (what psql and pg_dump take) and the
+//! commands that start and stop its slon: the node's own `slon_start` / `slon_stop`, else
+//! the ones [`SlonRun`] renders from `[daemon]` / `[node.daemon]`, which fail unless the
+//! slon is confirmed running / gone.
 
 use super::plan::NodeAccess;
 use crate::model::config::RunKind;
