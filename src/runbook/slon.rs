@@ -135,7 +135,7 @@ pub(super) fn stop_promise(stop: &SlonStep) -> String {
         RunKind::Process | RunKind::Debian => "its pid file is missing or names no live process".to_string(),
     };
     format!(
-        "Run it on the host of {}: it looks there only, and succeeds when {gone}; it sends SIGTERM, waits up to {} seconds, sends SIGQUIT, waits up to {QUIT_WAIT} more, and fails if that slon still runs",
+        "Run it on the host of {}: it only looks for the slon there. It succeeds when {gone}; otherwise it sends SIGTERM, waits up to {} seconds, sends SIGQUIT, waits up to {QUIT_WAIT} more, and fails if the slon still runs",
         run.node_label, run.stop_timeout
     )
 }
