@@ -18,6 +18,7 @@ use std::process::Command;
 
 use slonik_gen::model::NodeId;
 use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
+use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, Cluster};
 
 /// Texts that mean something to bash, Markdown, here-documents or libpq. `CANARY` is
@@ -43,8 +44,9 @@ fn toml_string(text: &str) -> String {
 }
 
 /// A three-node cluster (set 1 from node 1 to node 2, cascaded to node 3) whose every text
-/// holds `hostile` (made unique per item where names must differ).
-fn hostile_config(hostile: &str) -> String {
+/// holds `hostile` (made unique per item where names must differ), with its slons' config,
+/// pid and log directories under `daemon` in directories named with `hostile` too.
+fn hostile_config(hostile: &str, daemon: &Path) -> String {
     let s = |suffix: &str| toml_string(&format!("{hostile}{suffix}"));
     // A path connection value with both a space and a `'` cannot survive `store path`
     // (validation says so): such values keep their quote and lose their spaces.
@@ -57,6 +59,13 @@ fn hostile_config(hostile: &str) -> String {
         }
     };
     let mut text = String::from("cluster = \"hostile\"\nslony_version = \"2.2\"\n");
+    let dir = |what: &str| toml_string(&format!("{}/{what} {hostile}", daemon.display()));
+    text.push_str(&format!(
+        "[daemon]\nconf_dir = {}\npid_dir = {}\nlog_dir = {}\nstop_timeout = 1\n",
+        dir("conf"),
+        dir("run"),
+        dir("log")
+    ));
     for id in 1..=3 {
         text.push_str(&format!(
             "\n[[node]]\nid = {id}\nname = {}\ncomment = {}\nhost = {}\nport = 5432\ndbname = {}\nuser = {}\npassfile = {}\n",
@@ -270,8 +279,35 @@ fn value_after<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// Runs the bash form of `plan` with the fakes; returns the calls they logged.
-fn run_shell(name: &str, plan: &Plan, canary: &Path) -> Vec<Call> {
+/// Runs the bash form of `plan` with the fakes, the slon config file of every node of
+/// `cluster` in place; returns the calls they logged.
+fn run_shell(name: &str, plan: &Plan, cluster: &Cluster, canary: &Path) -> Vec<Call> {
+    let runs: Vec<SlonRun> = cluster
+        .nodes
+        .keys()
+        .filter_map(|id| SlonRun::of(cluster, *id))
+        .collect();
+    for run in &runs {
+        let conf = Path::new(&run.conf_file);
+        std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
+        std::fs::write(conf, "# fake slon config\n").unwrap();
+    }
+    // The fake slons sleep; end them rather than leave them behind, however this ends.
+    struct EndSlons(Vec<SlonRun>);
+    impl Drop for EndSlons {
+        fn drop(&mut self) {
+            for pid_file in self.0.iter().filter_map(|r| r.pid_file.as_deref()) {
+                if let Ok(pid) = std::fs::read_to_string(pid_file) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", pid.trim()])
+                        .stderr(std::process::Stdio::null())
+                        .status();
+                    let _ = std::fs::remove_file(pid_file);
+                }
+            }
+        }
+    }
+    let _end = EndSlons(runs);
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     let log = dir.path().join("log");
@@ -312,15 +348,7 @@ fn run_shell(name: &str, plan: &Plan, canary: &Path) -> Vec<Call> {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let calls = calls(&log);
-    // The fake slons sleep; end them rather than leave them behind.
-    for pid_file in std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().path()) {
-        if pid_file.extension().is_some_and(|e| e == "pid") {
-            let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-    calls
+    calls(&log)
 }
 
 /// Asserts that every call is one the plan says, with the plan's exact text, and that every
@@ -380,11 +408,24 @@ fn assert_calls_match_plan(name: &str, plan: &Plan, cluster: &Cluster, calls: &[
                 }
             }
             "slon" => {
-                let node = cluster
+                // `slon -f CONF -p PID`, as the node's SlonRun says.
+                let run = cluster
                     .nodes
-                    .values()
-                    .find(|n| call.argv.last() == Some(&plan.nodes[&n.id].conninfo))
+                    .keys()
+                    .filter_map(|id| SlonRun::of(cluster, *id))
+                    .find(|r| value_after(&call.argv, "-f") == Some(r.conf_file.as_str()))
                     .unwrap_or_else(|| panic!("{name}: slon started with {:?}", call.argv));
+                assert_eq!(
+                    call.argv,
+                    [
+                        "-f",
+                        run.conf_file.as_str(),
+                        "-p",
+                        run.pid_file.as_deref().unwrap()
+                    ],
+                    "{name}: slon arguments"
+                );
+                let node = &cluster.nodes[&run.node];
                 let expected = slonik_gen::runbook::slon_start_command(cluster, node).unwrap();
                 for arg in &call.argv {
                     assert!(
@@ -392,11 +433,6 @@ fn assert_calls_match_plan(name: &str, plan: &Plan, cluster: &Cluster, calls: &[
                         "{name}: slon argument {arg:?} is not in {expected}"
                     );
                 }
-                assert_eq!(
-                    call.argv[call.argv.len() - 2],
-                    cluster.name,
-                    "{name}: slon cluster"
-                );
             }
             "pg_dump" | "pg_restore" | "ssh" => {
                 for arg in &call.argv {
@@ -497,13 +533,13 @@ fn hostile_config_text_never_runs_in_any_runbook() {
     let mut ran = 0;
     for hostile in HOSTILE {
         let (hostile, canary) = canary_for(hostile, dir.path());
-        let text = hostile_config(&hostile);
+        let text = hostile_config(&hostile, dir.path());
         let cluster = load_config_str(&text, "hostile.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
         for (name, plan) in plans(&cluster, &hostile) {
             let name = format!("{name} with {hostile:?}");
             assert_markdown_shape(&name, &plan);
             assert_json_exact(&name, &plan);
-            let calls = run_shell(&name, &plan, &canary);
+            let calls = run_shell(&name, &plan, &cluster, &canary);
             let state = if name.starts_with("failback") {
                 Request::Failover {
                     dead: vec!["1".into()],
@@ -526,7 +562,7 @@ fn hostile_config_text_never_runs_in_any_runbook() {
 #[test]
 fn control_characters_in_a_config_are_refused() {
     for c in ['\n', '\r', '\u{1b}', '\u{7f}', '\u{85}', '\u{2028}', '\u{2029}'] {
-        let text = hostile_config(&format!("MasNod{c}touch CANARY #"));
+        let text = hostile_config(&format!("MasNod{c}touch CANARY #"), Path::new("/srv"));
         let err = load_config_str(&text, "hostile.toml").unwrap_err().to_string();
         assert!(err.contains("control character"), "{c:?}: {err}");
         assert!(err.contains("node 1 name"), "{c:?}: {err}");
@@ -550,7 +586,7 @@ fn control_characters_in_a_config_are_refused() {
 fn a_line_break_that_skipped_validation_stays_text() {
     let dir = tempfile::tempdir().unwrap();
     let canary = dir.path().join("CANARY");
-    let text = hostile_config("plain");
+    let text = hostile_config("plain", dir.path());
     let mut cluster = load_config_str(&text, "plain.toml").unwrap();
     for node in cluster.nodes.values_mut() {
         node.name = Some(format!("MasNod\ntouch {} #\r\n## 9. Fake step", canary.display()));
@@ -559,7 +595,7 @@ fn a_line_break_that_skipped_validation_stays_text() {
         let name = format!("{name} with a line break in every node name");
         assert_markdown_shape(&name, &plan);
         // Inside single quotes a line break is text: the canary must stay absent.
-        run_shell(&name, &plan, &canary);
+        run_shell(&name, &plan, &cluster, &canary);
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::builder::Builder;
 use super::catalog;
 use super::plan::{Plan, Probe};
-use super::slon::{admin_conninfo, slon_start_command, slon_stop_command};
+use super::slon::{admin_conninfo, slon_start, slon_stop, start_promise, stop_promise};
 use super::switchover::add_switchover;
 use super::text::and_list;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
@@ -55,8 +55,9 @@ impl fmt::Display for Prepare {
     }
 }
 
-/// `rebuild-node --node N [--set SET]...`: drop N from the cluster (if the catalog still
-/// has it), prepare its database, store it again with paths both ways, start its slon and
+/// `rebuild-node --node N [--set SET]...`: stop N's slon (the runbook goes no further
+/// unless that slon is confirmed gone), drop N from the cluster (if the catalog still has
+/// it), prepare its database, store it again with paths both ways, start its slon and
 /// subscribe it to the sets (default: every set), waiting until each subscription is active.
 pub fn rebuild_node(
     cluster: &Cluster,
@@ -139,12 +140,16 @@ fn build(
     };
     let mut builder = Builder::new(op, title, cluster)?;
 
+    let stop = slon_stop(cluster, op, &node)?;
     builder.shell(
-        format!("Stop the slon of {}", node.label()),
-        format!("Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt. A failure here is expected when it is not running"),
+        format!("Stop the slon of {} — {}", node.label(), stop.how),
+        format!(
+            "Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt, so the runbook goes on only once that slon is confirmed gone. {}. If it fails, stop that slon yourself and make sure it cannot come back, then run the remaining steps by hand (the script cannot resume at a step)",
+            stop_promise(&stop)
+        ),
         id,
-        slon_stop_command(cluster, &node),
-        true,
+        stop.command,
+        false,
     );
     match prepare {
         Prepare::DropSchema => builder.check(
@@ -196,11 +201,15 @@ fn build(
         format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
         stored,
     )?;
+    let start = slon_start(cluster, op, &node)?;
     builder.shell(
-        format!("Start the slon of {}", node.label()),
-        format!("Node {id} needs its own slon to receive the subscriptions that follow"),
+        format!("Start the slon of {} — {}", node.label(), start.how),
+        format!(
+            "Node {id} needs its own slon to receive the subscriptions that follow. {}",
+            start_promise(&start)
+        ),
         id,
-        slon_start_command(cluster, &node)?,
+        start.command,
         false,
     );
     for &set in &sets {

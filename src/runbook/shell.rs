@@ -95,6 +95,10 @@ manual() {
 pub(crate) fn render(plan: &Plan) -> Result<String, PlanError> {
     let mut out = String::new();
     out.push_str("#!/usr/bin/env bash\n");
+    // Before the first command, so for the whole script: every single-quoted text in it is
+    // `escape::shell::word`'s literal quoting (a message, a conninfo, a name), never an
+    // expansion that went wrong.
+    out.push_str("# shellcheck disable=SC2016 # single-quoted texts are literal\n");
     let _ = writeln!(out, "{}", comment(&format!("Runbook: {}", plan.title)));
     let _ = writeln!(
         out,
@@ -147,13 +151,34 @@ fn queried_nodes(plan: &Plan) -> std::collections::BTreeSet<NodeId> {
     nodes
 }
 
-/// A shellcheck directive for a line whose single-quoted text holds `` ` `` or `$`: the
-/// text is meant literally (a message, not an expansion).
-fn literal_text(indent: &str, texts: &[&str]) -> String {
-    if texts.iter().any(|t| t.contains(['`', '$'])) {
-        format!("{indent}# shellcheck disable=SC2016 # literal text\n")
+/// A shellcheck directive for a shell step's command whose `A && B || C` means "C unless
+/// A and B" (SC2015), as the model renders it (`slon::run::SlonRun`) or the config spells
+/// it; empty for other commands.
+fn command_directive(indent: &str, command: &str) -> String {
+    if command.contains("&&") && command.contains("||") {
+        format!("{indent}# shellcheck disable=SC2015 # the command as written\n")
     } else {
         String::new()
+    }
+}
+
+/// `command` as one subshell, so that `set -e` stops the runbook when it fails anywhere:
+/// bash carries on after `a && b` whose `a` fails (the old default slon stop, and many a
+/// configured `slon_stop`, read `pid=$(cat FILE) && kill "$pid" ...`), but not after a
+/// subshell that exits non-zero. A command that already is one subshell (`(`, indented
+/// lines, `)`, as `slon::run::SlonRun` renders them) is left as it is.
+fn subshell(command: &str) -> String {
+    let lines: Vec<&str> = command.lines().collect();
+    let one_subshell = lines.len() >= 2
+        && lines[0] == "("
+        && lines[lines.len() - 1] == ")"
+        && lines[1..lines.len() - 1]
+            .iter()
+            .all(|l| l.is_empty() || l.starts_with([' ', '\t']));
+    if one_subshell {
+        command.to_string()
+    } else {
+        format!("(\n{command}\n)")
     }
 }
 
@@ -170,7 +195,6 @@ fn render_step(
         comment(&format!("---- Step {number}/{total}: {}", step.title))
     );
     let _ = writeln!(out, "{}", wrapped_comment(&format!("Why: {}", step.why)));
-    out.push_str(&literal_text("", &[&step.title]));
     let _ = writeln!(
         out,
         "step {} {}",
@@ -228,7 +252,6 @@ fn render_action(
                 }
                 Some(recovery) => {
                     let _ = writeln!(out, "{indent}if ! \"$SLONIK\" {open}\n{body}\n{indent}then");
-                    out.push_str(&literal_text(&format!("{indent}    "), &[&recovery.why]));
                     let _ = writeln!(
                         out,
                         "{indent}    echo {} >&2",
@@ -253,6 +276,7 @@ fn render_action(
                 "{indent}# On the host of {}:",
                 comment_line(&label(plan, *node))
             );
+            out.push_str(&command_directive(indent, command));
             if *may_fail {
                 let _ = writeln!(out, "{indent}if ! {{\n{command}\n{indent}}}; then");
                 let _ = writeln!(
@@ -262,7 +286,7 @@ fn render_action(
                 );
                 let _ = writeln!(out, "{indent}fi");
             } else {
-                let _ = writeln!(out, "{command}");
+                let _ = writeln!(out, "{}", subshell(command));
             }
         }
         Action::Check {
@@ -272,7 +296,6 @@ fn render_action(
             wait_seconds,
         } => {
             let (open, body) = heredoc("SLONIK_GEN_SQL", sql);
-            out.push_str(&literal_text(indent, &[&step.title, expect]));
             let _ = writeln!(
                 out,
                 "{indent}check {} \"${}\" {} {wait_seconds} {open}\n{body}",
@@ -282,7 +305,6 @@ fn render_action(
             );
         }
         Action::Manual { instruction } => {
-            out.push_str(&literal_text(indent, &[instruction]));
             let _ = writeln!(out, "{indent}manual {}", quote(instruction));
         }
     }

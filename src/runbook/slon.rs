@@ -1,10 +1,15 @@
-//! Reaching a node from a step: its admin conninfo (what psql, pg_dump and slon take) and
-//! the commands that start and stop its slon.
+//! Reaching a node from a step: its admin conninfo (what psql and pg_dump take) and the
+//! commands that start and stop its slon: the node's own `slon_start` / `slon_stop`, else
+//! the ones [`SlonRun`] renders from `[daemon]` / `[node.daemon]`, which fail unless the
+//! slon is confirmed running / gone.
 
 use super::plan::NodeAccess;
+use crate::model::config::RunKind;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
-use crate::model::{Cluster, Node, NodeId};
+use crate::model::{Cluster, Node};
 use crate::ops::{refuse, OpError, Refusal};
+use crate::slon::run::{SlonRun, QUIT_WAIT};
+use crate::transition::Inconsistency;
 
 pub(super) fn access(cluster: &Cluster, operation: &'static str, node: &Node) -> Result<NodeAccess, OpError> {
     let conninfo = admin_conninfo(cluster, operation, node, node.label())?;
@@ -34,37 +39,121 @@ pub(super) fn admin_conninfo(
     })
 }
 
-/// The file stem of the default slon pid and log files of a node.
-fn slon_file_stem(cluster: &Cluster, node: NodeId) -> String {
-    format!("slon-{}-node{node}", cluster.name)
+/// How a node's slon is started or stopped in a runbook step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SlonStep {
+    /// The shell command.
+    pub command: String,
+    /// How the slon runs, for the step's title: [`SlonRun::describe`], or that the node's
+    /// own command is used.
+    pub how: String,
+    /// How the slon runs when the command is the default one; `None` when it is the
+    /// node's own `slon_start` / `slon_stop`.
+    pub run: Option<SlonRun>,
 }
 
-/// The command that starts a node's slon: the configured `slon_start`, else a plain `slon`
-/// in the background with a pid file and a log in the current directory.
-pub fn slon_start_command(cluster: &Cluster, node: &Node) -> Result<String, OpError> {
+/// How `node`'s slon runs; an inconsistency for a node the cluster does not have.
+fn run_of(cluster: &Cluster, operation: &'static str, node: &Node) -> Result<SlonRun, OpError> {
+    SlonRun::of(cluster, node.id).ok_or_else(|| OpError::Inconsistent {
+        operation,
+        problem: Inconsistency::MissingNode {
+            node: node.id,
+            role: "the node whose slon a step starts or stops".into(),
+        },
+    })
+}
+
+/// The start step of a node's slon: its configured `slon_start`, else
+/// [`SlonRun::start_shell`], which fails unless the slon is running afterwards.
+pub(super) fn slon_start(
+    cluster: &Cluster,
+    operation: &'static str,
+    node: &Node,
+) -> Result<SlonStep, OpError> {
     if let Some(command) = &node.slon_start {
-        return Ok(command.clone());
+        return Ok(SlonStep {
+            command: command.clone(),
+            how: "with its slon_start command".into(),
+            run: None,
+        });
     }
-    let conninfo = admin_conninfo(cluster, "slon start", node, node.label())?;
-    let stem = slon_file_stem(cluster, node.id);
-    Ok(format!(
-        "nohup slon -p {} {} {} >>{} 2>&1 &",
-        crate::escape::shell::word(&format!("{stem}.pid")),
-        crate::escape::shell::word(&cluster.name),
-        crate::escape::shell::word(&conninfo),
-        crate::escape::shell::word(&format!("{stem}.log")),
-    ))
+    let run = run_of(cluster, operation, node)?;
+    Ok(SlonStep {
+        command: run.start_shell(),
+        how: run.describe(),
+        run: Some(run),
+    })
 }
 
-/// The command that stops a node's slon: the configured `slon_stop`, else a `kill` of the
-/// pid the default start command wrote, waiting until that slon has exited so that
-/// nothing holds the node's catalog when the next step changes it.
-pub fn slon_stop_command(cluster: &Cluster, node: &Node) -> String {
+/// The stop step of a node's slon: its configured `slon_stop`, else
+/// [`SlonRun::stop_shell`], which fails unless the slon is gone afterwards.
+pub(super) fn slon_stop(
+    cluster: &Cluster,
+    operation: &'static str,
+    node: &Node,
+) -> Result<SlonStep, OpError> {
     if let Some(command) = &node.slon_stop {
-        return command.clone();
+        return Ok(SlonStep {
+            command: command.clone(),
+            how: "with its slon_stop command".into(),
+            run: None,
+        });
     }
-    let pid_file = crate::escape::shell::word(&format!("{}.pid", slon_file_stem(cluster, node.id)));
+    let run = run_of(cluster, operation, node)?;
+    Ok(SlonStep {
+        command: run.stop_shell(),
+        how: run.describe(),
+        run: Some(run),
+    })
+}
+
+/// The command that starts a node's slon: the configured `slon_start`, else
+/// [`SlonRun::start_shell`] (`[daemon]` / `[node.daemon]`): a command that exits non-zero
+/// unless the slon is running afterwards, and leaves a running one alone. The default
+/// needs the node's slon config file (`slonik-gen slon-conf`) or, for a systemd slon, its
+/// installed unit.
+pub fn slon_start_command(cluster: &Cluster, node: &Node) -> Result<String, OpError> {
+    slon_start(cluster, "slon start", node).map(|s| s.command)
+}
+
+/// The command that stops a node's slon: the configured `slon_stop`, else
+/// [`SlonRun::stop_shell`] (`[daemon]` / `[node.daemon]`): SIGTERM, then SIGQUIT, and an
+/// exit status that is non-zero unless the slon is gone, so that nothing holds the node's
+/// catalog when the next step changes it. A configured `slon_stop` must keep that promise
+/// too: exit non-zero unless the slon is gone.
+pub fn slon_stop_command(cluster: &Cluster, node: &Node) -> Result<String, OpError> {
+    slon_stop(cluster, "slon stop", node).map(|s| s.command)
+}
+
+/// What a stop step's command promises, for its Why text.
+pub(super) fn stop_promise(stop: &SlonStep) -> String {
+    let Some(run) = &stop.run else {
+        return "The node's own slon_stop command runs instead of the default: it must exit non-zero unless that slon is gone (a slon that was not running counts as gone)".into();
+    };
+    let gone = match run.kind {
+        RunKind::Systemd => "its unit is inactive".to_string(),
+        RunKind::Process | RunKind::Debian => "its pid file is missing or names no live process".to_string(),
+    };
     format!(
-        "pid=$(cat {pid_file}) && kill \"$pid\" && while kill -0 \"$pid\" 2>/dev/null; do sleep 1; done && rm -f {pid_file}"
+        "Run it on the host of {}: it only looks for the slon there. It succeeds when {gone}; otherwise it sends SIGTERM, waits up to {} seconds, sends SIGQUIT, waits up to {QUIT_WAIT} more, and fails if the slon still runs",
+        run.node_label, run.stop_timeout
     )
+}
+
+/// What a start step's command promises and needs, for its Why text.
+pub(super) fn start_promise(start: &SlonStep) -> String {
+    let Some(run) = &start.run else {
+        return "The node's own slon_start command runs instead of the default: it must exit non-zero unless that slon runs afterwards".into();
+    };
+    match run.kind {
+        RunKind::Systemd => format!(
+            "Run it on the host of {}: the unit {} must be installed there; the command fails unless the unit is active afterwards",
+            run.node_label,
+            run.unit.as_deref().unwrap_or("-")
+        ),
+        RunKind::Process | RunKind::Debian => format!(
+            "Run it on the host of {}: slon reads its config file {} there (write it with `slonik-gen slon-conf`); the command leaves a slon that already runs alone and fails unless the slon runs afterwards",
+            run.node_label, run.conf_file
+        ),
+    }
 }
