@@ -286,6 +286,22 @@ fn notes_and_perl_truth_follow_start_slon() {
     assert!(imported.config.slon.is_empty());
     assert!(!n1.slon.contains_key("log_level"));
 
+    // Another conn_info becomes the path; a password in it is never quoted in a note.
+    let imported = import_text(
+        &node(", config => '@@DIR@@/n1.conf'"),
+        &[(
+            "n1.conf",
+            "cluster_name = 'c'\nconn_info = 'host=pool dbname=d password=sekrit'\n",
+        )],
+    )
+    .unwrap();
+    let path = imported.config.nodes[0].path.as_ref().expect("a path");
+    assert_eq!(path.host.as_deref(), Some("pool"));
+    assert_eq!(path.password.as_deref(), Some("sekrit"));
+    let notes = imported.notes.join("\n");
+    assert!(notes.contains("it becomes the node's `path`"), "{notes}");
+    assert!(!notes.contains("sekrit"), "{notes}");
+
     // `-f FILE` in options is read where it stands: after -s, before a later -g.
     let imported = import_text(
         &node(", options => '-f @@DIR@@/n1.conf -g 7'"),
