@@ -2,8 +2,9 @@
 //!
 //! The file is Perl code, so it is evaluated by the system `perl` through a small embedded
 //! driver (`altperl_driver.pl`) that records every `add_node` call and dumps `$CLUSTER_NAME`,
-//! `$MASTERNODE`, `$LOGDIR` and `$SLONY_SETS` as JSON. Everything after that is decided
-//! here, in Rust, with altperl's meaning:
+//! `$MASTERNODE`, `$SLONY_SETS` and what `start_slon` reads (`$PIDFILE_DIR`,
+//! `$PIDFILE_PREFIX`, `$LOGDIR`, `$SYNC_CHECK_INTERVAL`, `$DEBUGLEVEL`, ...) as JSON.
+//! Everything after that is decided here, in Rust, with altperl's meaning:
 //!
 //! * names without a dot are in `public` (altperl's `ensure_namespace`), `foldCase`
 //!   lower-cases, and the result is read the way Slony-I reads it ([`super::names`]);
@@ -14,7 +15,9 @@
 //!   `keyedtables` in sorted name order (altperl uses Perl's random hash order), sequences
 //!   from `sequence_id`;
 //! * slon_tools.conf says nothing about subscriptions, so every node subscribes to every
-//!   set whose origin it is not (altperl's `slonik_subscribe_set` can subscribe any node).
+//!   set whose origin it is not (altperl's `slonik_subscribe_set` can subscribe any node);
+//! * each node's slon gets the settings altperl's `start_slon` ran it with (`[daemon]`,
+//!   `[slon]`, `[node.slon]`, from `options` and `config => FILE` too): see `altperl/slon.rs`.
 //!
 //! Each of those decisions that is not obvious from the output is written as a note.
 //!
@@ -23,7 +26,8 @@
 //! characters escaped, and a control character in a value that lands in a config field (the
 //! cluster name, a node's host, dbname, user, password or sslmode, a set name, a table or
 //! index name) fails the import, naming the file, the line and the item, since no config
-//! may hold one. Values that are only noted (`options`, `config`, `$LOGDIR`) are escaped.
+//! may hold one. Values that are only noted (`$LOGDIR` with a control character, options
+//! that cannot be read, ...) are escaped.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -31,6 +35,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Map, Value};
+
+mod slon;
 
 use super::names::altperl_name;
 use super::ImportError;
@@ -40,6 +46,7 @@ use crate::model::conninfo::redact_secrets;
 use crate::model::ids::{NodeId, SetId, MAX_ID};
 use crate::model::Cluster;
 use crate::version::SlonyVersion;
+use slon::SlonNode;
 
 /// The Perl driver, run with `perl -e`.
 const DRIVER: &str = include_str!("altperl_driver.pl");
@@ -163,6 +170,7 @@ pub fn import_altperl(path: &Path, options: &AltperlOptions) -> Result<Imported,
             absolute: &absolute,
         },
         notes: Vec::new(),
+        slon_nodes: Vec::new(),
     };
     if let Some(error) = dump.get("error") {
         let message = error
@@ -196,6 +204,8 @@ pub fn import_altperl(path: &Path, options: &AltperlOptions) -> Result<Imported,
 struct Reader<'a> {
     paths: Paths<'a>,
     notes: Vec<String>,
+    /// What start_slon needs of each node, in add_node order.
+    slon_nodes: Vec<SlonNode>,
 }
 
 /// The imported file, for messages.
@@ -329,11 +339,8 @@ impl Reader<'_> {
                 None
             }
         };
-        if let Some(logdir) = dump.get("logdir").and_then(scalar_text) {
-            self.note(format!(
-                "$LOGDIR ({logdir}) is where slon_start writes slon logs; slonik scripts do not use it, so it is not imported"
-            ));
-        }
+        let mut nodes = nodes;
+        let (slon, daemon) = self.slon(dump, &cluster, &mut nodes)?;
         let sets = self.sets(dump.get("sets"), &options.schema_map)?;
         if !options.schema_map.is_empty() {
             let mapped: Vec<String> = options
@@ -358,8 +365,8 @@ impl Reader<'_> {
             slony_version: options.slony_version,
             default_origin,
             wait_timeout: crate::model::config::default_wait_timeout(),
-            slon: Default::default(),
-            daemon: Default::default(),
+            slon,
+            daemon,
             nodes,
             sets,
             subscriptions,
@@ -432,16 +439,15 @@ impl Reader<'_> {
                     "{place}: the password is imported as `password`, so it appears in every script header and in sl_path, as with altperl; prefer `passfile` (a pgpass file) or `service`"
                 ));
             }
-            if let Some(text) = field("options") {
-                self.note(format!(
-                    "{place}: options => '{text}' are slon command-line options (slon_start), not part of slonik scripts: not imported"
-                ));
-            }
-            if let Some(text) = field("config") {
-                self.note(format!(
-                    "{place}: config => '{text}' is the slon config file (slon_start): not imported"
-                ));
-            }
+            self.slon_nodes.push(SlonNode {
+                id,
+                place: place.clone(),
+                file: file.clone(),
+                line,
+                dsn: field("dsn").unwrap_or_default(),
+                options: field("options"),
+                config: field("config"),
+            });
             let unknown: Vec<String> = call
                 .get("unknown_keys")
                 .and_then(Value::as_array)

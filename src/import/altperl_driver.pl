@@ -69,7 +69,7 @@ sub record_add_node {
         $loginstr .= " sslmode=$PARAMS{sslmode}";
         $SSLMODE[$node] = $call{sslmode} = $PARAMS{sslmode};
     }
-    $DSN[$node] = $loginstr;
+    $DSN[$node] = $call{dsn} = $loginstr;
     $PARENT[$node] = $call{parent} = $PARAMS{parent} if $PARAMS{parent};
     $NOFORWARD[$node] = $call{noforward} = $PARAMS{noforward} if $PARAMS{noforward};
     $OPTIONS[$node] = $call{options} = $PARAMS{options} if $PARAMS{options};
@@ -114,6 +114,15 @@ emit({
     cluster_name => $CLUSTER_NAME,
     master_node  => $MASTERNODE,
     logdir       => $LOGDIR,
+    # What start_slon (slon_start) reads, before its `||=` defaults.
+    slon         => {
+        pidfile_dir         => $PIDFILE_DIR,
+        pidfile_prefix      => $PIDFILE_PREFIX,
+        sync_check_interval => $SYNC_CHECK_INTERVAL,
+        debuglevel          => $DEBUGLEVEL,
+        apache_rotator      => $APACHE_ROTATOR,
+        log_name_suffix     => $LOG_NAME_SUFFIX,
+    },
     nodes        => \@add_node_calls,
     sets         => $SLONY_SETS,
     # The $SLONYSET style: set variables assigned directly instead of $SLONY_SETS.

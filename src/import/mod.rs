@@ -9,6 +9,7 @@
 pub mod altperl;
 pub mod live;
 pub mod names;
+pub mod slon_conf;
 
 use std::collections::BTreeMap;
 use std::fmt;
