@@ -174,31 +174,40 @@ impl SlonRun {
         let who = format!("the slon of {}", self.node_label);
         match (self.kind, &self.unit, &self.pid_file, &self.log_file) {
             (RunKind::Systemd, Some(unit), _, _) => {
+                let failed = word(&format!(
+                    "{who} did not start: see journalctl -u {}",
+                    self.unit.as_deref().unwrap_or("")
+                ));
                 let unit = word(unit);
                 format!(
-                    "systemctl start {unit} && systemctl is-active --quiet {unit} || {{ echo {} >&2; false; }}",
-                    word(&format!("{who} did not start: see journalctl -u {}", self.unit.as_deref().unwrap_or("")))
+                    "(\n  systemctl start {unit} || true\n  \
+                     if ! systemctl is-active --quiet {unit}; then echo {failed} >&2; exit 1; fi\n)"
                 )
             }
             (_, _, Some(pid), Some(log)) => {
                 let conf = word(&self.conf_file);
                 let missing = word(&format!(
-                    "{who}: its config {} is missing; write it with `slonik-gen slon-conf --all --dir DIR`",
+                    "{who}: its config {} is missing; write it with slonik-gen slon-conf --all --dir DIR",
                     self.conf_file
                 ));
                 let failed = word(&format!("{who} did not start: see {log}"));
                 let pid_q = word(pid);
+                // A pid file left by a slon that was killed (slon removes its own only on a
+                // clean exit) must not pass for the new slon's.
                 format!(
-                    "(\n  test -r {conf} || {{ echo {missing} >&2; exit 1; }}\n  \
-                     if [ -s {pid_q} ] && kill -0 \"$(cat {pid_q})\" 2>/dev/null; then exit 0; fi\n  \
+                    "(\n  {ALIVE}\n  \
+                     if [ ! -r {conf} ]; then echo {missing} >&2; exit 1; fi\n  \
+                     if [ -s {pid_q} ] && alive \"$(cat {pid_q})\"; then exit 0; fi\n  \
+                     rm -f {pid_q}\n  \
                      mkdir -p {} {}\n  \
                      nohup {} -f {conf} -p {pid_q} >>{} 2>&1 </dev/null &\n  \
-                     n=0; while [ ! -s {pid_q} ] && [ \"$n\" -lt {START_WAIT} ]; do sleep 1; n=$((n + 1)); done\n  \
-                     [ -s {pid_q} ] && kill -0 \"$(cat {pid_q})\" 2>/dev/null || {{ echo {failed} >&2; exit 1; }}\n)",
+                     n=0; while [ ! -s {pid_q} ] && [ \"$n\" -lt {} ]; do sleep 0.2; n=$((n + 1)); done\n  \
+                     if ! {{ [ -s {pid_q} ] && alive \"$(cat {pid_q})\"; }}; then echo {failed} >&2; exit 1; fi\n)",
                     word(&parent(pid)),
                     word(&parent(log)),
                     word(&self.program),
                     word(log),
+                    START_WAIT * 5,
                 )
             }
             _ => "false".to_string(),
@@ -206,36 +215,50 @@ impl SlonRun {
     }
 
     /// The shell command that stops this slon and exits non-zero unless it is gone:
-    /// SIGTERM, [`SlonRun::stop_timeout`] seconds, SIGQUIT, [`QUIT_WAIT`] seconds.
+    /// SIGTERM, [`SlonRun::stop_timeout`] seconds, SIGQUIT, [`QUIT_WAIT`] seconds. A pid file
+    /// that is missing or names no live process means the slon is gone.
     pub fn stop_shell(&self) -> String {
         let who = format!("the slon of {}", self.node_label);
         match (self.kind, &self.unit, &self.pid_file) {
             (RunKind::Systemd, Some(unit), _) => {
+                let still = word(&format!(
+                    "{who} is still running ({})",
+                    self.unit.as_deref().unwrap_or("")
+                ));
                 let unit = word(unit);
+                // A unit that is not installed is not running either.
                 format!(
-                    "systemctl stop {unit}; if systemctl is-active --quiet {unit}; then echo {} >&2; false; fi",
-                    word(&format!("{who} is still running ({})", self.unit.as_deref().unwrap_or("")))
+                    "(\n  systemctl stop {unit} || true\n  \
+                     if systemctl is-active --quiet {unit}; then echo {still} >&2; exit 1; fi\n)"
                 )
             }
             (_, _, Some(pid)) => {
                 let pid_q = word(pid);
                 let still = word(&format!("{who} is still running after SIGTERM and SIGQUIT: pid"));
+                // The signals may race the slon's own exit; the checks after them decide.
                 format!(
-                    "(\n  pid=$(cat {pid_q} 2>/dev/null) || exit 0\n  \
-                     kill -0 \"$pid\" 2>/dev/null || exit 0\n  \
-                     kill -TERM \"$pid\"\n  \
-                     n=0; while kill -0 \"$pid\" 2>/dev/null && [ \"$n\" -lt {} ]; do sleep 1; n=$((n + 1)); done\n  \
-                     kill -0 \"$pid\" 2>/dev/null || exit 0\n  \
-                     kill -QUIT \"$pid\"\n  \
-                     n=0; while kill -0 \"$pid\" 2>/dev/null && [ \"$n\" -lt {QUIT_WAIT} ]; do sleep 1; n=$((n + 1)); done\n  \
-                     if kill -0 \"$pid\" 2>/dev/null; then echo {still} \"$pid\" >&2; exit 1; fi\n)",
-                    self.stop_timeout
+                    "(\n  {ALIVE}\n  \
+                     pid=$(cat {pid_q} 2>/dev/null) || exit 0\n  \
+                     alive \"$pid\" || exit 0\n  \
+                     kill -TERM \"$pid\" 2>/dev/null || true\n  \
+                     n=0; while alive \"$pid\" && [ \"$n\" -lt {} ]; do sleep 0.2; n=$((n + 1)); done\n  \
+                     alive \"$pid\" || exit 0\n  \
+                     kill -QUIT \"$pid\" 2>/dev/null || true\n  \
+                     n=0; while alive \"$pid\" && [ \"$n\" -lt {} ]; do sleep 0.2; n=$((n + 1)); done\n  \
+                     if alive \"$pid\"; then echo {still} \"$pid\" >&2; exit 1; fi\n)",
+                    self.stop_timeout * 5,
+                    QUIT_WAIT * 5,
                 )
             }
             _ => "false".to_string(),
         }
     }
 }
+
+/// A shell function: whether the pid runs and is not a zombie (an exited slon whose parent,
+/// in a container often an init that never reaps, has not collected it yet).
+const ALIVE: &str =
+    "alive() { kill -0 \"$1\" 2>/dev/null && ! ps -o stat= -p \"$1\" 2>/dev/null | grep -q '^Z'; }";
 
 /// The directory part of an absolute path (`/` for a file at the root).
 fn parent(path: &str) -> String {
@@ -294,7 +317,7 @@ mod tests {
         assert_eq!(one.unit.as_deref(), Some("slon-geek-node1.service"));
         assert!(one
             .stop_shell()
-            .starts_with("systemctl stop slon-geek-node1.service;"));
+            .contains("systemctl stop slon-geek-node1.service || true"));
         // node 2 says debian, which replaces the cluster's systemd.
         assert_eq!(SlonRun::of(&c, 2.into()).unwrap().kind, RunKind::Debian);
     }
