@@ -436,7 +436,7 @@ mod client {
             let mut message = format!("cannot connect: {}", super::super::with_causes(&e));
             if !resolved.params.contains_key("password") {
                 message.push_str(
-                    " (no password was given, by the conninfo, PGPASSWORD, a service or a passfile line)",
+                    " (no password found: none in the conninfo, PGPASSWORD, the service or a matching passfile line)",
                 );
             }
             for note in &resolved.notes {
