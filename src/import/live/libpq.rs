@@ -17,7 +17,9 @@
 //! 5. with no password yet, the first matching line of the passfile (`passfile`, else
 //!    `~/.pgpass`), which is skipped, as libpq skips it, when it is not a plain file or is
 //!    readable or writable by group or others. Why a passfile gave nothing is kept in
-//!    [`Resolved::notes`] and added to a connection error.
+//!    [`Resolved::notes`] and added to a connection error. With several hosts
+//!    (`host=a,b`), the line is looked up for the first one (the client takes one
+//!    password), where libpq looks one up for each host it tries.
 //!
 //! `sslmode` is libpq's: `disable`; `allow` and `prefer` (TLS when the server offers it);
 //! `require` (TLS, the server's certificate unchecked, unless the root file exists, when it
@@ -434,6 +436,9 @@ mod client {
         }
         config.connect(tls).map_err(|e| {
             let mut message = format!("cannot connect: {}", super::super::with_causes(&e));
+            if !resolved.params.contains_key("user") {
+                message.push_str(" (no user: set user= in the conninfo, PGUSER, or USER)");
+            }
             if !resolved.params.contains_key("password") {
                 message.push_str(
                     " (no password found: none in the conninfo, PGPASSWORD, the service or a matching passfile line)",
