@@ -6,7 +6,8 @@
 //! connects, in libpq's order, each step filling only the keys still unset:
 //!
 //! 1. the conninfo itself (`key=value` or `postgresql://` URI,
-//!    [`crate::model::conninfo::parse_conninfo`]); empty values count as unset;
+//!    [`crate::model::conninfo::parse_conninfo`]); an empty value (`host=''`) keeps the service and
+//!    the environment from filling its key, then counts as unset;
 //! 2. `service=NAME` (else `PGSERVICE`): section `[NAME]` of `PGSERVICEFILE` (else
 //!    `~/.pg_service.conf`), else of `PGSYSCONFDIR/pg_service.conf` (else
 //!    [`DEFAULT_SYSCONFDIR`]`/pg_service.conf`); a service that is in neither file is an error;
@@ -120,16 +121,18 @@ fn set(env: &dyn Env, name: &str) -> Option<String> {
 /// Resolves `conninfo` as libpq would (see the module docs): the conninfo's keys, then the
 /// service's, then the environment's, then the defaults, then the passfile's password.
 pub fn resolve(conninfo: &str, env: &dyn Env) -> Result<Resolved, String> {
+    // An explicit empty value is set for libpq: neither the service nor the environment
+    // fills it; then it counts as unset (the defaults, the passfile).
     let mut params = BTreeMap::new();
     for (key, value) in parse_conninfo(conninfo).map_err(|e| format!("cannot read the conninfo: {e}"))? {
-        if value.is_empty() {
-            params.remove(&key);
-        } else {
-            params.insert(key, value);
-        }
+        params.insert(key, value);
     }
     let mut resolved = Resolved::default();
-    if let Some(service) = params.get("service").cloned().or_else(|| set(env, "PGSERVICE")) {
+    let service = match params.get("service") {
+        Some(service) => Some(service.clone()).filter(|s| !s.is_empty()),
+        None => set(env, "PGSERVICE"),
+    };
+    if let Some(service) = service {
         params.insert("service".into(), service.clone());
         for (key, value) in service_params(&service, env)? {
             params.entry(key).or_insert(value);
@@ -142,6 +145,7 @@ pub fn resolve(conninfo: &str, env: &dyn Env) -> Result<Resolved, String> {
             }
         }
     }
+    params.retain(|_, value| !value.is_empty());
     if !params.contains_key("host") && !params.contains_key("hostaddr") {
         params.insert("host".into(), DEFAULT_SOCKET_DIR.into());
     }
@@ -900,8 +904,21 @@ mod tests {
         assert_eq!(r.get("host"), Some(DEFAULT_SOCKET_DIR));
         assert_eq!(r.get("user"), Some("logname"));
         assert_eq!(r.get("dbname"), Some("x"));
-        let r = resolve("user=u host=", &env(&[("PGHOST", "h")])).unwrap();
+        let r = resolve("user=u", &env(&[("PGHOST", "h")])).unwrap();
         assert_eq!((r.get("host"), r.get("dbname")), (Some("h"), Some("u")));
+        // An explicit empty value keeps the service's and the environment's out, then
+        // gets the default, as in libpq.
+        let r = resolve(
+            "user=u host='' port=''",
+            &env(&[("PGHOST", "h"), ("PGPORT", "1")]),
+        )
+        .unwrap();
+        assert_eq!((r.get("host"), r.get("port")), (Some(DEFAULT_SOCKET_DIR), None));
+        let r = resolve("service=main dbname=''", &e).unwrap();
+        assert_eq!(
+            (r.get("host"), r.get("dbname")),
+            (Some("service-host"), Some("env-user"))
+        );
     }
 
     #[test]
@@ -952,7 +969,11 @@ mod tests {
             "{:?}",
             r.notes
         );
-        assert!(!r.notes[0].contains("pw"), "{:?}", r.notes);
+        assert!(
+            !r.notes[0].contains("sock-pw") && !r.notes[0].contains("tcp-pw"),
+            "{:?}",
+            r.notes
+        );
         // ~/.pgpass without PGPASSFILE.
         write(dir.path(), ".pgpass", "*:*:*:*:home-pw\n", 0o600);
         let home = dir.path().display().to_string();
