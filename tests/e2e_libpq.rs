@@ -6,7 +6,9 @@
 //! no password, when the passfile is readable by others (libpq skips it) or the password
 //! is wrong. With `ssl = on` and a certificate made by `openssl`, `sslmode=require`,
 //! `verify-ca` and `verify-full` connect to a `hostssl`-only role and `sslmode=disable`
-//! does not; a wrong root certificate is refused.
+//! does not; a wrong root certificate is refused; a client certificate (`sslcert`,
+//! `sslkey`, or PGSSLCERT, PGSSLKEY) logs in a `cert` role, and a key others can read is
+//! refused.
 //!
 //! The node has no Slony-I schema: "this database has no Slony-I cluster" is how a
 //! connection that got through shows, as against "password authentication failed".
@@ -236,13 +238,57 @@ fn e2e_live_connections_honour_libpq_files_environment_and_sslmode() {
                 "server.crt",
             ],
         );
-        for file in ["server.crt", "server.key"] {
-            let target = c.data_dir(1).join(file);
+        // A client certificate for role certuser, signed by the same CA.
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-nodes",
+                "-subj",
+                "/CN=certuser",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+            ],
+        );
+        write(&d.join("client.ext"), "extendedKeyUsage=clientAuth\n", 0o644);
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+                "-out",
+                "client.crt",
+            ],
+        );
+        std::fs::set_permissions(d.join("client.key"), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+        for (file, target) in [
+            ("server.crt", "server.crt"),
+            ("server.key", "server.key"),
+            ("ca.crt", "root.crt"),
+        ] {
+            let target = c.data_dir(1).join(target);
             std::fs::copy(d.join(file), &target).expect("copies the certificate");
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).expect("chmod");
             c.give_to_server_user(&target);
         }
         c.sql(1, "alter system set ssl = on");
+        c.sql(1, "alter system set ssl_ca_file = 'root.crt'");
+        c.sql(1, "create role certuser login");
     } else {
         eprintln!("e2e_libpq: no openssl on PATH: the TLS part is skipped (apt-get install openssl)");
     }
@@ -254,13 +300,14 @@ fn e2e_live_connections_honour_libpq_files_environment_and_sslmode() {
          local all all trust\n\
          host all postgres 127.0.0.1/32 trust\n\
          host all alice 127.0.0.1/32 scram-sha-256\n\
-         hostssl all tlsuser 127.0.0.1/32 scram-sha-256\n",
+         hostssl all tlsuser 127.0.0.1/32 scram-sha-256\n\
+         hostssl all certuser 127.0.0.1/32 cert\n",
     )
     .expect("writes pg_hba.conf");
     c.sql(1, "select pg_reload_conf()");
     let want_ssl = if have_openssl { "on" } else { "off" };
     c.wait_until("the new pg_hba.conf and ssl setting", Duration::from_secs(30), || {
-        c.psql(1, "select current_setting('ssl') || ':' || (select count(*) from pg_hba_file_rules where user_name = '{tlsuser}')")
+        c.psql(1, "select current_setting('ssl') || ':' || (select count(*) from pg_hba_file_rules where user_name = '{certuser}')")
             .is_ok_and(|out| out == format!("{want_ssl}:1"))
     });
 
@@ -437,6 +484,41 @@ fn e2e_live_connections_honour_libpq_files_environment_and_sslmode() {
     assert_refused(&run, "verify-ca against another CA", "UnknownIssuer");
     let run = import(home, &pass, &format!("{tls} sslmode=verify-full"));
     assert_refused(&run, "verify-full without a root file", "root certificate file");
+    // A client certificate (`cert` authentication, no password); its key must be private.
+    let cert = format!(
+        "host=127.0.0.1 port={port} dbname=geekdb user=certuser sslmode=verify-full sslrootcert={ca}"
+    );
+    let client_crt = certs.path().join("client.crt").display().to_string();
+    let client_key = certs.path().join("client.key").display().to_string();
+    assert_connected(
+        &import(
+            home,
+            &[],
+            &format!("{cert} sslcert={client_crt} sslkey={client_key}"),
+        ),
+        "a client certificate",
+    );
+    assert_connected(
+        &import(
+            home,
+            &[("PGSSLCERT", &client_crt), ("PGSSLKEY", &client_key)],
+            &cert,
+        ),
+        "a client certificate from PGSSLCERT and PGSSLKEY",
+    );
+    let run = import(home, &[], &cert);
+    assert_refused(
+        &run,
+        "cert authentication without a certificate",
+        "connection requires a valid client certificate",
+    );
+    std::fs::set_permissions(&client_key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let run = import(
+        home,
+        &[],
+        &format!("{cert} sslcert={client_crt} sslkey={client_key}"),
+    );
+    assert_refused(&run, "a client key others can read", "has group or world access");
     // ~/.postgresql/root.crt turns `require` into verify-ca, as in libpq.
     std::fs::create_dir(home.join(".postgresql")).expect("mkdir ~/.postgresql");
     std::fs::copy(certs.path().join("other.crt"), home.join(".postgresql/root.crt")).expect("copies");

@@ -443,7 +443,7 @@ mod client {
             if !resolved.params.contains_key("user") {
                 message.push_str(" (no user: set user= in the conninfo, PGUSER, or USER)");
             }
-            if !resolved.params.contains_key("password") {
+            if !resolved.params.contains_key("password") && message.contains("password") {
                 message.push_str(
                     " (no password found: none in the conninfo, PGPASSWORD, the service or a matching passfile line)",
                 );
