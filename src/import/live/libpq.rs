@@ -65,6 +65,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PGSSLKEY", "sslkey"),
     ("PGSSLROOTCERT", "sslrootcert"),
     ("PGSSLSNI", "sslsni"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGTARGETSESSIONATTRS", "target_session_attrs"),
     ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
@@ -401,6 +402,7 @@ mod client {
         "target_session_attrs",
         "channel_binding",
         "load_balance_hosts",
+        "sslnegotiation",
     ];
 
     /// Keys this module reads itself, or that change nothing for this client.
@@ -485,7 +487,7 @@ mod client {
                 }
             } else if !OWN_KEYS.contains(&key.as_str()) {
                 return Err(format!(
-                    "`{}` is not supported by the importer's client (it takes host, hostaddr, port, dbname, user, password, passfile, service, options, application_name, connect_timeout, tcp_user_timeout, keepalives*, target_session_attrs, channel_binding, load_balance_hosts, sslmode, sslrootcert, sslcert, sslkey, sslsni)",
+                    "`{}` is not supported by the importer's client (it takes host, hostaddr, port, dbname, user, password, passfile, service, options, application_name, connect_timeout, tcp_user_timeout, keepalives*, target_session_attrs, channel_binding, load_balance_hosts, sslmode, sslnegotiation, sslrootcert, sslcert, sslkey, sslsni)",
                     crate::escape::visible(key)
                 ));
             }
@@ -682,6 +684,8 @@ mod client {
                 .map_err(|e| format!("cannot use the client certificate: {e}"))?,
         };
         config.enable_sni = sni;
+        // What libpq 17 sends, and what `sslnegotiation=direct` needs.
+        config.alpn_protocols = vec![b"postgresql".to_vec()];
         Ok(config)
     }
 
