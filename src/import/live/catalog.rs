@@ -2,7 +2,7 @@
 //! start from, and the queries that read them.
 
 #[cfg(feature = "import-live")]
-use super::{client_config, shown_conninfo, with_causes};
+use super::{libpq, shown_conninfo, with_causes};
 #[cfg(feature = "import-live")]
 use crate::escape::visible;
 #[cfg(feature = "import-live")]
@@ -91,10 +91,7 @@ pub fn read_catalog(conninfo: &str, cluster: &str) -> Result<Catalog, ImportErro
         conninfo: shown.clone(),
         message: visible(&redact_secrets(&message)).into_owned(),
     };
-    let config = client_config(conninfo).map_err(fail)?;
-    let mut client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| fail(format!("cannot connect: {}", with_causes(&e))))?;
+    let mut client = libpq::connect(conninfo, None).map_err(fail)?;
     client
         .batch_execute("select pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)")
         .map_err(|e| fail(format!("cannot pin the search_path: {}", with_causes(&e))))?;

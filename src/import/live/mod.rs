@@ -27,6 +27,7 @@
 mod catalog;
 mod convert;
 mod diff;
+pub mod libpq;
 pub mod status;
 
 #[cfg(feature = "import-live")]
@@ -89,24 +90,6 @@ pub fn shown_conninfo(conninfo: &str) -> String {
 /// only compare conninfos).
 pub fn parse_conninfo(text: &str) -> Vec<(String, String)> {
     crate::model::conninfo::parse_conninfo(text).unwrap_or_default()
-}
-
-/// The client configuration for a conninfo in either libpq form, read by
-/// [`crate::model::conninfo::parse_conninfo`] and handed to the Rust client key by key
-/// (its errors name keys, never values). Empty values are left out, as libpq ignores them.
-#[cfg(feature = "import-live")]
-fn client_config(conninfo: &str) -> Result<postgres::Config, String> {
-    let pairs = crate::model::conninfo::parse_conninfo(conninfo)
-        .map_err(|e| format!("cannot read the conninfo: {e}"))?;
-    let text = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", crate::model::conninfo::quoted_value(v)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    text.parse().map_err(|e| {
-        format!("cannot use the conninfo: {e} (the importer's client takes host, hostaddr, port, dbname, user, password, options, application_name, connect_timeout, keepalives*, target_session_attrs, channel_binding, and sslmode disable or prefer)")
-    })
 }
 
 /// An error with its causes, `: `-separated (the client's top message alone says little).

@@ -444,14 +444,13 @@ fn plural(n: i64) -> &'static str {
     }
 }
 
-/// The admin conninfo of `node` for the Rust client: `passfile` is left out (the client
-/// cannot read one), everything else as configured.
+/// The admin conninfo of `node` for the Rust client, as configured (`passfile` and
+/// `service` included: [`super::libpq`] reads them as libpq does).
 #[cfg(any(test, feature = "import-live"))]
 fn admin_conninfo(node: &crate::model::Node) -> String {
     node.admin
         .params()
         .into_iter()
-        .filter(|(k, _)| k != "passfile")
         .map(|(k, v)| format!("{k}={}", crate::model::conninfo::value_text(&v)))
         .collect::<Vec<_>>()
         .join(" ")
@@ -553,12 +552,8 @@ struct NodeRead {
 
 #[cfg(feature = "import-live")]
 fn read_node(conninfo: &str, cluster: &str, options: StatusOptions) -> Result<NodeRead, String> {
-    use super::{client_config, with_causes};
-    let mut config = client_config(conninfo)?;
-    config.connect_timeout(options.connect_timeout);
-    let mut client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| format!("cannot connect: {}", with_causes(&e)))?;
+    use super::with_causes;
+    let mut client = super::libpq::connect(conninfo, Some(options.connect_timeout))?;
     // A query stuck behind a lock would hang a monitoring check: bound each one.
     let timeout_ms = options
         .connect_timeout
@@ -863,13 +858,13 @@ mod tests {
     }
 
     #[test]
-    fn admin_conninfo_leaves_out_the_passfile() {
+    fn admin_conninfo_keeps_the_passfile() {
         let cluster = crate::load_config_str(
             "cluster = \"c\"\n[[node]]\nid = 1\nhost = \"h\"\npassfile = \"/p\"\nuser = \"u\"\n",
             "t.toml",
         )
         .expect("loads");
         let node = &cluster.nodes[&crate::model::NodeId(1)];
-        assert_eq!(admin_conninfo(node), "host=h user=u");
+        assert_eq!(admin_conninfo(node), "host=h user=u passfile=/p");
     }
 }
