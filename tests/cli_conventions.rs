@@ -163,6 +163,23 @@ fn output_writes_the_script_to_the_file_and_nothing_on_stdout() {
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read(&file).unwrap(), expected);
     assert!(common::temp_files_in(dir.path()).is_empty());
+
+    // `--output -` is stdout, as for most tools.
+    let out = run_in(
+        dir.path(),
+        &[
+            "--config",
+            &format!("{}/{EXAMPLE}", env!("CARGO_MANIFEST_DIR")),
+            "--output",
+            "-",
+            "create-set",
+            "set1",
+        ],
+        &[],
+    );
+    ok(&out);
+    assert_eq!(out.stdout, expected);
+    assert!(!dir.path().join("-").exists());
 }
 
 #[test]

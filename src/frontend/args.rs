@@ -43,7 +43,8 @@ pub struct Cli {
     /// Write what the command prints on stdout to FILE instead, atomically (a temporary file
     /// beside it, synced, then renamed over it; at most 0600 when it holds a password), and
     /// only once the command has run to its end: on an error FILE is left as it was. Not
-    /// with --check, nor for commands that print nothing on stdout (a usage error)
+    /// with --check, nor for commands that print nothing on stdout (a usage error); `-` is
+    /// stdout
     #[arg(long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print no informational lines on stderr (`slonik-gen: wrote ...`); errors and drift
@@ -622,9 +623,16 @@ fn is_help(kind: ErrorKind) -> bool {
 /// Prints a clap error as [`rendered`] says (usage errors on stderr, help and version on
 /// stdout) and ends the process with clap's exit code (2 for a usage error, 0 for help).
 pub fn exit(error: clap::Error) -> ! {
-    use std::io::Write;
+    use std::io::{IsTerminal, Write};
     let text = rendered(&error);
     if error.use_stderr() {
+        // On a terminal, clap's colours as `Error::exit` would show them (unless NO_COLOR).
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = if color && !is_help(error.kind()) {
+            format!("{PROGRAM}: {}", error.render().ansi())
+        } else {
+            text
+        };
         let _ = std::io::stderr().write_all(text.as_bytes());
     } else {
         let mut out = std::io::stdout().lock();

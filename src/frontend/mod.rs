@@ -229,7 +229,10 @@ pub fn main() -> ExitCode {
     if let Some(code) = altperl::run_if_invoked_as_altperl() {
         return code;
     }
-    let cli = args::parse();
+    let mut cli = args::parse();
+    if cli.output.as_deref() == Some(Path::new("-")) {
+        cli.output = None;
+    }
     use clap::error::ErrorKind;
     if cli.check.is_some() && cli.write_config.is_some() {
         args::exit(args::usage_error(
