@@ -1,6 +1,8 @@
 //! The command-line front end (feature `cli`): argument parsing (clap, [`args`]), the
 //! altperl drop-in ([`altperl`]), golden-file checks ([`golden`]), the import commands
-//! ([`import`]), config writing, printing and exit codes. Everything else in the crate
+//! ([`import`]), where stdout goes (`--output`, [`output`]), finding and reading the config
+//! (`--config -`, the search path: [`ConfigText`]), config writing, printing and exit
+//! codes, the completion scripts and the man page. Everything else in the crate
 //! returns data and typed errors; only this module prints, exits or reads argv, and
 //! `src/main.rs` is the allocator and a call of [`main`].
 
@@ -222,7 +224,9 @@ pub fn preflight(operation: &Operation) -> crate::Result<()> {
 /// The whole `slonik-gen` binary: runs the command named by the process's arguments (or,
 /// through a link named like an altperl tool, that tool's command line), prints what it
 /// produces and every error, and returns the exit status: 0, 1 for an error, 2 for a
-/// usage error.
+/// usage error (clap's own included, printed with the same `slonik-gen: ` prefix as every
+/// other message), 3 for drift or a slon that does not run. With `--output FILE` what
+/// would go to stdout is written to FILE once the command has run to its end.
 pub fn main() -> ExitCode {
     ignore_file_size_signal();
     // Run through a link named like an altperl tool (slonik_failover, ...): take its arguments.
