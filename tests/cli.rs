@@ -298,6 +298,8 @@ fn help_lists_every_command_with_an_example() {
         "status",
         "show",
         "golden",
+        "completions",
+        "man",
     ]);
     for command in commands {
         let mut words: Vec<&str> = command.split(' ').collect();

@@ -16,7 +16,9 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 #[derive(Debug, Parser)]
 #[command(name = "slonik-gen", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Config file [default: $SLONIK_GEN_CONFIG, else ./slonik-gen.toml]
+    /// Config file; `-` reads it from stdin (its relative list files are then relative to the
+    /// current directory) [default: $SLONIK_GEN_CONFIG, else ./slonik-gen.toml, else
+    /// /etc/slonik-gen/slonik-gen.toml]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Target Slony-I version (1.2, 2.0, 2.1, 2.2), overriding the config's `slony_version`
@@ -38,6 +40,17 @@ pub struct Cli {
     /// symbolic link, the file it points to is replaced and the link is kept
     #[arg(long, global = true, value_name = "FILE")]
     pub write_config: Option<PathBuf>,
+    /// Write what the command prints on stdout to FILE instead, atomically (a temporary file
+    /// beside it, synced, then renamed over it; at most 0600 when it holds a password), and
+    /// only once the command has run to its end: on an error FILE is left as it was. Not
+    /// with --check, nor for commands that print nothing on stdout (a usage error); `-` is
+    /// stdout
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print no informational lines on stderr (`slonik-gen: wrote ...`); errors and drift
+    /// reports are still printed
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// The operation.
     #[command(subcommand)]
     pub command: Command,
@@ -115,6 +128,48 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
     )]
     Status(StatusArgs),
+    /// Print the shell completion script for bash, zsh or fish
+    ///
+    /// bash: save it as /usr/share/bash-completion/completions/slonik-gen (or source it from
+    /// ~/.bashrc); zsh: as `_slonik-gen` in a directory of $fpath; fish: as
+    /// ~/.config/fish/completions/slonik-gen.fish.
+    #[command(
+        after_help = "Example: slonik-gen completions bash --output slonik-gen.bash   # then: source slonik-gen.bash"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of slonik-gen and its commands
+    #[command(after_help = "Example: slonik-gen man --output slonik-gen.1   # then: man -l slonik-gen.1")]
+    Man,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash (bash-completion).
+    Bash,
+    /// zsh (compsys).
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+impl CompletionShell {
+    /// The generator of `clap_complete` for this shell.
+    pub fn generator(self) -> clap_complete::Shell {
+        match self {
+            CompletionShell::Bash => clap_complete::Shell::Bash,
+            CompletionShell::Zsh => clap_complete::Shell::Zsh,
+            CompletionShell::Fish => clap_complete::Shell::Fish,
+        }
+    }
 }
 
 /// `golden` arguments.
@@ -484,7 +539,105 @@ impl Subcommand for OperationCommand {
     }
 }
 
-/// A usage error in clap's form (`error: ...`, the usage line, exit code 2).
+/// A usage error in clap's form (`error: ...`, the usage line, exit code 2); print it with
+/// [`exit`], which adds the program's name in front like every other message.
 pub fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> clap::Error {
-    Cli::command().error(kind, message)
+    command().error(kind, message)
+}
+
+/// The program's name, in front of every message it prints on stderr.
+pub const PROGRAM: &str = "slonik-gen";
+
+/// The features compiled into this binary, as `cfg!(feature = ...)` says.
+pub fn features() -> Vec<&'static str> {
+    [
+        ("cli", cfg!(feature = "cli")),
+        ("json", cfg!(feature = "json")),
+        ("import", cfg!(feature = "import")),
+        ("import-live", cfg!(feature = "import-live")),
+        ("edit-config", cfg!(feature = "edit-config")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect()
+}
+
+/// What `--version` prints after `slonik-gen `: the version, the Slony-I versions scripts
+/// are generated for, and the features compiled in.
+pub fn long_version() -> String {
+    let versions: Vec<&str> = SlonyVersion::ALL.iter().map(|v| v.as_str()).collect();
+    format!(
+        "{}\ngenerates for Slony-I {}\nfeatures: {}",
+        env!("CARGO_PKG_VERSION"),
+        versions.join(", "),
+        features().join(", ")
+    )
+}
+
+/// The whole command as clap sees it (the derived [`Cli`], the operations from the table,
+/// the long `--version`): what the binary parses with, and what `completions` and `man`
+/// are generated from.
+pub fn command() -> clap::Command {
+    static LONG_VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    Cli::command().long_version(LONG_VERSION.get_or_init(long_version).as_str())
+}
+
+/// The process's arguments parsed; a usage error is printed as [`exit`] does (exit 2),
+/// `--help` and `--version` as clap prints them (exit 0).
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os()).unwrap_or_else(|e| exit(e))
+}
+
+/// `args` (with the program name first) parsed, or clap's error.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// A clap error as the binary prints it: a usage error with `slonik-gen: ` before its
+/// first line (`slonik-gen: error: unrecognized subcommand 'x'`), the usage and tip lines
+/// kept; help and version text unchanged.
+pub fn rendered(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    if error.use_stderr() && !is_help(error.kind()) {
+        format!("{PROGRAM}: {text}")
+    } else {
+        text
+    }
+}
+
+/// Whether clap's "error" is help it was asked for, or help shown for a missing command.
+fn is_help(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
+}
+
+/// Prints a clap error as [`rendered`] says (usage errors on stderr, help and version on
+/// stdout) and ends the process with clap's exit code (2 for a usage error, 0 for help).
+pub fn exit(error: clap::Error) -> ! {
+    use std::io::{IsTerminal, Write};
+    let text = rendered(&error);
+    if error.use_stderr() {
+        // On a terminal, clap's colours as `Error::exit` would show them (unless NO_COLOR).
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = if color && !is_help(error.kind()) {
+            format!("{PROGRAM}: {}", error.render().ansi())
+        } else {
+            text
+        };
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    std::process::exit(error.exit_code())
 }

@@ -37,7 +37,7 @@ pub enum Request {
     /// `--config FILE check-cluster --conninfo C`
     #[cfg(feature = "import-live")]
     CheckCluster {
-        /// `--config`, else the usual default.
+        /// `--config` (`-` for stdin), else the usual search ([`super::find_config`]).
         config: Option<PathBuf>,
         /// How to reach one node.
         conninfo: String,
@@ -71,6 +71,19 @@ pub fn run_writing_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, crate::Error> {
+    run_with(request, version, write_config, false, out, err)
+}
+
+/// [`run_writing_to`], with `quiet` (`--quiet`) leaving out the `slonik-gen: wrote FILE`
+/// lines; perl's own messages and errors still go to `err`.
+pub fn run_with(
+    request: &Request,
+    version: Option<SlonyVersion>,
+    write_config: Option<&Path>,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, crate::Error> {
     match request {
         Request::Altperl { file, map_schema } => {
             let options = AltperlOptions {
@@ -84,7 +97,8 @@ pub fn run_writing_to(
             match write_config {
                 Some(path) => {
                     let written = imported.written(beside(path));
-                    write_imported(&written, &imported.cluster, path, err)?;
+                    let notes: &mut dyn Write = if quiet { &mut std::io::sink() } else { err };
+                    write_imported(&written, &imported.cluster, path, notes)?;
                 }
                 None => {
                     out.write_all(imported.to_toml().as_bytes())
@@ -117,7 +131,8 @@ pub fn run_writing_to(
                             list_files: Vec::new(),
                         },
                     };
-                    write_imported(&written, &imported.cluster, path, err)?;
+                    let notes: &mut dyn Write = if quiet { &mut std::io::sink() } else { err };
+                    write_imported(&written, &imported.cluster, path, notes)?;
                 }
                 None => {
                     out.write_all(text.as_bytes()).map_err(super::output)?;
@@ -131,8 +146,9 @@ pub fn run_writing_to(
         Request::InstallLinks { .. } if write_config.is_some() => Err(no_config_to_write("install-links")),
         #[cfg(feature = "import-live")]
         Request::CheckCluster { config, conninfo } => {
-            let path = super::config_path(config.as_deref());
-            let wanted = crate::load_config(&path, version)?;
+            let read = super::ConfigText::read(config.as_deref())?;
+            let wanted = read.load(version)?;
+            let path = read.path;
             let imported = live::import_cluster(conninfo, &wanted.name, Some(wanted.version))?;
             let found = live::differences(&wanted, &imported.cluster);
             if found.is_empty() {
