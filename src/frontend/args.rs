@@ -286,7 +286,7 @@ pub enum ImportCommand {
         after_help = "Example: slonik-gen import cluster --conninfo 'host=SlaNod dbname=geekdb user=postgres' --cluster replication > now.toml"
     )]
     Cluster {
-        /// How to reach one node (libpq key=value or postgresql:// URI; no service/passfile)
+        /// How to reach one node (libpq key=value or postgresql:// URI; service, passfile, ~/.pgpass, PG* variables and sslmode as libpq reads them)
         #[arg(long)]
         conninfo: String,
         /// The Slony-I cluster name (catalog schema `_NAME`)
@@ -315,7 +315,7 @@ pub enum ImportTool {
         after_help = "Example: slonik-gen --config geekdb.toml check-cluster --conninfo 'host=SlaNod dbname=geekdb user=postgres'"
     )]
     CheckCluster {
-        /// How to reach one node (libpq key=value or postgresql:// URI; no service/passfile)
+        /// How to reach one node (libpq key=value or postgresql:// URI; service, passfile, ~/.pgpass, PG* variables and sslmode as libpq reads them)
         #[arg(long)]
         conninfo: String,
     },

@@ -253,13 +253,16 @@ pub struct NodeConfig {
     /// Set after a failover: the node is out of the cluster until it is dropped and rebuilt.
     #[serde(default, skip_serializing_if = "is_false")]
     pub failed: bool,
-    /// Shell command that starts this node's slon daemon (`systemctl start slon@1`,
-    /// `slon_start 1`, ...), used by runbooks. Default: a plain `slon` command line in the
-    /// background with a pid file in the current directory.
+    /// Shell command that starts this node's slon (`ssh db2 sudo systemctl start slon@2`,
+    /// ...), used by runbooks instead of the one `[daemon]`/`[node.daemon]` describe
+    /// ([`crate::slon::run::SlonRun::start_shell`]). It must exit non-zero unless the slon
+    /// runs afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slon_start: Option<String>,
-    /// Shell command that stops this node's slon daemon, used by runbooks. Default: kill the
-    /// pid in the pid file the default `slon_start` writes.
+    /// Shell command that stops this node's slon, used by runbooks instead of
+    /// [`crate::slon::run::SlonRun::stop_shell`]. It must exit 0 only when the slon is gone
+    /// (also when it was not running) and non-zero otherwise: rebuild-node, failback and
+    /// `failover --drop-dead` go no further until it succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slon_stop: Option<String>,
     /// This node's slon runtime options (`[node.slon]`), each replacing the cluster-wide
