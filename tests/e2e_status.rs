@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use support::cluster::{tools_or_skip, TestCluster};
+use support::replicate::replicate;
 
 const CLUSTER: &str = "replication";
 /// Stored in node 2's admin connection; must never appear in any output.
@@ -94,26 +95,9 @@ fn e2e_status_reports_lag_rising_and_falling_and_unreachable_nodes() {
     let started = Instant::now();
     let mut c = TestCluster::start(&tools, 2, "geekdb");
     c.sql_all("create schema geekdb; create table geekdb.files (id serial primary key, name text);");
-    let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("geekdb.toml");
-    std::fs::write(&config_path, config_toml(&c, None)).unwrap();
-    let config = config_path.to_str().unwrap();
-    let planned = slonik_gen::load_config(&config_path, None).expect("the test config is valid");
-    for op in [
-        slonik_gen::ops::init_cluster(&planned),
-        slonik_gen::ops::create_set(&planned, slonik_gen::model::SetId(1)),
-    ] {
-        c.slonik_ok(&op.expect("generates").script.render().unwrap());
-    }
-    c.start_slon(CLUSTER, 1);
-    c.start_slon(CLUSTER, 2);
-    let subscribe = slonik_gen::ops::subscribe_set(
-        &planned,
-        slonik_gen::model::SetId(1),
-        slonik_gen::model::NodeId(2),
-    )
-    .unwrap();
-    c.slonik_ok(&subscribe.script.render().unwrap());
+    let config_text = config_toml(&c, None);
+    let built = replicate(&mut c, &config_text);
+    let config = built.config();
     eprintln!("cluster subscribed in {:.1}s", started.elapsed().as_secs_f64());
 
     // 1. Healthy: both nodes read, slons connected, the subscription active, lag small.
@@ -204,7 +188,7 @@ fn e2e_status_reports_lag_rising_and_falling_and_unreachable_nodes() {
     drop(closed);
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    let four = dir.path().join("four.toml");
+    let four = built.dir.path().join("four.toml");
     std::fs::write(&four, config_toml(&c, Some((closed_port, silent_port)))).unwrap();
     let t = Instant::now();
     let out = status(

@@ -13,6 +13,7 @@ use common::assert_loads;
 use slonik_gen::import::live::{differences, import_cluster};
 use slonik_gen::model::{NodeId, SetId};
 use support::cluster::{tools_or_skip, TestCluster};
+use support::replicate::replicate;
 
 const CLUSTER: &str = "replication";
 /// Stored in node 2's paths; must never appear in any output.
@@ -87,32 +88,14 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
          create table geekdb.files (id serial primary key, name text);
          create table geekdb.additional_roll (id int not null unique, note text);",
     );
-    let dir = tempfile::tempdir().unwrap();
-    let config_path = dir.path().join("geekdb.toml");
-    std::fs::write(&config_path, config_toml(&c)).unwrap();
-    let config_arg = config_path.to_str().unwrap();
-    let planned = slonik_gen::load_config(&config_path, None).expect("the test config is valid");
-
     // Build the cluster with our own scripts.
-    for op in [
-        slonik_gen::ops::init_cluster(&planned),
-        slonik_gen::ops::create_set(&planned, slonik_gen::model::SetId(1)),
-    ] {
-        c.slonik_ok(&op.expect("generates").script.render().unwrap());
-    }
-    c.start_slon(CLUSTER, 1);
-    c.start_slon(CLUSTER, 2);
-    let subscribe = slonik_gen::ops::subscribe_set(
-        &planned,
-        slonik_gen::model::SetId(1),
-        slonik_gen::model::NodeId(2),
-    )
-    .unwrap();
-    c.slonik_ok(&subscribe.script.render().unwrap());
+    let config_text = config_toml(&c);
+    let built = replicate(&mut c, &config_text);
+    let (config_arg, planned) = (built.config(), &built.planned);
 
     // 1. The import reproduces the config.
     let live = import_cluster(&c.conninfo(1), CLUSTER, None).expect("imports");
-    assert_eq!(differences(&planned, &live.cluster), Vec::<String>::new());
+    assert_eq!(differences(planned, &live.cluster), Vec::<String>::new());
     let set = &live.cluster.sets[&SetId(1)];
     assert_eq!(set.name, "set1", "read back from the create-set comment");
     assert_eq!(set.tables[1].key.as_deref(), Some("additional_roll_id_key"));
@@ -133,7 +116,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains(PASSWORD) && !text(&out.stderr).contains(PASSWORD));
     let reloaded = assert_loads(&text(&out.stdout), "import cluster");
-    assert_eq!(differences(&planned, &reloaded), Vec::<String>::new());
+    assert_eq!(differences(planned, &reloaded), Vec::<String>::new());
 
     let out = slonik_gen(&[
         "--config",
@@ -172,7 +155,7 @@ fn e2e_import_and_check_follow_a_real_cluster_through_a_move_and_a_failover() {
     assert_loads(&moved.to_toml(), "the import after the move");
     assert_eq!(moved.cluster.sets[&SetId(1)].origin, NodeId(2));
     let predicted = slonik_gen::ops::move_set(
-        &planned,
+        planned,
         slonik_gen::model::SetId(1),
         slonik_gen::model::NodeId(1),
         slonik_gen::model::NodeId(2),

@@ -6,10 +6,14 @@
 //! * `switchover_under_write_load`: zero lost rows across a controlled switchover.
 //! * `add_tables_to_a_live_set`: new tables replicated through a temporary set.
 //!
-//! The config each test builds points every node at the harness's 127.0.0.1 ports, and
-//! its `slon_start`/`slon_stop` commands run slon with a pid file in the cluster's
-//! directory, so the scripts start and stop the slons themselves (a [`SlonGuard`] kills
-//! any that are left when the test ends). Each plan's wall time is printed.
+//! The config each test builds points every node at the harness's 127.0.0.1 ports and
+//! carries the harness's `[daemon]` and `[slon]` tables (`TestCluster::slon_daemon_toml`):
+//! every slon runs as a process on the config file `slonik-gen slon-conf --all --dir`
+//! wrote, with its pid and log files in the cluster's directory, so the scripts start and
+//! stop the slons themselves with the model's commands (`SlonRun::start_shell` and
+//! `stop_shell`), and the harness stops any that are left when the test ends. Each
+//! test ends by checking that every slon read its file without a complaint. Each plan's
+//! wall time is printed.
 mod support;
 
 use std::collections::BTreeSet;
@@ -23,8 +27,10 @@ use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, SetId};
 use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
+use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
-use support::cluster::{processes_using_dir, tools_or_skip, TestCluster, Tools};
+use support::cluster::{tools_or_skip, TestCluster, Tools};
+use support::slon_log;
 
 const CLUSTER: &str = "replication";
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(900);
@@ -37,37 +43,60 @@ const SCHEMA: &str = "
     CREATE TABLE geekdb.additional_roll (id bigint PRIMARY KEY, file_id bigint NOT NULL, roll text NOT NULL);
 ";
 
-fn slon_pid_file(c: &TestCluster, node: u32) -> PathBuf {
-    c.dir().join(format!("runbook-slon{node}.pid"))
+/// The test's config: the scenario's cluster on the harness's nodes, `origin` feeding
+/// every other node directly, each slon run as the harness's `[daemon]` and `[slon]` say.
+fn config_toml(c: &TestCluster, nodes: u32) -> String {
+    let plain = scenario_toml(c, nodes, |_| String::new());
+    let cluster = load(&plain);
+    scenario_toml(c, nodes, |n| interim_slon_commands(c, &cluster, n))
 }
 
-/// The test's config: the scenario's cluster on the harness's nodes, `origin` feeding
-/// every other node directly.
-fn config_toml(c: &TestCluster, tools: &Tools, nodes: u32) -> String {
+/// Until `runbook::slon_start_command` is the model's own command (`SlonRun::start_shell`,
+/// and `slon_stop_command` `SlonRun::stop_shell`), the node's `slon_start`/`slon_stop`
+/// run those two, so the runbooks already start and stop the slons the model's way. They
+/// span lines and a config command must be one line, so each is written to a script in
+/// the cluster directory that the command runs. Once the runbooks use them by default,
+/// this adds nothing.
+fn interim_slon_commands(c: &TestCluster, cluster: &Cluster, node: u32) -> String {
+    let run = SlonRun::of(cluster, NodeId(node)).expect("the node is in the config");
+    let default = slonik_gen::runbook::slon_start_command(cluster, &cluster.nodes[&NodeId(node)]);
+    if default.ok().as_deref() == Some(run.start_shell().as_str()) {
+        return String::new();
+    }
+    // A slon whose watchdog dies (2.2.11 after its worker was killed: `wait returned an
+    // error pid:-1 errno:10`, as in the failover here) leaves its pid file; start_shell
+    // then reads that file as the new slon's and reports a failed start. Until
+    // start_shell removes a pid file naming no live process itself, the interim script
+    // does it first.
+    let pid = slonik_gen::escape::shell::word(run.pid_file.as_deref().expect("a process slon"));
+    let stale = format!("if [ -s {pid} ] && ! kill -0 \"$(cat {pid})\" 2>/dev/null; then rm -f {pid}; fi\n");
+    let mut lines = String::new();
+    for (key, what, command) in [
+        ("slon_start", "start", format!("{stale}{}", run.start_shell())),
+        ("slon_stop", "stop", run.stop_shell()),
+    ] {
+        let script = c.dir().join(format!("slon-{what}-node{node}.sh"));
+        fs::write(&script, format!("{command}\n")).unwrap();
+        let line = format!(
+            "bash {}",
+            slonik_gen::escape::shell::word(&script.to_string_lossy())
+        );
+        lines.push_str(&format!("{key} = {}\n", toml::Value::String(line)));
+    }
+    lines
+}
+
+fn scenario_toml(c: &TestCluster, nodes: u32, node_extra: impl Fn(u32) -> String) -> String {
     let mut toml = format!(
-        "# The scenario's cluster on the test harness ({nodes} nodes).\ncluster = \"{CLUSTER}\"\nslony_version = \"2.2\"\ndefault_origin = 1   # altperl's $MASTERNODE\nwait_timeout = 300\n"
+        "# The scenario's cluster on the test harness ({nodes} nodes).\ncluster = \"{CLUSTER}\"\nslony_version = \"2.2\"\ndefault_origin = 1   # altperl's $MASTERNODE\nwait_timeout = 300\n\n{}",
+        c.slon_daemon_toml()
     );
     for n in 1..=nodes {
-        let pid = slon_pid_file(c, n);
-        let log = c.dir().join(format!("runbook-slon{n}.log"));
-        let conninfo = c.conninfo(n);
-        let start = format!(
-            "{} -s 200 -t 1000 -p {} {CLUSTER} '{conninfo}' >>{} 2>&1 &",
-            tools.slon.display(),
-            pid.display(),
-            log.display()
-        );
-        // Waits until the watchdog and its worker are gone, so nothing holds the catalog.
-        let stop = format!(
-            "pid=$(cat {pid}) && kill \"$pid\" && while pgrep -f -- '-p {pid} ' >/dev/null; do sleep 0.2; done && rm -f {pid}",
-            pid = pid.display()
-        );
         toml.push_str(&format!(
-            "\n[[node]]\nid = {n}\nname = \"node{n}\"\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"{}\"\nuser = \"postgres\"\nslon_start = {}\nslon_stop = {}\n",
+            "\n[[node]]\nid = {n}\nname = \"node{n}\"\nhost = \"127.0.0.1\"\nport = {}\ndbname = \"{}\"\nuser = \"postgres\"\n{}",
             c.port(n),
             c.dbname(),
-            toml_string(&start),
-            toml_string(&stop)
+            node_extra(n)
         ));
     }
     toml.push_str(
@@ -81,27 +110,68 @@ fn config_toml(c: &TestCluster, tools: &Tools, nodes: u32) -> String {
     toml
 }
 
-fn toml_string(text: &str) -> String {
-    format!("'''{text}'''")
-}
-
-/// Kills the slons the scripts started (by their pid-file path) when the test ends.
-struct SlonGuard {
-    dir: PathBuf,
-}
-
-impl Drop for SlonGuard {
-    fn drop(&mut self) {
-        let needle = format!("{}/runbook-slon", self.dir.display());
-        for pid in processes_using_dir(&self.dir) {
-            let cmdline = fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-                .unwrap_or_default();
-            if cmdline.contains(&needle) && cmdline.contains(" -p ") {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-            }
-        }
+/// Writes the test's config to `geekdb.toml` in the cluster directory and every node's
+/// slon config file with the binary (`slon-conf --all --dir`, into the model's
+/// `conf_dir`), as an operator would; returns the file's path and the cluster.
+fn write_config(c: &TestCluster, config_text: &str) -> (PathBuf, Cluster) {
+    let config_path = c.dir().join("geekdb.toml");
+    fs::write(&config_path, config_text).unwrap();
+    let cluster = load(config_text);
+    let confs: BTreeSet<PathBuf> = cluster
+        .nodes
+        .keys()
+        .map(|&n| PathBuf::from(SlonRun::of(&cluster, n).unwrap().conf_file))
+        .collect();
+    let conf_dir: BTreeSet<&Path> = confs.iter().filter_map(|p| p.parent()).collect();
+    assert_eq!(conf_dir.len(), 1, "one conf_dir for every node: {confs:?}");
+    let conf_dir = conf_dir.into_iter().next().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .arg("--config")
+        .arg(&config_path)
+        .args(["slon-conf", "--all", "--dir"])
+        .arg(conf_dir)
+        .output()
+        .expect("run slonik-gen slon-conf");
+    assert!(
+        out.status.success(),
+        "slon-conf --all failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for conf in &confs {
+        assert!(conf.is_file(), "slon-conf --all did not write {}", conf.display());
     }
+    (config_path, cluster)
+}
+
+/// Starts the slon of every node with the model's own command, as a runbook's slon step
+/// does (as the current user), and waits until each has listed the options it read
+/// without a complaint.
+fn start_slons(c: &TestCluster, cluster: &Cluster) {
+    for &node in cluster.nodes.keys() {
+        let run = SlonRun::of(cluster, node).unwrap();
+        let command = run.start_shell();
+        let status = Command::new("bash")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(c.dir())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}");
+        let log = PathBuf::from(run.log_file.unwrap());
+        let read = || fs::read_to_string(&log).unwrap_or_default();
+        c.wait_until(
+            &format!("the slon of node {node} listed the options it read"),
+            Duration::from_secs(30),
+            || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
+        );
+        slon_log::assert_read_its_config(&read(), &log.display().to_string());
+    }
+}
+
+/// Every slon the runbooks started, restarts included, read its file without a complaint.
+fn assert_slons_read_their_config(c: &TestCluster, nodes: u32) {
+    let logs = c.assert_slon_logs_read_their_config();
+    assert_eq!(logs, nodes as usize, "one slon log per node");
 }
 
 fn bash(script: &str, dir: &Path, name: &str, tools: &Tools) -> (bool, String, Duration) {
@@ -169,8 +239,8 @@ fn run_plan(c: &TestCluster, tools: &Tools, plan: &Plan, name: &str) -> Duration
     elapsed
 }
 
-/// Builds the cluster with the library's own operations, starts the slons through the
-/// config's commands and subscribes every node.
+/// Builds the cluster with the library's own operations, starts the slons with the
+/// model's commands and subscribes every node.
 fn set_up(c: &TestCluster, tools: &Tools, cluster: &Cluster) {
     c.sql_all(SCHEMA);
     c.slonik_ok(&ops::init_cluster(cluster).unwrap().script.render().unwrap());
@@ -181,16 +251,7 @@ fn set_up(c: &TestCluster, tools: &Tools, cluster: &Cluster) {
             .render()
             .unwrap(),
     );
-    for node in cluster.nodes.values() {
-        let command = slonik_gen::runbook::slon_start_command(cluster, node).unwrap();
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(c.dir())
-            .status()
-            .unwrap();
-        assert!(status.success(), "{command}");
-    }
+    start_slons(c, cluster);
     let mut state = cluster.clone();
     for receiver in cluster
         .subscriptions
@@ -410,13 +471,8 @@ fn e2e_failover_then_failback() {
     };
     let total = Instant::now();
     let mut c = TestCluster::start(&tools, 3, "geekdb");
-    let _slons = SlonGuard {
-        dir: c.dir().to_path_buf(),
-    };
-    let config_text = config_toml(&c, &tools, 3);
-    let config_path = c.dir().join("geekdb.toml");
-    fs::write(&config_path, &config_text).unwrap();
-    let cluster = load(&config_text);
+    let config_text = config_toml(&c, 3);
+    let (config_path, cluster) = write_config(&c, &config_text);
     set_up(&c, &tools, &cluster);
 
     let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
@@ -506,6 +562,7 @@ fn e2e_failover_then_failback() {
         "failover_then_failback total {:.1}s",
         total.elapsed().as_secs_f64()
     );
+    assert_slons_read_their_config(&c, 3);
 }
 
 /// A schema whose functions shadow the built-ins the runbook checks use.
@@ -555,11 +612,8 @@ fn e2e_switchover_under_write_load() {
         return;
     };
     let c = TestCluster::start(&tools, 3, "geekdb");
-    let _slons = SlonGuard {
-        dir: c.dir().to_path_buf(),
-    };
-    let config_text = config_toml(&c, &tools, 3);
-    let cluster = load(&config_text);
+    let config_text = config_toml(&c, 3);
+    let (_, cluster) = write_config(&c, &config_text);
     set_up(&c, &tools, &cluster);
 
     // The application tries node 1 and then node 2: whichever is the origin takes the row.
@@ -588,6 +642,7 @@ fn e2e_switchover_under_write_load() {
     assert_eq!(plan.next.sets[&SetId(1)].origin, NodeId(2));
     assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
     assert_every_row_everywhere(&c, &[1, 2, 3], 2, &committed);
+    assert_slons_read_their_config(&c, 3);
 }
 
 #[test]
@@ -596,12 +651,8 @@ fn e2e_add_tables_to_a_live_set() {
         return;
     };
     let c = TestCluster::start(&tools, 3, "geekdb");
-    let _slons = SlonGuard {
-        dir: c.dir().to_path_buf(),
-    };
-    let config_text = config_toml(&c, &tools, 3);
-    let config_path = c.dir().join("geekdb.toml");
-    let cluster = load(&config_text);
+    let config_text = config_toml(&c, 3);
+    let (config_path, cluster) = write_config(&c, &config_text);
     set_up(&c, &tools, &cluster);
 
     let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
@@ -658,6 +709,7 @@ fn e2e_add_tables_to_a_live_set() {
         "{updated}"
     );
     assert_eq!(load(&updated), plan.next);
+    assert_slons_read_their_config(&c, 3);
 }
 
 /// Drops node `node`'s database (connected to its `postgres` database), even while
@@ -687,11 +739,8 @@ fn e2e_rebuild_subscriber_from_a_schema_dump() {
         return;
     };
     let c = TestCluster::start(&tools, 3, "geekdb");
-    let _slons = SlonGuard {
-        dir: c.dir().to_path_buf(),
-    };
-    let config_text = config_toml(&c, &tools, 3);
-    let cluster = load(&config_text);
+    let config_text = config_toml(&c, 3);
+    let (_, cluster) = write_config(&c, &config_text);
     set_up(&c, &tools, &cluster);
     let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
     writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
@@ -707,7 +756,7 @@ fn e2e_rebuild_subscriber_from_a_schema_dump() {
     .unwrap();
     // Regression (item 11): node 3's database is gone, as after a lost disk. The plan's
     // first check used to connect to it and stop; recreate must rebuild it anyway.
-    let stop = cluster.nodes[&NodeId(3)].slon_stop.clone().unwrap();
+    let stop = SlonRun::of(&cluster, NodeId(3)).unwrap().stop_shell();
     let (stopped, output, _) = bash(&stop, c.dir(), "stop-slon3", &tools);
     assert!(stopped, "{output}");
     drop_database(&c, &tools, 3);
@@ -717,6 +766,7 @@ fn e2e_rebuild_subscriber_from_a_schema_dump() {
     assert_eq!(plan.next, cluster);
     assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
     assert_every_row_everywhere(&c, &[1, 2, 3], 1, &committed);
+    assert_slons_read_their_config(&c, 3);
 }
 
 #[test]
@@ -725,14 +775,11 @@ fn e2e_switchover_to_a_subscriber_that_does_not_forward() {
         return;
     };
     let c = TestCluster::start(&tools, 3, "geekdb");
-    let _slons = SlonGuard {
-        dir: c.dir().to_path_buf(),
-    };
-    let config_text = config_toml(&c, &tools, 3).replace(
+    let config_text = config_toml(&c, 3).replace(
         "receiver = 2\nprovider = 1\nforward = true",
         "receiver = 2\nprovider = 1\nforward = false",
     );
-    let cluster = load(&config_text);
+    let (_, cluster) = write_config(&c, &config_text);
     assert!(!cluster.subscriptions[&(SetId(1), NodeId(2))].forward);
     set_up(&c, &tools, &cluster);
     let writer = Writer::start(
@@ -757,4 +804,5 @@ fn e2e_switchover_to_a_subscriber_that_does_not_forward() {
     eprintln!("forwarding after the switchover: {forwards}");
     assert_catalog_matches(&c, &[1, 2, 3], &plan.next);
     assert_every_row_everywhere(&c, &[1, 2, 3], 2, &committed);
+    assert_slons_read_their_config(&c, 3);
 }

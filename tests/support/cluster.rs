@@ -5,9 +5,21 @@
 //! `127.0.0.1` only, plus the `slon` daemons the test starts and a numbered copy of every
 //! slonik script it runs. Clusters are fully independent, so tests can run in parallel.
 //!
+//! Every slon starts from a generated config file, the way an operator's would: the
+//! harness writes a slonik-gen config of its own nodes ([`TestCluster::slon_model`], kept
+//! as `slon-model.toml`) with `[daemon] run = "process"` and the files in `slon/etc`,
+//! `slon/run` and `slon/log` of the cluster directory, renders each node's file with
+//! `slonik_gen::slon::conf::render`, and runs `slon -f CONF -p PID` with the files of the
+//! model's [`SlonRun`]. [`TestCluster::slon_daemon_toml`] gives tests the same `[daemon]`
+//! and `[slon]` tables for their own configs, so slons that runbooks start use those
+//! directories too. A started slon must list the options it read without a complaint
+//! (`support::slon_log`), or the start panics.
+//!
 //! Everything is torn down by [`Drop`], also when the test panics: every `slon` is
-//! killed and every postmaster gets an immediate shutdown, by the pid the harness holds.
-//! While panicking, the tail of every log is printed to stderr so CI shows why.
+//! killed (the ones the harness holds by pid, then any other slon running on a config file
+//! in `slon/etc`, such as those a runbook started) and every postmaster gets an immediate
+//! shutdown, by the pid the harness holds. While panicking, the tail of every log is
+//! printed to stderr so CI shows why.
 //!
 //! Environment variables:
 //! * `SLONIK_GEN_E2E=1`: missing tools make the test fail instead of being skipped.
@@ -21,12 +33,18 @@
 //! operation that makes a slon restart its worker (`failover`, `subscribe set` with a new
 //! provider, `resubscribe node`, `drop node`) costs a hard-coded 20 s pause in that slon's
 //! watchdog, so a failover takes ~42 s and a provider change ~21 s. Give slonik runs that
-//! contain them a generous timeout ([`TestCluster::slonik_with_timeout`]).
+//! contain them a generous timeout ([`TestCluster::slonik_with_timeout`]). The slons run
+//! with a 200 ms SYNC check interval and a 1 s SYNC timeout ([`SLON_SYNC_INTERVAL`],
+//! [`SLON_SYNC_INTERVAL_TIMEOUT`]).
 //!
-//! Only the standard library and `tempfile` are used. When the test runs as root, the
-//! servers and `slon` are started as the `postgres` OS user (`initdb`/`postgres` refuse to
-//! run as root) through [`CommandExt::uid`]/[`CommandExt::gid`], so the pid held is the
-//! real process; `psql` and `slonik` are plain clients and run as the current user.
+//! Besides the standard library and `tempfile`, the harness uses slonik-gen itself (the
+//! model and the slon config renderer) and `toml` (to write its model's strings). When the
+//! test runs as root, the servers and the harness's `slon`s are started as the `postgres`
+//! OS user (`initdb`/`postgres` refuse to run as root) through
+//! [`CommandExt::uid`]/[`CommandExt::gid`], so the pid held is the real process; the slon
+//! directories belong to `postgres` and the config files are world-readable (they hold no
+//! password). `psql` and `slonik` are plain clients and run as the current user, and so do
+//! the slons a runbook's shell starts.
 #![allow(dead_code)]
 
 use std::collections::HashSet;
@@ -42,8 +60,29 @@ use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use slonik_gen::model::NodeId;
+use slonik_gen::slon::run::SlonRun;
+use slonik_gen::slon::{conf, SlonSettings};
+use slonik_gen::Cluster;
+
+use super::slon_log;
+
 /// Default time limit for one slonik run (see [`TestCluster::slonik_with_timeout`]).
 pub const SLONIK_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// `[slon] sync_interval` of every slon the harness models: milliseconds between SYNC
+/// checks (slon's `-s`).
+pub const SLON_SYNC_INTERVAL: u32 = 200;
+
+/// `[slon] sync_interval_timeout`: milliseconds after which slon makes a SYNC even when
+/// nothing changed (slon's `-t`).
+pub const SLON_SYNC_INTERVAL_TIMEOUT: u32 = 1000;
+
+/// `[daemon] stop_timeout`: seconds a runbook's stop waits after SIGTERM before SIGQUIT.
+pub const SLON_STOP_TIMEOUT: u32 = 10;
+
+/// How long a started slon gets to list the options it read.
+const SLON_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many trailing lines of each log are printed when a test fails.
 const LOG_TAIL_LINES: usize = 60;
@@ -454,8 +493,23 @@ struct Node {
     data_dir: PathBuf,
     log: PathBuf,
     postmaster: Option<Child>,
+    /// The slon the harness started (its watchdog).
     slon: Option<Child>,
-    slon_log: PathBuf,
+    /// The log of the last slon the harness started for this node.
+    slon_log: Option<PathBuf>,
+    /// The config file that slon reads.
+    slon_conf: Option<PathBuf>,
+}
+
+/// Where the slons of a cluster keep their files (`[daemon]` of the harness's model).
+#[derive(Debug, Clone)]
+struct SlonDirs {
+    /// `conf_dir`: the `slon -f` files, `node<N>.conf`.
+    conf: PathBuf,
+    /// `pid_dir`: `<cluster>_node<N>.pid`.
+    pid: PathBuf,
+    /// `log_dir`: `<cluster>_node<N>.log`.
+    log: PathBuf,
 }
 
 /// A set of real PostgreSQL instances (one per node) in one temporary directory.
@@ -471,8 +525,7 @@ pub struct TestCluster {
     nodes: Vec<Node>,
     slonik_runs: Mutex<u32>,
     slonik_log: PathBuf,
-    /// Cluster name of the slons started so far (for restarts).
-    slon_cluster: Option<String>,
+    slon_dirs: SlonDirs,
 }
 
 impl fmt::Debug for TestCluster {
@@ -504,6 +557,23 @@ impl TestCluster {
             std::os::unix::fs::chown(&dir, Some(r.uid), Some(r.gid))
                 .unwrap_or_else(|e| panic!("chown {}: {e}", dir.display()));
         }
+        let slon_dirs = SlonDirs {
+            conf: dir.join("slon/etc"),
+            pid: dir.join("slon/run"),
+            log: dir.join("slon/log"),
+        };
+        for d in [
+            dir.join("slon"),
+            slon_dirs.conf.clone(),
+            slon_dirs.pid.clone(),
+            slon_dirs.log.clone(),
+        ] {
+            fs::create_dir(&d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+            if let Some(r) = run_as {
+                std::os::unix::fs::chown(&d, Some(r.uid), Some(r.gid))
+                    .unwrap_or_else(|e| panic!("chown {}: {e}", d.display()));
+            }
+        }
         let mut cluster = TestCluster {
             tools: tools.clone(),
             run_as,
@@ -513,7 +583,7 @@ impl TestCluster {
             dbname: dbname.to_string(),
             nodes: Vec::new(),
             slonik_runs: Mutex::new(0),
-            slon_cluster: None,
+            slon_dirs,
         };
         for id in 1..=nodes {
             let data_dir = cluster.dir.join(format!("n{id}"));
@@ -521,10 +591,11 @@ impl TestCluster {
                 id,
                 port: 0,
                 log: cluster.dir.join(format!("n{id}.log")),
-                slon_log: cluster.dir.join(format!("slon{id}.log")),
                 data_dir,
                 postmaster: None,
                 slon: None,
+                slon_log: None,
+                slon_conf: None,
             });
         }
         // From here on, Drop cleans up whatever was started if something panics.
@@ -907,38 +978,167 @@ impl TestCluster {
         run
     }
 
-    /// Starts `slon CLUSTER 'conninfo'` for `node` (as `postgres` when root), with a
-    /// 200 ms SYNC check interval and 1 s SYNC timeout; output goes to `slon<node>.log`.
-    /// Panics if this node's slon is already running.
+    /// The `[daemon]` and `[slon]` tables of the harness's slons, for a test's own config
+    /// (place it after the top-level keys): slon run as a process, `program` the slon
+    /// found ([`Tools::slon`]), its config, pid and log files in the cluster directory's
+    /// `slon/etc`, `slon/run` and `slon/log`, a [`SLON_STOP_TIMEOUT`] stop and the fast
+    /// SYNC timings ([`SLON_SYNC_INTERVAL`], [`SLON_SYNC_INTERVAL_TIMEOUT`]). The slons
+    /// a runbook starts from such a config use the same files as the harness's would,
+    /// and [`Drop`] stops them too.
+    pub fn slon_daemon_toml(&self) -> String {
+        let path = |p: &Path| toml::Value::String(p.to_string_lossy().into_owned()).to_string();
+        format!(
+            "[daemon]\nrun = \"process\"\nprogram = {}\nconf_dir = {}\npid_dir = {}\nlog_dir = {}\nstop_timeout = {SLON_STOP_TIMEOUT}\n\n\
+             [slon]\nsync_interval = {SLON_SYNC_INTERVAL}\nsync_interval_timeout = {SLON_SYNC_INTERVAL_TIMEOUT}\n",
+            path(&self.tools.slon),
+            path(&self.slon_dirs.conf),
+            path(&self.slon_dirs.pid),
+            path(&self.slon_dirs.log),
+        )
+    }
+
+    /// The slonik-gen model of this cluster's slons for Slony cluster `cluster_name`:
+    /// [`slon_daemon_toml`](Self::slon_daemon_toml) and one `[[node]]` per node at its
+    /// [`conninfo`](Self::conninfo). Its text is kept as `slon-model.toml` in the
+    /// cluster directory. Panics if it does not load.
+    pub fn slon_model(&self, cluster_name: &str) -> Cluster {
+        let string = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut text = format!(
+            "# The slons of the test cluster in {}, as the harness starts them.\ncluster = {}\n\n{}",
+            self.dir.display(),
+            string(cluster_name),
+            self.slon_daemon_toml()
+        );
+        for n in &self.nodes {
+            text.push_str(&format!(
+                "\n[[node]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\ndbname = {}\nuser = \"postgres\"\n",
+                n.id,
+                n.port,
+                string(&self.dbname)
+            ));
+        }
+        let path = self.dir.join("slon-model.toml");
+        fs::write(&path, &text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        slonik_gen::load_config_str(&text, &path)
+            .unwrap_or_else(|e| panic!("the harness's slon model does not load: {e}\n{text}"))
+    }
+
+    /// How the slon of `node` runs in `model` (a process: config, pid and log file).
+    /// Panics for a node the model lacks or a slon that is not a process.
+    pub fn slon_run(model: &Cluster, node: u32) -> SlonRun {
+        let run = SlonRun::of(model, NodeId(node))
+            .unwrap_or_else(|| panic!("node {node} is not in the model of cluster {}", model.name));
+        assert!(
+            run.pid_file.is_some() && run.log_file.is_some(),
+            "node {node}: the harness only runs slon as a process, not {:?}",
+            run.kind
+        );
+        run
+    }
+
+    /// Writes the `slon -f` file of `node` in `model` where the model's [`SlonRun`] has it,
+    /// rendered by the library's one renderer (`slonik_gen::slon::conf::render`), readable
+    /// by the slon's OS user. Panics if the node has no settings or they hold a password.
+    fn write_slon_conf(&self, model: &Cluster, node: u32) -> PathBuf {
+        let settings = SlonSettings::of(model, NodeId(node))
+            .unwrap_or_else(|| panic!("node {node}: no slon settings in the harness's model"));
+        assert!(
+            !settings.holds_password(),
+            "node {node}: the harness's slon config would hold a password"
+        );
+        let path = PathBuf::from(Self::slon_run(model, node).conf_file);
+        fs::write(&path, conf::render(&settings))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        self.give_to_server_user(&path);
+        path
+    }
+
+    /// Starts the slon of `node` for Slony cluster `cluster_name` from a generated config
+    /// file: the node's file of [`slon_model`](Self::slon_model) is written, then
+    /// `slon -f CONF -p PID` runs (as `postgres` when root) with its output appended to the
+    /// model's log file, and the start waits until slon has listed the options it read.
+    /// Panics if a slon already runs on this node's config file, if slon exits first, or
+    /// if it complained about the file (`support::slon_log`).
     pub fn start_slon(&mut self, cluster_name: &str, node: u32) {
-        let conninfo = self.conninfo(node);
+        let model = self.slon_model(cluster_name);
+        let run = Self::slon_run(&model, node);
+        let conf = self.write_slon_conf(&model, node);
+        let running = slon_pids_on(&conf);
+        if !running.is_empty() {
+            panic!(
+                "node {node}: a slon already runs on {} (pids {running:?})",
+                conf.display()
+            );
+        }
+        let pid_file = PathBuf::from(run.pid_file.as_deref().unwrap_or_default());
+        let log_path = PathBuf::from(run.log_file.as_deref().unwrap_or_default());
         let run_as = self.run_as;
         let dir = self.dir.clone();
-        let slon = self.tools.slon.clone();
-        self.slon_cluster = Some(cluster_name.to_string());
-        let n = self.node_mut(node);
-        if let Some(child) = n.slon.as_mut() {
-            if let Ok(None) = child.try_wait() {
-                panic!("slon for node {node} is already running");
-            }
-        }
         let log = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&n.slon_log)
-            .unwrap_or_else(|e| panic!("cannot open {}: {e}", n.slon_log.display()));
+            .open(&log_path)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", log_path.display()));
+        let offset = log.metadata().map(|m| m.len()).unwrap_or(0);
         let log2 = log
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot dup log fd: {e}"));
-        let child = server_command(&slon, run_as, &dir)
-            .args(["-s", "200", "-t", "1000"])
-            .arg(cluster_name)
-            .arg(&conninfo)
+        let mut child = server_command(Path::new(&run.program), run_as, &dir)
+            .arg("-f")
+            .arg(&conf)
+            .arg("-p")
+            .arg(&pid_file)
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log2))
             .spawn()
-            .unwrap_or_else(|e| panic!("node {node}: cannot start slon: {e}"));
-        n.slon = Some(child);
+            .unwrap_or_else(|e| panic!("node {node}: cannot start {}: {e}", run.program));
+        // Wait until slon has read the file; the child is stopped if it does not.
+        let deadline = Instant::now() + SLON_READ_TIMEOUT;
+        let read = loop {
+            let text = read_from(&log_path, offset);
+            if slon_log::listed_its_options(&text) || !slon_log::config_complaints(&text).is_empty() {
+                break Ok(text);
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                break Err(format!(
+                    "slon exited ({status}) before listing the options it read"
+                ));
+            }
+            if Instant::now() >= deadline {
+                break Err(format!(
+                    "slon did not list the options it read within {} s",
+                    SLON_READ_TIMEOUT.as_secs()
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let n = self.node_mut(node);
+        n.slon_log = Some(log_path.clone());
+        n.slon_conf = Some(conf.clone());
+        let what = format!("node {node}: slon -f {}", conf.display());
+        match read {
+            Ok(text) if slon_log::config_complaints(&text).is_empty() => {
+                n.slon = Some(child);
+                slon_log::assert_read_its_config(&text, &what);
+                let timing = format!("Integer option sync_interval = {SLON_SYNC_INTERVAL}\n");
+                assert!(
+                    text.contains(&timing),
+                    "{what}: slon did not take `{}` from its file:\n{text}",
+                    timing.trim_end()
+                );
+            }
+            Ok(text) => {
+                stop_slon_child(child, &conf);
+                slon_log::assert_read_its_config(&text, &what);
+            }
+            Err(why) => {
+                stop_slon_child(child, &conf);
+                panic!("{what}: {why}:\n{}", read_from(&log_path, offset));
+            }
+        }
     }
 
     /// Whether the slon of `node` is running.
@@ -950,15 +1150,46 @@ impl TestCluster {
         }
     }
 
-    /// Stops the slon of `node` (watchdog and worker; see `stop_slon_child`).
-    /// Does nothing if it is not running.
+    /// Stops the slon of `node` that the harness started, and any other slon running on
+    /// that node's config file (watchdog and worker; see `stop_slon_child`); returns once
+    /// they are gone. Does nothing if none is running.
     pub fn stop_slon(&mut self, node: u32) {
-        let dir = self.dir.clone();
         let n = self.node_mut(node);
-        let port = n.port;
-        if let Some(child) = n.slon.take() {
-            stop_slon_child(child, &dir, port);
+        let conf = n.slon_conf.clone();
+        let child = n.slon.take();
+        match (child, conf) {
+            (Some(child), Some(conf)) => stop_slon_child(child, &conf),
+            (None, Some(conf)) => stop_slon_processes(slon_pids_on(&conf)),
+            _ => {}
         }
+    }
+
+    /// Every slon running on a config file in this cluster's `slon/etc` (the harness's
+    /// and those a runbook started), watchdogs and workers.
+    pub fn slon_pids(&self) -> Vec<u32> {
+        slon_pids_in(&self.slon_dirs.conf)
+    }
+
+    /// Panics unless every slon log in `slon/log` (the harness's slons and those runbooks
+    /// started from [`slon_daemon_toml`](Self::slon_daemon_toml)'s files) shows slon
+    /// listing the options it read, with no complaint about its config file; returns how
+    /// many logs were checked.
+    pub fn assert_slon_logs_read_their_config(&self) -> usize {
+        let logs = self.slon_logs();
+        for log in &logs {
+            let text = fs::read_to_string(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+            slon_log::assert_read_its_config(&text, &log.display().to_string());
+        }
+        logs.len()
+    }
+
+    /// The files in `slon/log`, sorted.
+    fn slon_logs(&self) -> Vec<PathBuf> {
+        let mut logs: Vec<PathBuf> = fs::read_dir(&self.slon_dirs.log)
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        logs.sort();
+        logs
     }
 
     /// Immediate shutdown of node `node`'s postmaster (SIGQUIT, like
@@ -1039,10 +1270,8 @@ impl TestCluster {
         let mut logs: Vec<PathBuf> = Vec::new();
         for n in &self.nodes {
             logs.push(n.log.clone());
-            if n.slon_log.exists() {
-                logs.push(n.slon_log.clone());
-            }
         }
+        logs.extend(self.slon_logs());
         if self.slonik_log.exists() {
             logs.push(self.slonik_log.clone());
         }
@@ -1056,9 +1285,13 @@ impl TestCluster {
         out
     }
 
-    /// Contents of `slon<node>.log` so far.
+    /// The log of the last slon the harness started for `node` so far ("" before one).
     pub fn slon_log(&self, node: u32) -> String {
-        fs::read_to_string(&self.node(node).slon_log).unwrap_or_default()
+        self.node(node)
+            .slon_log
+            .as_ref()
+            .and_then(|p| fs::read_to_string(p).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -1066,9 +1299,9 @@ impl TestCluster {
 /// watchdog SIGKILL its worker and exit at once. (SIGTERM is not enough: when it arrives
 /// during the watchdog's hard-coded 20 s pause before restarting a worker, e.g. after a
 /// failover, the watchdog forks a fresh worker anyway and keeps running.) Any worker
-/// left over (snapshot of the children, plus later forks found by `port` in the command
-/// line and `dir` as working directory) is SIGKILLed.
-fn stop_slon_child(mut child: Child, dir: &Path, port: u16) {
+/// left over (snapshot of the children, plus any process still running on `conf`, the
+/// node's config file) is stopped the same way, SIGKILL last; returns once all are gone.
+fn stop_slon_child(mut child: Child, conf: &Path) {
     let pid = child.id();
     let mut leftovers = child_pids(pid);
     if let Ok(None) = child.try_wait() {
@@ -1080,17 +1313,67 @@ fn stop_slon_child(mut child: Child, dir: &Path, port: u16) {
             let _ = child.wait();
         }
     }
-    let needle = format!("port={port} ");
-    leftovers.extend(
-        processes_using_dir(dir)
-            .into_iter()
-            .filter(|p| cwd_of(*p).as_deref() == Some(dir) && cmdline_of(*p).contains(&needle)),
-    );
-    for p in leftovers {
-        if process_alive(p) {
-            send_signal(p, "KILL");
+    leftovers.extend(slon_pids_on(conf));
+    stop_slon_processes(leftovers);
+}
+
+/// SIGQUIT to each of `pids` still alive, up to 5 s for them to go, then SIGKILL; returns
+/// once none is alive (or after 5 s more).
+fn stop_slon_processes(pids: Vec<u32>) {
+    let alive = |pids: &[u32]| {
+        pids.iter()
+            .copied()
+            .filter(|p| process_alive(*p))
+            .collect::<Vec<_>>()
+    };
+    for (signal, wait) in [("QUIT", 5), ("KILL", 5)] {
+        let left = alive(&pids);
+        if left.is_empty() {
+            return;
+        }
+        for p in &left {
+            send_signal(*p, signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(wait);
+        while !alive(&pids).is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Live processes whose command line has `-f CONF` with `conf` exactly (slons on that
+/// file: the watchdog and its worker share the command line).
+fn slon_pids_on(conf: &Path) -> Vec<u32> {
+    let needle = format!(" -f {} ", conf.display());
+    live_pids_where(|cmdline| cmdline.contains(&needle))
+}
+
+/// Live processes whose command line has `-f DIR/...`: slons on a config file in `dir`.
+fn slon_pids_in(dir: &Path) -> Vec<u32> {
+    let needle = format!(" -f {}/", dir.display());
+    live_pids_where(|cmdline| cmdline.contains(&needle))
+}
+
+/// Live processes (not ourselves, not zombies) whose command line, NULs read as spaces,
+/// satisfies `matches`.
+fn live_pids_where(matches: impl Fn(&str) -> bool) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<u32> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|&pid| pid != std::process::id() && process_alive(pid) && matches(&cmdline_of(pid)))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The text of `path` from byte `offset` on ("" if unreadable).
+fn read_from(path: &Path, offset: u64) -> String {
+    let bytes = fs::read(path).unwrap_or_default();
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
 }
 
 /// Working directory of a process, if readable.
@@ -1137,10 +1420,13 @@ fn stop_postmaster(mut child: Child) {
 impl Drop for TestCluster {
     fn drop(&mut self) {
         for node in &mut self.nodes {
-            if let Some(child) = node.slon.take() {
-                stop_slon_child(child, &self.dir, node.port);
+            if let (Some(child), Some(conf)) = (node.slon.take(), node.slon_conf.as_ref()) {
+                stop_slon_child(child, conf);
             }
         }
+        // The slons the harness does not hold: those a runbook started from the files of
+        // `slon_daemon_toml` (as whichever user ran the runbook).
+        stop_slon_processes(slon_pids_in(&self.slon_dirs.conf));
         for node in &mut self.nodes {
             if let Some(child) = node.postmaster.take() {
                 stop_postmaster(child);

@@ -1,1 +1,3 @@
 pub mod cluster;
+pub mod replicate;
+pub mod slon_log;
