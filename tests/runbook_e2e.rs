@@ -44,46 +44,20 @@ const SCHEMA: &str = "
 ";
 
 /// The test's config: the scenario's cluster on the harness's nodes, `origin` feeding
-/// every other node directly, each slon run as the harness's `[daemon]` and `[slon]` say.
+/// every other node directly, each slon run as the harness's `[daemon]` and `[slon]` say:
+/// the runbooks start and stop them with the model's own commands.
 fn config_toml(c: &TestCluster, nodes: u32) -> String {
-    let plain = scenario_toml(c, nodes, |_| String::new());
-    let cluster = load(&plain);
-    scenario_toml(c, nodes, |n| interim_slon_commands(c, &cluster, n))
-}
-
-/// Until `runbook::slon_start_command` is the model's own command (`SlonRun::start_shell`,
-/// and `slon_stop_command` `SlonRun::stop_shell`), the node's `slon_start`/`slon_stop`
-/// run those two, so the runbooks already start and stop the slons the model's way. They
-/// span lines and a config command must be one line, so each is written to a script in
-/// the cluster directory that the command runs. Once the runbooks use them by default,
-/// this adds nothing.
-fn interim_slon_commands(c: &TestCluster, cluster: &Cluster, node: u32) -> String {
-    let run = SlonRun::of(cluster, NodeId(node)).expect("the node is in the config");
-    let default = slonik_gen::runbook::slon_start_command(cluster, &cluster.nodes[&NodeId(node)]);
-    if default.ok().as_deref() == Some(run.start_shell().as_str()) {
-        return String::new();
-    }
-    // A slon whose watchdog dies (2.2.11 after its worker was killed: `wait returned an
-    // error pid:-1 errno:10`, as in the failover here) leaves its pid file; start_shell
-    // then reads that file as the new slon's and reports a failed start. Until
-    // start_shell removes a pid file naming no live process itself, the interim script
-    // does it first.
-    let pid = slonik_gen::escape::shell::word(run.pid_file.as_deref().expect("a process slon"));
-    let stale = format!("if [ -s {pid} ] && ! kill -0 \"$(cat {pid})\" 2>/dev/null; then rm -f {pid}; fi\n");
-    let mut lines = String::new();
-    for (key, what, command) in [
-        ("slon_start", "start", format!("{stale}{}", run.start_shell())),
-        ("slon_stop", "stop", run.stop_shell()),
-    ] {
-        let script = c.dir().join(format!("slon-{what}-node{node}.sh"));
-        fs::write(&script, format!("{command}\n")).unwrap();
-        let line = format!(
-            "bash {}",
-            slonik_gen::escape::shell::word(&script.to_string_lossy())
+    let text = scenario_toml(c, nodes, |_| String::new());
+    let cluster = load(&text);
+    for node in cluster.nodes.values() {
+        let run = SlonRun::of(&cluster, node.id).expect("the node is in the config");
+        assert_eq!(
+            slonik_gen::runbook::slon_start_command(&cluster, node).ok(),
+            Some(run.start_shell()),
+            "runbooks start slons with the model's command"
         );
-        lines.push_str(&format!("{key} = {}\n", toml::Value::String(line)));
     }
-    lines
+    text
 }
 
 fn scenario_toml(c: &TestCluster, nodes: u32, node_extra: impl Fn(u32) -> String) -> String {
