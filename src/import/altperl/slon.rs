@@ -530,7 +530,11 @@ impl Reader<'_> {
                 "cluster_name" => cluster_name = Some((entry.value, entry.line)),
                 "conn_info" => conn_info = Some((entry.value, entry.line)),
                 name => {
-                    let Some(option) = crate::slon::option(name) else {
+                    // The slon that read this file is a 2.2 one (altperl's own `-f`): an
+                    // option only older slons had is as unknown to it as a typo.
+                    let known =
+                        crate::slon::option(name).filter(|o| o.exists_in(crate::version::SlonyVersion::V2_2));
+                    let Some(option) = known else {
                         return Err(file_error(
                             Some(entry.line),
                             format!(
