@@ -28,31 +28,14 @@ const TLS_PASSWORD: &str = "tls_pw_3Zk";
 const WRONG: &str = "wrong_pw_9431";
 const CONNECTED: &str = "this database has no Slony-I cluster `replication`";
 
-/// Every variable libpq (and so the binary) reads, removed from the child's environment.
-const PG_VARS: &[&str] = &[
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGDATABASE",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGSYSCONFDIR",
-    "PGCHANNELBINDING",
-    "PGOPTIONS",
-    "PGAPPNAME",
-    "PGSSLMODE",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGSSLROOTCERT",
-    "PGSSLSNI",
-    "PGSSLNEGOTIATION",
-    "PGCONNECT_TIMEOUT",
-    "PGTARGETSESSIONATTRS",
-    "PGLOADBALANCEHOSTS",
-];
+/// Every variable libpq (and so the binary) reads, removed from the child's environment:
+/// the ones that fill conninfo keys, and the ones that say where the service files are.
+fn pg_vars() -> impl Iterator<Item = &'static str> {
+    slonik_gen::import::live::libpq::ENV_KEYS
+        .iter()
+        .map(|(var, _)| *var)
+        .chain(["PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR"])
+}
 
 struct Run {
     code: Option<i32>,
@@ -63,7 +46,7 @@ struct Run {
 /// machine's), no PG* variables but `env`.
 fn slonik_gen(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_slonik-gen"));
-    for var in PG_VARS {
+    for var in pg_vars() {
         cmd.env_remove(var);
     }
     cmd.env("HOME", home).env("LC_ALL", "C");

@@ -353,6 +353,44 @@ fn movable_between(cluster: &Cluster, op: &'static str, from: &Set, to: SetId) -
     live_origin(cluster, op, from)
 }
 
+/// The script of a `set move table`/`set move sequence` (`statement`, built for `origin`)
+/// of `what` (`Table 50 (public.log)`) from `from` to `new_set`: tried, then a wait until
+/// every node applied it.
+fn move_script(
+    cluster: &Cluster,
+    op: &'static str,
+    from: &Set,
+    new_set: SetId,
+    what: &str,
+    statement: impl FnOnce(NodeId) -> crate::statement::Statement,
+) -> Result<crate::Script, OpError> {
+    let origin = movable_between(cluster, op, from, new_set)?;
+    let to_label = known_set(cluster, new_set)?.label();
+    let mut script = script_for(cluster, op, &[])?;
+    script.push(try_or_exit(
+        vec![statement(origin)],
+        format!(
+            "Could not move {} from {} to {to_label}: see the error above",
+            lowercase_first(what),
+            from.label()
+        ),
+    ));
+    script.push(echo(format!(
+        "{what} moved from {} to {to_label} on node {origin}; waiting until every node has applied it",
+        from.label()
+    )));
+    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+    Ok(script)
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// `move-table TABLE_ID SET NEW_SET`: move one table to another set of the same origin and
 /// subscribers (`set move table`), then wait until every node applied the move.
 pub fn move_table(
@@ -374,28 +412,15 @@ pub fn move_table(
             },
         ));
     };
-    let origin = movable_between(cluster, OP, from, new_set)?;
-    let to_label = known_set(cluster, new_set)?.label();
-    let mut script = script_for(cluster, OP, &[])?;
-    script.push(try_or_exit(
-        vec![SetMoveTable {
+    let what = format!("Table {table_id} ({})", table.name);
+    let script = move_script(cluster, OP, from, new_set, &what, |origin| {
+        SetMoveTable {
             origin,
-            id: table.id,
+            id: table_id,
             new_set,
         }
-        .into()],
-        format!(
-            "Could not move table {table_id} ({}) from {} to {to_label}: see the error above",
-            table.name,
-            from.label()
-        ),
-    ));
-    script.push(echo(format!(
-        "Table {table_id} ({}) moved from {} to {to_label} on node {origin}; waiting until every node has applied it",
-        table.name,
-        from.label()
-    )));
-    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+        .into()
+    })?;
     let next =
         crate::transition::move_table(cluster, from.id, new_set, table_id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
@@ -421,28 +446,15 @@ pub fn move_sequence(
             },
         ));
     };
-    let origin = movable_between(cluster, OP, from, new_set)?;
-    let to_label = known_set(cluster, new_set)?.label();
-    let mut script = script_for(cluster, OP, &[])?;
-    script.push(try_or_exit(
-        vec![SetMoveSequence {
+    let what = format!("Sequence {sequence_id} ({})", sequence.name);
+    let script = move_script(cluster, OP, from, new_set, &what, |origin| {
+        SetMoveSequence {
             origin,
-            id: sequence.id,
+            id: sequence_id,
             new_set,
         }
-        .into()],
-        format!(
-            "Could not move sequence {sequence_id} ({}) from {} to {to_label}: see the error above",
-            sequence.name,
-            from.label()
-        ),
-    ));
-    script.push(echo(format!(
-        "Sequence {sequence_id} ({}) moved from {} to {to_label} on node {origin}; waiting until every node has applied it",
-        sequence.name,
-        from.label()
-    )));
-    script.extend(sync_and_wait(cluster, origin, NodeOrAll::All));
+        .into()
+    })?;
     let next =
         crate::transition::move_sequence(cluster, from.id, new_set, sequence_id).map_err(inconsistent(OP))?;
     finish(OP, script, next)
