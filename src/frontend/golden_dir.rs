@@ -285,6 +285,26 @@ fn default_jobs(cluster: &Cluster) -> Vec<Job> {
             }
         }
     }
+    // A node that was failed over comes back with failback; any other subscriber can be
+    // rebuilt. Each is kept only when the runbook applies.
+    for node in cluster.nodes.values() {
+        let request = if node.failed {
+            Request::Failback {
+                node: node.id.to_string(),
+                sets: Vec::new(),
+                prepare: crate::runbook::Prepare::default(),
+            }
+        } else {
+            Request::RebuildNode {
+                node: node.id.to_string(),
+                sets: Vec::new(),
+                prepare: crate::runbook::Prepare::default(),
+            }
+        };
+        if request.run(cluster).is_ok() {
+            jobs.push(Job::Runbook(request, Format::Markdown));
+        }
+    }
     jobs
 }
 
