@@ -43,6 +43,31 @@ pub fn command_word(word: &str) -> String {
     out
 }
 
+/// `text` as part of a unit name, the way `systemd-escape` writes it: unit names hold only
+/// ASCII letters, digits and `:_.-`, so every other byte becomes `\xNN` (and a leading `.`
+/// too, which would hide the file).
+pub fn unit_name_part(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, byte) in text.bytes().enumerate() {
+        match byte {
+            b'.' if i == 0 => out.push_str("\\x2e"),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'.' | b'-' => out.push(byte as char),
+            other => out.push_str(&format!("\\x{other:02x}")),
+        }
+    }
+    out
+}
+
+/// Whether `name` is a unit name systemd accepts: only ASCII letters, digits, `:_.-\` and
+/// `@`, at most 255 bytes.
+pub fn is_unit_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":_.-\\@".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +79,18 @@ mod tests {
             r#""/etc/slony1/a b/100%%$$HOME\"\\.conf""#
         );
         assert_eq!(text("node 1 (50%)"), "node 1 (50%%)");
+    }
+
+    #[test]
+    fn unit_name_parts_are_escaped_like_systemd_escape() {
+        assert_eq!(unit_name_part("Capital_Cluster$1"), "Capital_Cluster\\x241");
+        assert_eq!(unit_name_part("a b/é"), "a\\x20b\\x2f\\xc3\\xa9");
+        assert_eq!(unit_name_part(".x"), "\\x2ex");
+        assert!(is_unit_name(&format!(
+            "slon-{}-node1.service",
+            unit_name_part("Capital_Cluster$1")
+        )));
+        assert!(!is_unit_name("slon$.service"));
     }
 
     #[test]

@@ -134,12 +134,12 @@ impl SlonRun {
                 }
             }
             RunKind::Systemd => SlonRun {
-                unit: Some(
-                    daemon
-                        .unit
-                        .clone()
-                        .unwrap_or_else(|| format!("slon-{}-node{node}.service", cluster.name)),
-                ),
+                unit: Some(daemon.unit.clone().unwrap_or_else(|| {
+                    format!(
+                        "slon-{}-node{node}.service",
+                        crate::escape::systemd::unit_name_part(&cluster.name)
+                    )
+                })),
                 ..base
             },
         })

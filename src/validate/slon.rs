@@ -37,8 +37,12 @@ fn check_daemon(item: &str, daemon: &DaemonConfig, p: &mut Vec<Problem>) {
                     .then_some("must be one file name: not empty, no `/`")
             }
             "unit" => {
-                (!value.ends_with(".service") || value.len() == ".service".len() || value.contains('/'))
-                    .then_some("must be a systemd service unit name ending in `.service`, with no `/`")
+                (!value.ends_with(".service")
+                    || value.len() == ".service".len()
+                    || !crate::escape::systemd::is_unit_name(value))
+                .then_some(
+                    "must be a systemd service unit name ending in `.service`: ASCII letters, digits and `:_.-@\\` only (escape others as `systemd-escape` does)",
+                )
             }
             "user" => (value.is_empty() || value.chars().any(char::is_whitespace))
                 .then_some("must be an OS user name: not empty, no spaces"),
