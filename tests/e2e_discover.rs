@@ -272,6 +272,19 @@ fn e2e_discover_lists_keyed_tables_refuses_unkeyed_follows_foreign_keys_and_find
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(text(&out.stdout), "table other.country\n");
 
+    // A schema that holds nothing is named on stderr; an id of 0 is a usage error.
+    let out = slonik_gen(&["discover", "--conninfo", &conninfo, "--schema", "GeekDB"]);
+    assert!(out.status.success());
+    assert_eq!(tables(&text(&out.stdout)), Vec::<String>::new());
+    assert!(
+        text(&out.stderr).contains("schema GeekDB holds no table or sequence"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = slonik_gen(&["discover", "--conninfo", &conninfo, "--id", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+
     // A connection that fails: exit 1, nothing on stdout, the password redacted.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

@@ -240,7 +240,8 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "NAME", default_value = "set1", conflicts_with = "missing")]
     pub set: String,
     /// The set's `id`
-    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "missing")]
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "missing",
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub id: u32,
     /// Write the tables (those a list file can name) to FILE, one `schema.name` a line,
     /// atomically, and print `tables_file = "FILE"` instead of them

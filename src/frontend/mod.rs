@@ -925,6 +925,12 @@ fn run_discover(
                 in_sets.insert(Relation::new(name.schema.clone(), name.name.clone()));
             }
         }
+        if schemas.is_empty() {
+            return Err(ImportError::Usage(
+                "discover --missing: the config's sets name no table or sequence, so there is no schema to check: give --schema".into(),
+            )
+            .into());
+        }
         let snapshot = discover::read_snapshot(&args.conninfo, Some(timeout)).map_err(live)?;
         let lines = discover::missing(&snapshot, &schemas, &in_sets);
         let mut text = String::new();
@@ -990,6 +996,12 @@ fn run_discover(
     out.flush().map_err(output)?;
     for line in found.refused_lines() {
         eprintln!("slonik-gen: {line}");
+    }
+    for schema in &found.empty_schemas {
+        eprintln!(
+            "slonik-gen: schema {} holds no table or sequence: check its spelling (names are case-sensitive)",
+            crate::escape::visible(schema)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

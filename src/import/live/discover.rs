@@ -258,6 +258,9 @@ pub struct Discovery {
     pub sequences: Vec<FoundSequence>,
     /// What was looked at, for the header comment.
     pub scope: Scope,
+    /// Schemas of a [`Scope::Schemas`] that hold no table or sequence (misspelt, or
+    /// missing from the database).
+    pub empty_schemas: Vec<String>,
 }
 
 impl Default for Scope {
@@ -340,6 +343,18 @@ pub fn discover(snapshot: &Snapshot, scope: &Scope) -> Result<Discovery, String>
                 }
             }
         }
+    }
+    if let Scope::Schemas(schemas) = scope {
+        found.empty_schemas = schemas
+            .iter()
+            .filter(|schema| {
+                !snapshot
+                    .relations
+                    .iter()
+                    .any(|r| &r.relation.schema == *schema && matches!(r.kind, Kind::Table | Kind::Sequence))
+            })
+            .cloned()
+            .collect();
     }
     found.tables.sort_by(|a, b| a.relation.cmp(&b.relation));
     found.refused.sort();
@@ -715,6 +730,9 @@ mod tests {
         let seqs: Vec<&str> = found.sequences.iter().map(|s| s.relation.name.as_str()).collect();
         assert_eq!(seqs, ["free_seq", "orders_id_seq"]);
         assert_eq!(found.sequences[1].owner.as_ref().unwrap().2, Ownership::Serial);
+        assert!(found.empty_schemas.is_empty());
+        let found = discover(&snapshot(), &Scope::Schemas(vec!["App".into(), "app".into()])).unwrap();
+        assert_eq!(found.empty_schemas, ["App"]);
     }
 
     #[test]
