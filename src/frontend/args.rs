@@ -128,6 +128,20 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
     )]
     Status(StatusArgs),
+    /// Print a `[[set]]` of a database's tables (with their key) and sequences, from its
+    /// catalog (altperl's slonik_build_env); `--missing`: what no set of the config holds
+    ///
+    /// Tables need a primary key or a unique index on NOT NULL columns (not partial, not on
+    /// expressions, not deferrable), used as `key`; tables with neither are left out, listed
+    /// as comments and on stderr. Partitioned parents, views and foreign tables are skipped.
+    /// `--missing` prints one `table schema.name` / `sequence schema.name` line for each
+    /// relation of the sets' schemas (or `--schema`) that no set contains: exit 3 when any,
+    /// 0 when none, 1 on an error.
+    #[cfg(feature = "import-live")]
+    #[command(
+        after_help = "Example: slonik-gen discover --conninfo 'host=MasNod dbname=geekdb user=postgres' --schema geekdb > set1.toml\n         slonik-gen --config geekdb.toml discover --missing --conninfo 'host=MasNod dbname=geekdb user=postgres'   # exit 3: some"
+    )]
+    Discover(DiscoverArgs),
     /// Print the shell completion script for bash, zsh or fish
     ///
     /// bash: save it as /usr/share/bash-completion/completions/slonik-gen (or source it from
@@ -201,6 +215,43 @@ pub struct StatusArgs {
     pub max_lag: Option<f64>,
     /// How long each node may take to connect and answer (nodes are read at once, so this
     /// bounds the whole run); a node that does not answer in time is reported unreachable
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+}
+
+/// `discover` arguments.
+#[cfg(feature = "import-live")]
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The database to read (libpq key=value or a postgresql:// URI; service, passfile and
+    /// PG* variables work as with libpq)
+    #[arg(long, value_name = "CONNINFO")]
+    pub conninfo: String,
+    /// A schema whose tables and sequences to list (repeatable) [default: public; with
+    /// --missing: the schemas of the config's sets]
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    pub schemas: Vec<String>,
+    /// Instead of every table of the schemas: TABLE (`schema.name`, or `name` in the first
+    /// --schema) and the tables it is linked to by foreign keys, either way, transitively
+    /// (repeatable), with the sequences their columns own
+    #[arg(long = "from", value_name = "TABLE", conflicts_with = "missing")]
+    pub from: Vec<String>,
+    /// The set's `name`
+    #[arg(long, value_name = "NAME", default_value = "set1", conflicts_with = "missing")]
+    pub set: String,
+    /// The set's `id`
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "missing",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub id: u32,
+    /// Write the tables (those a list file can name) to FILE, one `schema.name` a line,
+    /// atomically, and print `tables_file = "FILE"` instead of them
+    #[arg(long, value_name = "FILE", conflicts_with = "missing")]
+    pub tables_file: Option<PathBuf>,
+    /// List the tables and sequences of the sets' schemas (or --schema) that no set of the
+    /// config (--config) contains; exit 3 when any
+    #[arg(long)]
+    pub missing: bool,
+    /// How long the connection may take
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub connect_timeout: f64,
 }

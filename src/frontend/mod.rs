@@ -387,6 +387,11 @@ fn run(cli: args::Cli, out: &mut Sink) -> Result<ExitCode, crate::Error> {
                 out,
             )
         }
+        #[cfg(feature = "import-live")]
+        args::Command::Discover(args) => {
+            no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "discover");
+            return run_discover(&cli.config, cli.slony_version, quiet, &args, out);
+        }
         args::Command::Completions(args) => {
             no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "completions");
             let mut command = args::command();
@@ -872,6 +877,133 @@ fn run_status(
         Verdict::OverLag => ExitCode::from(3),
         _ => ExitCode::FAILURE,
     })
+}
+
+/// `slonik-gen discover`: a `[[set]]` of the database's tables and sequences on stdout
+/// (the refused tables named on stderr), or with `--missing` the relations no set of the
+/// config holds (exit 3 when any).
+#[cfg(feature = "import-live")]
+fn run_discover(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    quiet: bool,
+    args: &args::DiscoverArgs,
+    out: &mut Sink,
+) -> Result<ExitCode, crate::Error> {
+    use crate::import::live::discover::{self, Relation, Scope, SetHeader};
+    use crate::import::live::shown_conninfo;
+    use crate::import::ImportError;
+    let timeout = std::time::Duration::try_from_secs_f64(args.connect_timeout).unwrap_or_else(|_| {
+        args::exit(args::usage_error(
+            clap::error::ErrorKind::ValueValidation,
+            "--connect-timeout: give a number of seconds, 0 or more",
+        ))
+    });
+    let shown = shown_conninfo(&args.conninfo);
+    let live = |message: String| -> crate::Error {
+        ImportError::Live {
+            conninfo: shown.clone(),
+            message: crate::escape::visible(&crate::model::conninfo::redact_secrets(&message)).into_owned(),
+        }
+        .into()
+    };
+    if args.missing {
+        let cluster = load(config, version)?;
+        let mut in_sets = std::collections::BTreeSet::new();
+        let mut schemas: std::collections::BTreeSet<String> = args.schemas.iter().cloned().collect();
+        let from_sets = schemas.is_empty();
+        for set in cluster.sets.values() {
+            let names = set
+                .tables
+                .iter()
+                .map(|t| &t.name)
+                .chain(set.sequences.iter().map(|s| &s.name));
+            for name in names {
+                if from_sets {
+                    schemas.insert(name.schema.clone());
+                }
+                in_sets.insert(Relation::new(name.schema.clone(), name.name.clone()));
+            }
+        }
+        if schemas.is_empty() {
+            return Err(ImportError::Usage(
+                "discover --missing: the config's sets name no table or sequence, so there is no schema to check: give --schema".into(),
+            )
+            .into());
+        }
+        let snapshot = discover::read_snapshot(&args.conninfo, Some(timeout)).map_err(live)?;
+        let lines = discover::missing(&snapshot, &schemas, &in_sets);
+        let mut text = String::new();
+        for line in &lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        out.write_all(text.as_bytes()).map_err(output)?;
+        out.flush().map_err(output)?;
+        if lines.is_empty() {
+            if !quiet {
+                eprintln!("slonik-gen: every table and sequence of the sets' schemas is in a set");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "slonik-gen: {} relation(s) in no set: add them to a set (add-tables) or leave them out knowingly",
+            lines.len()
+        );
+        return Ok(ExitCode::from(3));
+    }
+    let schemas = if args.schemas.is_empty() {
+        vec!["public".to_string()]
+    } else {
+        args.schemas.clone()
+    };
+    let scope = if args.from.is_empty() {
+        Scope::Schemas(schemas)
+    } else {
+        Scope::From(
+            args.from
+                .iter()
+                .map(|t| Relation::parse(t, &schemas[0]))
+                .collect(),
+        )
+    };
+    let snapshot = discover::read_snapshot(&args.conninfo, Some(timeout)).map_err(live)?;
+    let found = discover::discover(&snapshot, &scope).map_err(live)?;
+    let set = SetHeader {
+        name: args.set.clone(),
+        id: args.id,
+    };
+    let list = args
+        .tables_file
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned());
+    let text = found.to_toml(&set, &shown, list.as_deref());
+    if let Some(path) = &args.tables_file {
+        crate::atomic_file::write(path, found.tables_file().as_bytes(), Default::default()).map_err(|e| {
+            crate::Error::from(ImportError::Links {
+                path: path.clone(),
+                message: format!("cannot write the tables file: {e}"),
+            })
+        })?;
+        if !quiet {
+            eprintln!(
+                "slonik-gen: wrote {}",
+                crate::escape::visible(&path.to_string_lossy())
+            );
+        }
+    }
+    out.write_all(text.as_bytes()).map_err(output)?;
+    out.flush().map_err(output)?;
+    for line in found.refused_lines() {
+        eprintln!("slonik-gen: {line}");
+    }
+    for schema in &found.empty_schemas {
+        eprintln!(
+            "slonik-gen: schema {} holds no table or sequence: check its spelling (names are case-sensitive)",
+            crate::escape::visible(schema)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

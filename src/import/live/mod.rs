@@ -27,6 +27,8 @@
 mod catalog;
 mod convert;
 mod diff;
+#[cfg(feature = "import-live")]
+pub mod discover;
 pub mod libpq;
 pub mod status;
 
