@@ -231,11 +231,11 @@ fn a_config_with_a_password_is_written_0600() {
     assert_eq!(stop.status.code(), Some(0), "{}", text(&stop.stderr));
 }
 
-#[test]
-fn a_slon_ignoring_sigterm_is_ended_by_sigquit() {
-    let mut reaper = Reaper::new();
+/// Starts, with `slon start 1` and `stop_timeout = 1`, a fake slon that runs `traps` first;
+/// returns the config, the pid file and the pid.
+fn start_fake(reaper: &mut Reaper, traps: &str) -> (PathBuf, PathBuf, u32) {
     let dir = reaper.path().to_path_buf();
-    let fake = fake_slon(&dir, "fake-slon", "trap '' TERM");
+    let fake = fake_slon(&dir, "fake-slon", traps);
     let config = config(
         &dir,
         &format!("program = \"{}\"\nstop_timeout = 1", fake.display()),
@@ -246,6 +246,13 @@ fn a_slon_ignoring_sigterm_is_ended_by_sigquit() {
     reaper.note(&pid_file);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pid = pid_in(&pid_file);
+    (config, pid_file, pid)
+}
+
+#[test]
+fn a_slon_ignoring_sigterm_is_ended_by_sigquit() {
+    let mut reaper = Reaper::new();
+    let (config, pid_file, pid) = start_fake(&mut reaper, "trap '' TERM");
     let started = Instant::now();
     let stop = run(&config, &["slon", "stop", "1"]);
     assert_eq!(stop.status.code(), Some(0), "{}", text(&stop.stderr));
@@ -264,18 +271,7 @@ fn a_slon_ignoring_sigterm_is_ended_by_sigquit() {
 #[test]
 fn a_slon_ignoring_sigterm_and_sigquit_is_still_running_exit_1() {
     let mut reaper = Reaper::new();
-    let dir = reaper.path().to_path_buf();
-    let fake = fake_slon(&dir, "fake-slon", "trap '' TERM QUIT");
-    let config = config(
-        &dir,
-        &format!("program = \"{}\"\nstop_timeout = 1", fake.display()),
-        "",
-    );
-    let out = run(&config, &["slon", "start", "1"]);
-    let pid_file = dir.join("run/ctl_node1.pid");
-    reaper.note(&pid_file);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let pid = pid_in(&pid_file);
+    let (config, _pid_file, pid) = start_fake(&mut reaper, "trap '' TERM QUIT");
     let stop = run(&config, &["slon", "stop", "1"]);
     assert_eq!(stop.status.code(), Some(1), "{}", text(&stop.stderr));
     assert!(stop.stdout.is_empty(), "{}", text(&stop.stdout));
