@@ -213,6 +213,8 @@ pub enum OperationArgs {
         ddl: Ddl,
         /// --node
         node: Option<String>,
+        /// --only-on (empty: every node)
+        only_on: Vec<String>,
     },
     /// [`crate::ops::drop_table`]
     DropTable {
@@ -313,10 +315,16 @@ impl OperationArgs {
                     .map(|(dead, backup)| Ok((node(dead)?, node(backup)?)))
                     .collect::<Result<_, OpError>>()?,
             },
-            OperationArgs::ExecuteScript { set: s, ddl, node: n } => Operation::ExecuteScript {
+            OperationArgs::ExecuteScript {
+                set: s,
+                ddl,
+                node: n,
+                only_on,
+            } => Operation::ExecuteScript {
                 set: set(s)?,
                 ddl: ddl.clone(),
                 node: n.as_deref().map(node).transpose()?,
+                only_on: only_on.iter().map(|o| node(o)).collect::<Result<_, _>>()?,
             },
             OperationArgs::DropTable { table_id, set: s } => {
                 let set = set(s)?;

@@ -390,11 +390,13 @@ fn operations(cluster: &Cluster, sql_file: &Path) -> Vec<OperationArgs> {
             set: name.clone(),
             ddl: Ddl::File(sql_file.display().to_string()),
             node: None,
+            only_on: Vec::new(),
         });
         ops.push(OperationArgs::ExecuteScript {
             set: name.clone(),
             ddl: Ddl::Sql("alter table t add column c int;".into()),
             node: None,
+            only_on: Vec::new(),
         });
         for node in cluster.nodes.keys() {
             ops.push(OperationArgs::SubscribeSet {

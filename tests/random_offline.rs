@@ -1227,10 +1227,23 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         Ddl::File(p.pick(&files.plain).expect("files"))
     };
     let node = p.chance(30).then(|| any_node(p)).map(|n| node_arg(p, n));
+    // Sometimes only on one or two nodes (the op refuses what the version cannot say).
+    let only_on: Vec<String> = if p.chance(25) {
+        let first = any_node(p);
+        let mut only = vec![node_arg(p, first)];
+        if p.chance(50) {
+            let second = any_node(p);
+            only.push(node_arg(p, second));
+        }
+        only
+    } else {
+        Vec::new()
+    };
     ops.push(OperationArgs::ExecuteScript {
         set: set_arg(p, cluster, set),
         ddl,
         node,
+        only_on,
     });
 
     // drop-table / drop-sequence
@@ -2367,6 +2380,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
                 set: bad_set(p),
                 ddl: Ddl::Sql("select 1;".into()),
                 node: None,
+                only_on: Vec::new(),
             },
         ),
         (
@@ -2375,6 +2389,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
                 set: good_set(p),
                 ddl: Ddl::Sql("select 1;".into()),
                 node: Some(bad_node(p)),
+                only_on: Vec::new(),
             },
         ),
         (
@@ -2483,6 +2498,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
                     set: good_set(p),
                     ddl: Ddl::Sql("select 1;".into()),
                     node: None,
+                    only_on: Vec::new(),
                 },
             ));
         }
@@ -2606,11 +2622,13 @@ fn bad_operation_arguments_are_refused_with_a_type() {
                 set: a[1].clone(),
                 ddl: Ddl::Sql(a[2].clone()),
                 node: Some(a[3].clone()),
+                only_on: Vec::new(),
             },
             OperationArgs::ExecuteScript {
                 set: a[1].clone(),
                 ddl: Ddl::File(a[2].clone()),
                 node: None,
+                only_on: Vec::new(),
             },
             OperationArgs::DropTable {
                 table_id: a[6].clone(),

@@ -291,6 +291,7 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
                 set,
                 ddl: Ddl::Sql("select 1;".into()),
                 node: Some(node),
+                only_on: vec![node],
             });
             for &source in &sets {
                 ops.push(Operation::MergeSets {
@@ -304,6 +305,7 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
             set,
             ddl: Ddl::File("x.sql".into()),
             node: None,
+            only_on: Vec::new(),
         });
     }
     ops

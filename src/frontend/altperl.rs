@@ -992,7 +992,8 @@ mod tests {
             OperationArgs::ExecuteScript {
                 set: "set1".into(),
                 ddl: Ddl::Sql("select 1;".into()),
-                node: Some("2".into())
+                node: Some("2".into()),
+                only_on: Vec::new(),
             }
         );
         // A file wins over -c, as in altperl.
@@ -1004,7 +1005,8 @@ mod tests {
             OperationArgs::ExecuteScript {
                 set: "set1".into(),
                 ddl: Ddl::File(path.clone()),
-                node: Some("3".into())
+                node: Some("3".into()),
+                only_on: Vec::new(),
             }
         );
         assert!(run(tool("slonik_execute_script"), &["set1", "relative.sql"])

@@ -455,9 +455,18 @@ pub fn operation_stem(operation: &Operation) -> String {
                 parts.extend([node(*dead), node(*backup)]);
             }
         }
-        Operation::ExecuteScript { set: s, ddl, node: n } => {
+        Operation::ExecuteScript {
+            set: s,
+            ddl,
+            node: n,
+            only_on,
+        } => {
             parts.push(set(*s));
             parts.extend(n.map(node));
+            if !only_on.is_empty() {
+                parts.push("only-on".into());
+                parts.extend(only_on.iter().map(|o| node(*o)));
+            }
             parts.push(match ddl {
                 Ddl::File(_) => "file".to_string(),
                 _ => "sql".to_string(),

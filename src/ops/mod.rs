@@ -16,8 +16,8 @@ pub use nodes::{
 pub use refusal::Refusal;
 pub(crate) use sets::live_origin;
 pub use sets::{
-    create_set, drop_sequence, drop_set, drop_table, execute_script, merge_sets, move_sequence, move_table,
-    Ddl,
+    create_set, drop_sequence, drop_set, drop_table, execute_script, execute_script_only_on, merge_sets,
+    move_sequence, move_table, Ddl,
 };
 pub(crate) use subscriptions::provider_event_reaches_origin;
 pub use subscriptions::{failover, move_set, subscribe_set, subscribe_set_via, unsubscribe_set};
@@ -318,6 +318,8 @@ pub enum Operation {
         ddl: Ddl,
         /// --node
         node: Option<NodeId>,
+        /// --only-on (empty: every node)
+        only_on: Vec<NodeId>,
     },
     /// [`drop_table`]
     DropTable {
@@ -383,7 +385,12 @@ impl Operation {
             Operation::UnsubscribeSet { set, node } => unsubscribe_set(cluster, *set, *node),
             Operation::MoveSet { set, from, to } => move_set(cluster, *set, *from, *to),
             Operation::Failover { pairs } => failover(cluster, pairs),
-            Operation::ExecuteScript { set, ddl, node } => execute_script(cluster, *set, ddl, *node),
+            Operation::ExecuteScript {
+                set,
+                ddl,
+                node,
+                only_on,
+            } => execute_script_only_on(cluster, *set, ddl, *node, only_on),
             Operation::DropTable { table_id, set } => drop_table(cluster, *table_id, *set),
             Operation::DropSequence { sequence_id, set } => drop_sequence(cluster, *sequence_id, *set),
             Operation::MoveTable {
@@ -453,6 +460,7 @@ mod tests {
                 set: s1,
                 ddl: Ddl::Sql("select 1;".into()),
                 node: None,
+                only_on: Vec::new(),
             },
             Operation::DropTable {
                 table_id: TableId(1),

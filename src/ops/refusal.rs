@@ -143,6 +143,14 @@ pub enum Refusal {
         /// Its receivers.
         source_receivers: Vec<NodeId>,
     },
+    /// `execute-script --only-on` that the version's `execute only on` cannot say.
+    #[error("on Slony-I {version} `execute only on` takes {}: pass --only-on {event_node} alone, or leave --only-on out to run it everywhere", if *version < SlonyVersion::V2_2 { "only the event node" } else { "one node, or several that include the event node" })]
+    OnlyOnNeedsEventNode {
+        /// The target version.
+        version: SlonyVersion,
+        /// The event node.
+        event_node: NodeId,
+    },
     /// `move-table`/`move-sequence` into the set it is in.
     #[error("SET and NEW_SET are both set {set}: name the set it should move to")]
     MoveWithinSet {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
 use crate::statement::{
-    CreateSet, DropSet, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations, SetDropSequence,
-    SetDropTable, SetMoveSequence, SetMoveTable,
+    CreateSet, DropSet, ExecuteOnlyOn, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations,
+    SetDropSequence, SetDropTable, SetMoveSequence, SetMoveTable,
 };
 use crate::version::SlonyVersion;
 
@@ -178,6 +178,18 @@ pub fn execute_script(
     ddl: &Ddl,
     node: Option<NodeId>,
 ) -> Result<Change, OpError> {
+    execute_script_only_on(cluster, set, ddl, node, &[])
+}
+
+/// [`execute_script`] on some nodes only (`execute only on`; empty: every node): on 2.2
+/// one node, or several that include the event node; before 2.2 only the event node.
+pub fn execute_script_only_on(
+    cluster: &Cluster,
+    set: SetId,
+    ddl: &Ddl,
+    node: Option<NodeId>,
+    only_on: &[NodeId],
+) -> Result<Change, OpError> {
     const OP: &str = "execute-script";
     let set = known_set(cluster, set)?;
     let event_node = match node {
@@ -212,21 +224,61 @@ pub fn execute_script(
             (ScriptSource::Sql(sql.clone()), "inline SQL".to_string())
         }
     };
+    let mut only: Vec<NodeId> = Vec::new();
+    for &n in only_on {
+        active_node(cluster, OP, n)?;
+        if !only.contains(&n) {
+            only.push(n);
+        }
+    }
+    let execute_only_on = match only.as_slice() {
+        [] => None,
+        [n] if cluster.version < SlonyVersion::V2_2 && *n != event_node => {
+            return Err(refuse(
+                OP,
+                Refusal::OnlyOnNeedsEventNode {
+                    version: cluster.version,
+                    event_node,
+                },
+            ))
+        }
+        [n] => Some(ExecuteOnlyOn::Node(*n)),
+        many if cluster.version < SlonyVersion::V2_2 || !many.contains(&event_node) => {
+            return Err(refuse(
+                OP,
+                Refusal::OnlyOnNeedsEventNode {
+                    version: cluster.version,
+                    event_node,
+                },
+            ))
+        }
+        many => Some(ExecuteOnlyOn::Nodes(many.to_vec())),
+    };
+    let applied = match &execute_only_on {
+        None => format!("applied on node {event_node}; waiting until every node has applied it"),
+        Some(_) => format!(
+            "applied on node{} {} only (event node {event_node}); waiting until every node has processed the event",
+            if only.len() > 1 { "s" } else { "" },
+            only.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let mut script = script_for(cluster, OP, &[])?;
     script.push(ExecuteScript {
         set_id: (cluster.version < SlonyVersion::V2_2).then_some(set.id),
         source,
         event_node,
-        execute_only_on: None,
+        execute_only_on,
     });
-    script.push(echo(format!(
-        "DDL ({what}) applied on node {event_node}; waiting until every node has applied it"
-    )));
+    script.push(echo(format!("DDL ({what}) {applied}")));
     script.extend(sync_and_wait(cluster, event_node, NodeOrAll::All));
-    script.push(echo(format!(
-        "DDL ({what}) for {} replicated to every node",
-        set.label()
-    )));
+    script.push(echo(if only.is_empty() {
+        format!("DDL ({what}) for {} replicated to every node", set.label())
+    } else {
+        format!(
+            "DDL ({what}) for {} done on the nodes asked; every node has processed it",
+            set.label()
+        )
+    }));
     finish(OP, script, cluster.clone())
 }
 

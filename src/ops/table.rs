@@ -700,6 +700,13 @@ pub const OPERATIONS: &[OperationSpec] = &[
                 .or_else("sql"),
             ArgSpec::option("sql", &["SQL"], ArgKind::Sql, "Inline SQL (Slony-I 2.2, at most 511 bytes)"),
             ArgSpec::option("node", NODE, ArgKind::Node, "Event node [default: the set's origin]").short('n'),
+            ArgSpec::option(
+                "only-on",
+                NODE,
+                ArgKind::Node,
+                "Run the DDL on this node only (repeatable; 2.2: any nodes, the event node among several; before 2.2: the event node)",
+            )
+            .repeat(Repeat::Many),
         ],
         altperl: &[AltperlTool {
             name: "slonik_execute_script",
@@ -734,6 +741,7 @@ pub const OPERATIONS: &[OperationSpec] = &[
                     (None, None) => return Err(WordsError::Missing { argument: "file" }),
                 },
                 node: w.optional("node"),
+                only_on: w.values("only-on").to_vec(),
             })
         },
     },
