@@ -121,8 +121,7 @@ pub fn golden_files(
                 let suffix = match format {
                     Format::Shell => ".sh",
                     Format::Markdown => ".md",
-                    #[allow(unreachable_patterns)]
-                    _ => ".json",
+                    Format::Json => ".json",
                 };
                 let stem = unique(&files, runbook_stem(cluster, &request), suffix);
                 let plan = request.run(cluster).map_err(|e| at(e.into()))?;
@@ -403,32 +402,7 @@ fn set(id: SetId) -> String {
 
 /// `subscribe-set_set1_node2`: the operation's name and its arguments, ids only.
 pub fn operation_stem(operation: &Operation) -> String {
-    let name = match operation {
-        Operation::PrintPreamble => "print-preamble",
-        Operation::InitCluster => "init-cluster",
-        Operation::StoreNode { .. } => "store-node",
-        Operation::DropNode { .. } => "drop-node",
-        Operation::UninstallNodes => "uninstall-nodes",
-        Operation::RestartNodes { .. } => "restart-node",
-        Operation::UpdateNodes => "update-nodes",
-        Operation::CreateSet { .. } => "create-set",
-        Operation::DropSet { .. } => "drop-set",
-        Operation::MergeSets { .. } => "merge-sets",
-        Operation::SubscribeSet { .. } => "subscribe-set",
-        Operation::UnsubscribeSet { .. } => "unsubscribe-set",
-        Operation::MoveSet { .. } => "move-set",
-        Operation::Failover { .. } => "failover",
-        Operation::ExecuteScript { .. } => "execute-script",
-        Operation::DropTable { .. } => "drop-table",
-        Operation::DropSequence { .. } => "drop-sequence",
-        Operation::MoveTable { .. } => "move-table",
-        Operation::MoveSequence { .. } => "move-sequence",
-        Operation::Sync { .. } => "sync",
-        Operation::Wait { .. } => "wait",
-        #[allow(unreachable_patterns)]
-        _ => "operation",
-    };
-    let mut parts: Vec<String> = vec![name.to_string()];
+    let mut parts: Vec<String> = vec![operation.name().to_string()];
     match operation {
         Operation::PrintPreamble
         | Operation::InitCluster
@@ -491,8 +465,6 @@ pub fn operation_stem(operation: &Operation) -> String {
             parts.push(node(*origin));
             parts.extend(confirmed.map(node));
         }
-        #[allow(unreachable_patterns)]
-        _ => {}
     }
     parts.join("_")
 }
@@ -536,8 +508,6 @@ fn runbook_stem(cluster: &Cluster, request: &Request) -> String {
             parts.push("runbook-add-tables".into());
             parts.extend(s(w));
         }
-        #[allow(unreachable_patterns)]
-        _ => parts.push("runbook".into()),
     }
     parts.join("_")
 }

@@ -368,6 +368,33 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The command's name (`subscribe-set`): its row in [`table::OPERATIONS`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::PrintPreamble => "print-preamble",
+            Operation::InitCluster => "init-cluster",
+            Operation::StoreNode { .. } => "store-node",
+            Operation::DropNode { .. } => "drop-node",
+            Operation::UninstallNodes => "uninstall-nodes",
+            Operation::RestartNodes { .. } => "restart-node",
+            Operation::UpdateNodes => "update-nodes",
+            Operation::CreateSet { .. } => "create-set",
+            Operation::DropSet { .. } => "drop-set",
+            Operation::MergeSets { .. } => "merge-sets",
+            Operation::SubscribeSet { .. } => "subscribe-set",
+            Operation::UnsubscribeSet { .. } => "unsubscribe-set",
+            Operation::MoveSet { .. } => "move-set",
+            Operation::Failover { .. } => "failover",
+            Operation::ExecuteScript { .. } => "execute-script",
+            Operation::DropTable { .. } => "drop-table",
+            Operation::DropSequence { .. } => "drop-sequence",
+            Operation::MoveTable { .. } => "move-table",
+            Operation::MoveSequence { .. } => "move-sequence",
+            Operation::Sync { .. } => "sync",
+            Operation::Wait { .. } => "wait",
+        }
+    }
+
     /// Runs the operation on `cluster`.
     pub fn run(&self, cluster: &Cluster) -> Result<Change, OpError> {
         match self {
