@@ -475,6 +475,97 @@ pub enum RunbookCommand {
         #[arg(long = "sequence", value_name = "SEQ")]
         sequences: Vec<String>,
     },
+    /// Add a node: check its database, copy the schema, store it, start its slon, subscribe it, wait until it caught up
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml runbook add-node --id 3 --name Node3 --conninfo 'host=Node3 dbname=geekdb user=postgres passfile=/var/lib/postgresql/.pgpass' --provider 2"
+    )]
+    AddNode {
+        /// The new node
+        #[command(flatten)]
+        node: NewNodeCli,
+        /// The node it receives every set from [default: each set's origin]
+        #[arg(long, value_name = "NODE")]
+        provider: Option<String>,
+        /// A set it subscribes to (repeatable) [default: every set]
+        #[arg(long = "set", value_name = "SET")]
+        sets: Vec<String>,
+        /// copy: copy the schema (no data) from its provider, into an empty database;
+        /// present: the tables are already there (checked)
+        #[arg(long, default_value = "copy", value_name = "copy|present")]
+        schema: crate::runbook::SchemaSource,
+    },
+    /// Retire a node: move its sets away, re-point its receivers, unsubscribe, drop it, stop its slon, uninstall Slony-I from it
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml runbook retire-node --node 1 --to 2"
+    )]
+    RetireNode {
+        /// The node to retire
+        #[arg(long, value_name = "NODE")]
+        node: String,
+        /// The subscriber that takes its sets over (needed when it is an origin)
+        #[arg(long, value_name = "NODE")]
+        to: Option<String>,
+    },
+    /// Move a node to a new PostgreSQL server: add the new node, switch its sets over, re-point the others, retire the old one
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml runbook upgrade-postgres --node 1 --id 11 --name MasNod16 --conninfo 'host=MasNod16 dbname=geekdb user=postgres passfile=/var/lib/postgresql/.pgpass'"
+    )]
+    UpgradePostgres {
+        /// The node whose server is replaced
+        #[arg(long = "node", value_name = "NODE")]
+        old: String,
+        /// The node on the new server
+        #[command(flatten)]
+        node: NewNodeCli,
+        /// copy: copy the schema from the old node; present: the tables are already there
+        #[arg(long, default_value = "copy", value_name = "copy|present")]
+        schema: crate::runbook::SchemaSource,
+    },
+    /// Upgrade Slony-I on every node: update functions, with the 2.1 to 2.2 log-format checks
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml --slony-version 2.1 runbook upgrade-slony --to 2.2"
+    )]
+    UpgradeSlony {
+        /// The Slony-I version to upgrade to (newer than the config's slony_version)
+        #[arg(long, value_name = "VERSION")]
+        to: crate::version::SlonyVersion,
+    },
+}
+
+/// The node a runbook adds, as `[[node]]` would describe it.
+#[derive(Debug, Args)]
+pub struct NewNodeCli {
+    /// Its Slony-I id (a number no node of the cluster has)
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u32).range(1..))]
+    pub id: u32,
+    /// Its admin connection as psql takes it ('host=db3 port=5432 dbname=geekdb user=slony')
+    #[arg(long, value_name = "CONNINFO")]
+    pub conninfo: String,
+    /// What the slons use to reach it, where that differs (written as its [node.path])
+    #[arg(long, value_name = "CONNINFO")]
+    pub path_conninfo: Option<String>,
+    /// Its human name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Its store node comment
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// It does not forward what it receives (it can then never feed another node or become an origin)
+    #[arg(long)]
+    pub no_forward: bool,
+}
+
+impl NewNodeCli {
+    fn args(self) -> crate::runbook::NewNodeArgs {
+        crate::runbook::NewNodeArgs {
+            id: self.id,
+            conninfo: self.conninfo,
+            path_conninfo: self.path_conninfo,
+            name: self.name,
+            comment: self.comment,
+            forward: !self.no_forward,
+        }
+    }
 }
 
 /// `failback` / `rebuild-node` arguments.
@@ -526,6 +617,24 @@ impl RunbookCommand {
                 tables,
                 sequences,
             },
+            RunbookCommand::AddNode {
+                node,
+                provider,
+                sets,
+                schema,
+            } => Request::AddNode {
+                node: node.args(),
+                provider,
+                sets,
+                schema,
+            },
+            RunbookCommand::RetireNode { node, to } => Request::RetireNode { node, to },
+            RunbookCommand::UpgradePostgres { old, node, schema } => Request::UpgradePostgres {
+                old,
+                node: node.args(),
+                schema,
+            },
+            RunbookCommand::UpgradeSlony { to } => Request::UpgradeSlony { to },
         }
     }
 }

@@ -508,6 +508,25 @@ fn runbook_stem(cluster: &Cluster, request: &Request) -> String {
             parts.push("runbook-add-tables".into());
             parts.extend(s(w));
         }
+        Request::AddNode { node: new, sets, .. } => {
+            parts.push("runbook-add-node".into());
+            parts.push(format!("node{}", new.id));
+            parts.extend(sets.iter().filter_map(|w| s(w)));
+        }
+        Request::RetireNode { node: w, to } => {
+            parts.push("runbook-retire-node".into());
+            parts.extend(n(w));
+            parts.extend(to.as_deref().and_then(n));
+        }
+        Request::UpgradePostgres { old, node: new, .. } => {
+            parts.push("runbook-upgrade-postgres".into());
+            parts.extend(n(old));
+            parts.push(format!("node{}", new.id));
+        }
+        Request::UpgradeSlony { to } => {
+            parts.push("runbook-upgrade-slony".into());
+            parts.push(to.to_string());
+        }
     }
     parts.join("_")
 }

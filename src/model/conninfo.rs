@@ -82,6 +82,37 @@ impl ConnectionParts {
             .collect()
     }
 
+    /// The parts of a conninfo as a user types it for `psql` (`host=db3 port=5432
+    /// dbname=geekdb`, or a `postgresql://` URI), read by [`parse_conninfo`]: each named
+    /// keyword to its part, every other keyword to `options`. Keywords and values are
+    /// checked later, where a config's are ([`crate::validate`]).
+    pub fn from_conninfo(text: &str) -> Result<ConnectionParts, ConninfoSyntaxError> {
+        let mut parts = ConnectionParts::new();
+        for (key, value) in parse_conninfo(text)? {
+            match key.as_str() {
+                "service" => parts.service = Some(value),
+                "host" => parts.host = Some(value),
+                "port" => {
+                    parts.port = Some(value.parse().map_err(|_| {
+                        ConninfoSyntaxError::new(format!(
+                            "port `{}` is not a port number (1 to 65535)",
+                            redact_secrets(&value)
+                        ))
+                    })?)
+                }
+                "dbname" => parts.dbname = Some(value),
+                "user" => parts.user = Some(value),
+                "password" => parts.password = Some(value),
+                "passfile" => parts.passfile = Some(value),
+                "sslmode" => parts.sslmode = Some(value),
+                _ => {
+                    parts.options.insert(key, value);
+                }
+            }
+        }
+        Ok(parts)
+    }
+
     /// These parts with every part that `over` sets replacing ours (a path's overrides).
     pub fn overlaid(&self, over: &ConnectionParts) -> ConnectionParts {
         let mut options = self.options.clone();

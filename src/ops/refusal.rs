@@ -523,6 +523,80 @@ pub enum Refusal {
         /// The node.
         node: NodeId,
     },
+    /// add-node with an id the cluster already has.
+    #[error("node {node} is already in the cluster: give the new node a free id (rebuild-node rebuilds an existing node)")]
+    NodeIdTaken {
+        /// The id.
+        node: NodeId,
+    },
+    /// add-node with a node description that a config could not hold.
+    #[error("the new node {node}: {problems}")]
+    NewNodeInvalid {
+        /// The id.
+        node: NodeId,
+        /// What validation found, as it prints it.
+        problems: String,
+    },
+    /// add-node with a `--conninfo` that is not libpq's syntax.
+    #[error("the new node {node}'s {what}: {problem}; write it as psql takes it (`host=db3 port=5432 dbname=geekdb user=slony`)")]
+    NewNodeConninfo {
+        /// The id.
+        node: NodeId,
+        /// `--conninfo` or `--path-conninfo`.
+        what: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// retire-node of a set origin without a node to take its sets.
+    #[error("node {node} is the origin of set {set} ({name}): say which subscriber takes its sets over with --to NODE (a direct subscriber of it with forward = true)")]
+    RetireOriginWithoutTarget {
+        /// The node.
+        node: NodeId,
+        /// A set it is the origin of.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// retire-node --to naming the node being retired.
+    #[error("--to names node {node}, the node being retired: name the subscriber that takes its sets over")]
+    RetireToItself {
+        /// The node.
+        node: NodeId,
+    },
+    /// retire-node of a node that is neither an origin nor needs --to, with --to given.
+    #[error("node {node} is the origin of no set, so nothing moves to node {to}: leave out --to")]
+    RetireToNotNeeded {
+        /// The node.
+        node: NodeId,
+        /// The node given with --to.
+        to: NodeId,
+    },
+    /// retire-node or upgrade-postgres that would leave the cluster one node or none.
+    #[error("node {node} is one of the cluster's last two live nodes: retiring it leaves nothing to replicate to; use uninstall-nodes to end replication")]
+    RetireLastNodes {
+        /// The node.
+        node: NodeId,
+    },
+    /// upgrade-slony to a version older than the cluster's.
+    #[error("the cluster runs Slony-I {from}; --to {to} is older (going back to an older version is a reinstall: uninstall-nodes, then build the cluster again)")]
+    UpgradeNotNewer {
+        /// The cluster's version.
+        from: SlonyVersion,
+        /// The version asked for.
+        to: SlonyVersion,
+    },
+    /// upgrade-slony from 1.2 to 2.x.
+    #[error("Slony-I 1.2 cannot be upgraded to {to} with update functions (2.x replaced 1.2's catalog changes and xxid type): the admin guide's way is to uninstall Slony-I, install {to} and subscribe again with omit copy, with writes stopped throughout; slonik-gen does not generate that procedure yet")]
+    UpgradeFrom12 {
+        /// The version asked for.
+        to: SlonyVersion,
+    },
+    /// upgrade-postgres of a node that is not in the cluster as a live node.
+    #[error("node {node} is marked failed: there is nothing to copy from it; rebuild it (rebuild-node) or fail over")]
+    UpgradeFailedNode {
+        /// The node.
+        node: NodeId,
+    },
     /// The add-tables runbook with nothing to add.
     #[error("name at least one table to add (schema.table, or table in the set's default schema)")]
     NothingToAdd,

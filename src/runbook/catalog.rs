@@ -315,3 +315,33 @@ pub(crate) fn state_summary_query(cluster: &Cluster) -> String {
         list(&format!("select sub_set::{text} || ':' || sub_provider::{text} || '>' || sub_receiver::{text} || case when sub_forward then '+' else '' end || case when sub_active then '' else '(inactive)' end from {schema}.sl_subscribe{receivers} order by sub_set, sub_receiver")),
     )
 }
+
+/// How many tables, views and sequences the database has outside PostgreSQL's own schemas:
+/// 0 for a database that is new.
+pub(crate) fn user_relations() -> String {
+    "select pg_catalog.count(*) from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and n.nspname <> 'pg_catalog' and n.nspname <> 'information_schema' and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'".to_string()
+}
+
+/// How many DDL statements of execute-script are still kept in `sl_log_script` (Slony-I
+/// 2.2): a node subscribed now would replay them.
+pub(crate) fn pending_ddl(cluster: &Cluster) -> String {
+    format!(
+        "select pg_catalog.count(*) from {}.sl_log_script",
+        schema(cluster)
+    )
+}
+
+/// The Slony-I version of the node's catalog as `major.minor` (`2.2`).
+pub(crate) fn slony_version(cluster: &Cluster) -> String {
+    let schema = schema(cluster);
+    format!("select {schema}.slonyVersionMajor()::pg_catalog.text || '.' || {schema}.slonyVersionMinor()::pg_catalog.text")
+}
+
+/// How many subscribers of `origin`'s sets have not confirmed `origin`'s latest event,
+/// asked on `origin`: 0 once everything it logged has reached every subscriber.
+pub(crate) fn unconfirmed_subscribers(cluster: &Cluster, origin: NodeId) -> String {
+    let schema = schema(cluster);
+    format!(
+        "select pg_catalog.count(*) from (select distinct sub_receiver from {schema}.sl_subscribe join {schema}.sl_set on set_id = sub_set where set_origin = {origin}) as r where coalesce((select pg_catalog.max(con_seqno) from {schema}.sl_confirm where con_origin = {origin} and con_received = r.sub_receiver), -1) < (select pg_catalog.max(ev_seqno) from {schema}.sl_event where ev_origin = {origin})"
+    )
+}

@@ -43,6 +43,7 @@
 //! assert!(script.starts_with("#!/usr/bin/env bash\n"));
 //! ```
 
+mod add_node;
 mod add_tables;
 mod builder;
 pub(crate) mod catalog;
@@ -51,15 +52,21 @@ mod markdown;
 mod plan;
 mod rebuild;
 mod request;
+mod retire;
+mod schema_copy;
 mod shell;
 mod slon;
 mod switchover;
 pub(crate) mod text;
+mod upgrade;
 
+pub use add_node::{add_node, NewNode, SchemaSource, UnknownSchemaSource};
 pub use add_tables::add_tables;
 pub use failover::failover;
 pub use plan::{Action, Format, NodeAccess, Plan, PlanError, Probe, Recovery, Step, UnknownFormat};
 pub use rebuild::{failback, rebuild_node, Prepare};
-pub use request::Request;
+pub use request::{NewNodeArgs, Request};
+pub use retire::retire_node;
 pub use slon::{slon_start_command, slon_stop_command};
 pub use switchover::switchover;
+pub use upgrade::{upgrade_postgres, upgrade_slony};

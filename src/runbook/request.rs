@@ -1,10 +1,14 @@
 //! [`Request`]: a runbook with its arguments as the command line gives them, resolved
 //! against the cluster into the typed runbook functions.
 
-use super::{add_tables, failback, failover, rebuild_node, switchover, Plan, Prepare};
+use super::{
+    add_node, add_tables, failback, failover, rebuild_node, retire_node, switchover, upgrade_postgres,
+    upgrade_slony, NewNode, Plan, Prepare, SchemaSource,
+};
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{refuse, OpError, Refusal};
 use crate::resolve;
+use crate::version::SlonyVersion;
 
 /// One runbook with its arguments as the user wrote them: what the command line hands to
 /// [`Request::run`], which resolves the words with [`crate::resolve`] and calls the typed
@@ -56,6 +60,67 @@ pub enum Request {
         /// The sequences.
         sequences: Vec<String>,
     },
+    /// Add a node to the running cluster (see [`add_node`]).
+    AddNode {
+        /// The node.
+        node: NewNodeArgs,
+        /// The node it receives from (default: each set's origin).
+        provider: Option<String>,
+        /// The sets it subscribes to (empty means every set).
+        sets: Vec<String>,
+        /// Whether its schema is copied or already there.
+        schema: SchemaSource,
+    },
+    /// Retire a node for good (see [`retire_node`]).
+    RetireNode {
+        /// The node.
+        node: String,
+        /// The subscriber that takes its sets over, if it is an origin.
+        to: Option<String>,
+    },
+    /// Replace a node by one on a new PostgreSQL server (see [`upgrade_postgres`]).
+    UpgradePostgres {
+        /// The node being replaced.
+        old: String,
+        /// The node on the new server.
+        node: NewNodeArgs,
+        /// Whether its schema is copied or already there.
+        schema: SchemaSource,
+    },
+    /// Upgrade Slony-I on every node (see [`upgrade_slony`]).
+    UpgradeSlony {
+        /// The version to upgrade to.
+        to: SlonyVersion,
+    },
+}
+
+/// A node that a runbook adds, as the command line describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewNodeArgs {
+    /// Its id (`--id`).
+    pub id: u32,
+    /// Its admin connection, as psql takes it (`--conninfo`).
+    pub conninfo: String,
+    /// What the slons use to reach it, if different (`--path-conninfo`).
+    pub path_conninfo: Option<String>,
+    /// Its name (`--name`).
+    pub name: Option<String>,
+    /// Its comment (`--comment`).
+    pub comment: Option<String>,
+    /// Whether it forwards (`--no-forward` turns it off).
+    pub forward: bool,
+}
+
+impl NewNodeArgs {
+    fn new_node(&self, provider: Option<NodeId>) -> Result<NewNode, OpError> {
+        let mut node =
+            NewNode::from_conninfo(NodeId(self.id), &self.conninfo, self.path_conninfo.as_deref())?;
+        node.name = self.name.clone();
+        node.comment = self.comment.clone();
+        node.forward = self.forward;
+        node.provider = provider;
+        Ok(node)
+    }
 }
 
 impl Request {
@@ -102,6 +167,37 @@ impl Request {
                 &tables.iter().map(String::as_str).collect::<Vec<_>>(),
                 &sequences.iter().map(String::as_str).collect::<Vec<_>>(),
             ),
+            Request::AddNode {
+                node,
+                provider,
+                sets,
+                schema,
+            } => {
+                const OP: &str = "add-node";
+                let provider = provider
+                    .as_deref()
+                    .map(|p| resolve::active_node(cluster, OP, p))
+                    .transpose()?;
+                let sets: Vec<SetId> = sets
+                    .iter()
+                    .map(|s| resolve::set(cluster, s))
+                    .collect::<Result<_, _>>()?;
+                add_node(cluster, &node.new_node(provider)?, &sets, *schema)
+            }
+            Request::RetireNode { node, to } => {
+                const OP: &str = "retire-node";
+                let node = resolve::active_node(cluster, OP, node)?;
+                let to = to
+                    .as_deref()
+                    .map(|t| resolve::active_node(cluster, OP, t))
+                    .transpose()?;
+                retire_node(cluster, node, to)
+            }
+            Request::UpgradePostgres { old, node, schema } => {
+                let old = resolve::node(cluster, old)?;
+                upgrade_postgres(cluster, old, &node.new_node(None)?, *schema)
+            }
+            Request::UpgradeSlony { to } => upgrade_slony(cluster, *to),
         }
     }
 }

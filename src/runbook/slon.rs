@@ -157,3 +157,77 @@ pub(super) fn start_promise(start: &SlonStep) -> String {
         ),
     }
 }
+
+/// How a runbook puts a new node's slon config in place before its first start.
+pub(super) enum ConfStep {
+    /// A shell command that writes the file (and, for a systemd slon, installs its unit).
+    Write {
+        /// The command.
+        command: String,
+        /// What it writes, for the step's title.
+        what: String,
+    },
+    /// Something a person must do: the node starts its slon with its own command, or the
+    /// file would hold a password, which a runbook never prints.
+    Manual(String),
+}
+
+/// The step that writes `node`'s slon config file where [`SlonRun`] says slon reads it:
+/// through a temporary file in the same directory and a rename, mode 0644 (the file holds
+/// no password; one that would gets a manual step naming `slon-conf --output` instead).
+/// A systemd slon also gets its unit installed and systemd reloaded.
+pub(super) fn conf_step(
+    cluster: &Cluster,
+    operation: &'static str,
+    node: &Node,
+) -> Result<ConfStep, OpError> {
+    use crate::escape::shell::word;
+    if node.slon_start.is_some() {
+        return Ok(ConfStep::Manual(format!(
+            "{} starts its slon with its own slon_start command: make sure that slon has its config (`slonik-gen slon-conf {}` prints it) before the next step.",
+            node.label(),
+            node.id
+        )));
+    }
+    let run = run_of(cluster, operation, node)?;
+    let settings = crate::slon::SlonSettings::of(cluster, node.id).ok_or_else(|| OpError::Inconsistent {
+        operation,
+        problem: Inconsistency::MissingNode {
+            node: node.id,
+            role: "the node whose slon config a step writes".into(),
+        },
+    })?;
+    if settings.holds_password() {
+        return Ok(ConfStep::Manual(format!(
+            "On the host of {}, write its slon config with `slonik-gen slon-conf {} --output {}` (it holds the node's password, so this runbook does not print it; better, move the password to a passfile).",
+            node.label(),
+            node.id,
+            run.conf_file
+        )));
+    }
+    let text = crate::slon::conf::render(&settings);
+    let install = |path: &str, content: &str, mode: &str| {
+        let dir = path
+            .rsplit_once('/')
+            .map_or(".", |(dir, _)| if dir.is_empty() { "/" } else { dir });
+        format!(
+            "  mkdir -p {dir}\n  tmp=$(mktemp {template})\n  printf '%s' {content} >\"$tmp\"\n  chmod {mode} \"$tmp\"\n  mv -f \"$tmp\" {path}\n",
+            dir = word(dir),
+            template = word(&format!("{dir}/.slonik-gen.XXXXXX")),
+            content = word(content),
+            path = word(path),
+        )
+    };
+    let mut command = String::from("(\n  set -e\n");
+    command.push_str(&install(&run.conf_file, &text, "0644"));
+    let mut what = format!("its config {}", run.conf_file);
+    if let (RunKind::Systemd, Some(unit)) = (run.kind, &run.unit) {
+        let unit_text = crate::slon::unit::render(cluster, node.id).unwrap_or_default();
+        let path = format!("/etc/systemd/system/{unit}");
+        command.push_str(&install(&path, &unit_text, "0644"));
+        command.push_str("  systemctl daemon-reload\n");
+        what.push_str(&format!(" and its unit {path}"));
+    }
+    command.push(')');
+    Ok(ConfStep::Write { command, what })
+}

@@ -1,0 +1,278 @@
+//! Upgrades: PostgreSQL through Slony-I (a node on the new server takes the old one's
+//! place), and Slony-I itself (`update functions` on every node, as the admin guide's
+//! slonyupgrade chapter describes for the versions involved).
+
+use super::add_node::{add_node_steps, with_new_node, NewNode, SchemaSource};
+use super::builder::Builder;
+use super::catalog;
+use super::plan::{Action, Plan, Recovery};
+use super::retire::retire_steps;
+use super::slon::{slon_start, slon_stop, start_promise, stop_promise};
+use super::switchover::add_switchover;
+use super::text::and_list;
+use crate::model::{Cluster, NodeId, SetId};
+use crate::ops::{self, refuse, OpError, Refusal};
+use crate::statement::{LockSet, NodeOrAll, UnlockSet};
+use crate::version::SlonyVersion;
+
+/// `runbook upgrade-postgres --node OLD --id NEW --conninfo ...`: the admin guide's
+/// major-version upgrade through Slony-I. NEW, a database on the new PostgreSQL server,
+/// is added as a node ([`super::add_node`]'s steps) that receives every set OLD has: from
+/// OLD for the sets OLD is the origin of (so it can take them over), else from OLD's own
+/// provider; once it has caught up, the sets of OLD switch over to NEW ([`super::switchover`]),
+/// the nodes that received through OLD are re-pointed to NEW, and OLD is retired
+/// ([`super::retire_node`]'s steps). The steps and their checks do not depend on the
+/// PostgreSQL versions; the schema copy uses the `pg_dump` on the runbook's PATH, which must
+/// be the newer one.
+pub fn upgrade_postgres(
+    cluster: &Cluster,
+    old: NodeId,
+    new: &NewNode,
+    schema: SchemaSource,
+) -> Result<Plan, OpError> {
+    const OP: &str = "upgrade-postgres";
+    let old_node = ops::known_node(cluster, old)?;
+    if old_node.failed {
+        return Err(refuse(OP, Refusal::UpgradeFailedNode { node: old }));
+    }
+    let old_label = old_node.label();
+    let origin_of: Vec<SetId> = cluster
+        .sets
+        .values()
+        .filter(|s| s.origin == old)
+        .map(|s| s.id)
+        .collect();
+    let subscriptions: Vec<(SetId, NodeId)> = cluster
+        .sets
+        .values()
+        .filter_map(|s| {
+            if s.origin == old {
+                Some((s.id, old))
+            } else {
+                cluster
+                    .subscriptions
+                    .get(&(s.id, old))
+                    .map(|sub| (s.id, sub.provider))
+            }
+        })
+        .collect();
+    if subscriptions.is_empty() {
+        return Err(refuse(OP, Refusal::NoSetToSubscribe));
+    }
+    let mut replacement = new.clone();
+    replacement.provider = if origin_of.is_empty() {
+        old_node.provider
+    } else {
+        None
+    };
+    replacement.forward = true;
+    let with_node = with_new_node(cluster, OP, &replacement)?;
+    let new_label = with_node
+        .nodes
+        .get(&new.id)
+        .map_or_else(|| format!("node {}", new.id), |n| n.label());
+    let title =
+        format!("Upgrade PostgreSQL under {old_label}: {new_label} on the new server takes its place");
+    let mut builder = Builder::new(OP, title, &with_node)?;
+    add_node_steps(&mut builder, new.id, &subscriptions, schema, Some(old))?;
+    if !origin_of.is_empty() {
+        add_switchover(&mut builder, &origin_of, new.id)?;
+        builder.manual(
+            format!("Send the writes to {new_label}"),
+            "slonik-gen cannot reach your applications or connection pooler; from the move on, the old origin refuses writes to the moved sets",
+            format!(
+                "{new_label} is now the origin of {}: point the applications (and pgpool-II or whatever balances them) at it before going on.",
+                and_list(&origin_of.iter().map(|s| format!("set {s}")).collect::<Vec<_>>())
+            ),
+        );
+    }
+    retire_steps(&mut builder, old, Some(new.id))?;
+    builder.manual(
+        format!("Shut down the old server of {old_label}"),
+        "slonik-gen does not manage PostgreSQL servers",
+        format!(
+            "{old_label} is out of the cluster and its Slony-I schema is removed; readers that used it go to {new_label} now. Its PostgreSQL server can be shut down when nothing else uses it."
+        ),
+    );
+    builder.finish()
+}
+
+/// `runbook upgrade-slony --to VERSION`: check that every node answers and runs the
+/// cluster's Slony-I version; from 2.1 or earlier to 2.2, lock every set and wait until
+/// every subscriber has confirmed everything, because 2.2's `update functions` rebuilds
+/// `sl_log_1`/`sl_log_2` and refuses while they hold unconfirmed data (writes to the sets'
+/// tables fail until the end of the runbook); stop every slon; a manual step to install the
+/// new Slony-I on every host; `update functions` on every node with the new slonik; check
+/// each node's version; start every slon; unlock the sets. The next state's
+/// `slony_version` is VERSION. VERSION equal to the cluster's is a patch release
+/// (2.2.10 to 2.2.11): the same steps without the lock. 1.2 cannot be upgraded this way
+/// (refused).
+pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpError> {
+    const OP: &str = "upgrade-slony";
+    let from = cluster.version;
+    if to < from {
+        return Err(refuse(OP, Refusal::UpgradeNotNewer { from, to }));
+    }
+    if from == SlonyVersion::V1_2 {
+        return Err(refuse(OP, Refusal::UpgradeFrom12 { to }));
+    }
+    let lock = from < SlonyVersion::V2_2 && to >= SlonyVersion::V2_2;
+    let title = if to == from {
+        format!("Upgrade cluster {} to a newer Slony-I {to} release", cluster.name)
+    } else {
+        format!("Upgrade cluster {} from Slony-I {from} to {to}", cluster.name)
+    };
+    let mut builder = Builder::new(OP, title, cluster)?;
+    let nodes: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
+    let version_query = catalog::slony_version(cluster);
+    for &id in &nodes {
+        builder.check(
+            format!("Check that node {id} answers and runs Slony-I {from}"),
+            format!("The upgrade changes every node; a node that does not answer, or whose Slony-I schema is not version {from} (the config's slony_version), must be dealt with before anything stops"),
+            id,
+            version_query.clone(),
+            from.to_string(),
+            0,
+        );
+    }
+    let sets: Vec<SetId> = cluster.sets.keys().copied().collect();
+    let mut origins: Vec<NodeId> = cluster.sets.values().map(|s| s.origin).collect();
+    origins.sort();
+    origins.dedup();
+    if lock && !sets.is_empty() {
+        let mut script = ops::script_for(cluster, OP, &[])?;
+        let mut unlock = ops::script_for(cluster, OP, &[])?;
+        for set in cluster.sets.values() {
+            script.push(ops::echo(format!(
+                "Locking {} on node {}: writes to its tables fail from now on until the runbook unlocks it",
+                set.label(),
+                set.origin
+            )));
+            script.push(LockSet {
+                id: set.id,
+                origin: set.origin,
+            });
+            unlock.push(UnlockSet {
+                id: set.id,
+                origin: set.origin,
+            });
+        }
+        for &origin in &origins {
+            script.push(ops::echo(format!(
+                "Waiting until every node has confirmed everything node {origin} wrote before the lock"
+            )));
+            script.extend(ops::sync_and_wait(cluster, origin, NodeOrAll::All));
+        }
+        unlock.push(ops::echo(
+            "Sets unlocked; the cluster still runs Slony-I ".to_string() + &from.to_string(),
+        ));
+        builder.slonik(
+            format!("Lock {} and let every node catch up", and_list(&sets.iter().map(|s| format!("set {s}")).collect::<Vec<_>>())),
+            "Slony-I 2.2 stores changes in a new sl_log_1/sl_log_2 layout: its `update functions` drops and recreates them, and refuses (\"cannot upgrade to new sl_log_N format due to existing unreplicated data\") while they hold data a subscriber has not confirmed. Locked sets take no new changes; writes to their tables fail until the sets are unlocked at the end",
+            script,
+            Some(Recovery {
+                why: "unlock the sets so the origins take writes again; nothing has been upgraded".into(),
+                action: Action::Slonik(unlock),
+            }),
+        )?;
+        for &origin in &origins {
+            builder.check(
+                format!("Check that every subscriber of node {origin}'s sets has confirmed its last event"),
+                "The condition 2.2's update functions checks, asked before the slons stop, while it can still be fixed",
+                origin,
+                catalog::unconfirmed_subscribers(cluster, origin),
+                "0",
+                cluster.wait_timeout,
+            );
+        }
+    }
+    for &id in &nodes {
+        let node = ops::known_node(cluster, id)?;
+        let stop = slon_stop(cluster, OP, node)?;
+        builder.shell(
+            format!("Stop the slon of {} — {}", node.label(), stop.how),
+            format!(
+                "Every slon stops before the functions change: a slon of one version refuses a schema of another, and none may work while the schema is rebuilt. {}",
+                stop_promise(&stop)
+            ),
+            id,
+            stop.command,
+            false,
+        );
+    }
+    builder.manual(
+        format!("Install Slony-I {to} on every host"),
+        "slonik-gen cannot install packages; the new slonik, slon and the server's module and SQL files must be in place before `update functions`",
+        format!(
+            "On the host of every node ({}), install Slony-I {to} for that node's PostgreSQL version: slon and slonik, the server module slony1_funcs.{to}.x.so in PostgreSQL's lib directory and the slony1_*.sql files in its share directory (Debian: the slony1-2-bin and postgresql-NN-slony1-2 packages). `slon -v` and `slonik -v` must print {to}.x. The next step must run with the new slonik.",
+            and_list(&nodes.iter().map(|n| format!("node {n}")).collect::<Vec<_>>())
+        ),
+    );
+    let mut upgraded = builder.state().clone();
+    upgraded.version = to;
+    let updated = ops::update_nodes(&upgraded)?;
+    builder.change(
+        format!("Update the Slony-I functions on every node to {to}"),
+        format!("`update functions` loads the {to} functions into each node's Slony-I schema and upgrades its tables; slonik {to} must run it"),
+        updated,
+    )?;
+    let version_query = catalog::slony_version(builder.state());
+    for &id in &nodes {
+        builder.check(
+            format!("Check that node {id} runs Slony-I {to}"),
+            "Proves the update reached every node before any slon starts",
+            id,
+            version_query.clone(),
+            to.to_string(),
+            0,
+        );
+    }
+    for &id in &nodes {
+        let node = ops::known_node(builder.state(), id)?.clone();
+        let start = slon_start(builder.state(), OP, &node)?;
+        builder.shell(
+            format!("Start the slon of {} — {}", node.label(), start.how),
+            format!(
+                "Replication resumes with the {to} slons. {}",
+                start_promise(&start)
+            ),
+            id,
+            start.command,
+            false,
+        );
+    }
+    if lock && !sets.is_empty() {
+        let state = builder.state().clone();
+        let mut script = ops::script_for(&state, OP, &[])?;
+        for set in state.sets.values() {
+            script.push(UnlockSet {
+                id: set.id,
+                origin: set.origin,
+            });
+            script.push(ops::echo(format!("{} takes writes again", set.label())));
+        }
+        builder.slonik(
+            "Unlock every set",
+            "The sets were locked for the upgrade; their origins take writes again",
+            script,
+            None,
+        )?;
+        for &origin in &origins {
+            let origin_sets: Vec<SetId> = state
+                .sets
+                .values()
+                .filter(|s| s.origin == origin)
+                .map(|s| s.id)
+                .collect();
+            builder.check(
+                format!("Check that no set of node {origin} is locked"),
+                "A set left locked refuses every write",
+                origin,
+                catalog::locked_sets(&state, &origin_sets),
+                "0",
+                0,
+            );
+        }
+    }
+    builder.finish()
+}
