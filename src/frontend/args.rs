@@ -521,6 +521,18 @@ pub enum RunbookCommand {
         #[arg(long, default_value = "copy", value_name = "copy|present")]
         schema: crate::runbook::SchemaSource,
     },
+    /// Add a node as a clone of a subscriber (2.0+): clone prepare, full dump and restore, clone finish; no initial copy
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml runbook clone-node --from 2 --id 3 --name SlaNod2 --conninfo 'host=SlaNod2 dbname=geekdb user=postgres passfile=/var/lib/postgresql/.pgpass'"
+    )]
+    CloneNode {
+        /// The subscriber to clone
+        #[arg(long, value_name = "NODE")]
+        from: String,
+        /// The clone
+        #[command(flatten)]
+        node: NewNodeCli,
+    },
     /// Upgrade Slony-I on every node: update functions, with the 2.1 to 2.2 log-format checks
     #[command(
         after_help = "Example: slonik-gen --config examples/geekdb.toml --slony-version 2.1 runbook upgrade-slony --to 2.2"
@@ -633,6 +645,10 @@ impl RunbookCommand {
                 old,
                 node: node.args(),
                 schema,
+            },
+            RunbookCommand::CloneNode { from, node } => Request::CloneNode {
+                from,
+                node: node.args(),
             },
             RunbookCommand::UpgradeSlony { to } => Request::UpgradeSlony { to },
         }

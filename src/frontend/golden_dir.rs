@@ -523,6 +523,11 @@ fn runbook_stem(cluster: &Cluster, request: &Request) -> String {
             parts.extend(n(old));
             parts.push(format!("node{}", new.id));
         }
+        Request::CloneNode { from, node: new } => {
+            parts.push("runbook-clone-node".into());
+            parts.extend(n(from));
+            parts.push(format!("node{}", new.id));
+        }
         Request::UpgradeSlony { to } => {
             parts.push("runbook-upgrade-slony".into());
             parts.push(to.to_string());

@@ -9,6 +9,7 @@ mod sets;
 mod subscriptions;
 pub mod table;
 
+pub(crate) use nodes::paths_both_ways;
 pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, sync, uninstall_nodes, update_nodes,
     wait,

@@ -51,6 +51,17 @@ fn store_paths(
     ))
 }
 
+/// `store path` from `node` to every other active node and back, as `store-node` writes
+/// them (for runbooks that bring a node in another way, such as a clone).
+pub(crate) fn paths_both_ways(cluster: &Cluster, node: NodeId) -> Result<Vec<Statement>, OpError> {
+    let mut statements = Vec::new();
+    for other in cluster.active_nodes().filter(|n| n.id != node) {
+        statements.extend(store_paths(cluster, node, [other.id])?);
+        statements.extend(store_paths(cluster, other.id, [node])?);
+    }
+    Ok(statements)
+}
+
 /// `slonik_print_preamble`: the header alone, for scripts written by hand.
 ///
 /// slonik rejects a script with no statement, so append at least one before running it.

@@ -577,6 +577,28 @@ pub enum Refusal {
         /// The node.
         node: NodeId,
     },
+    /// clone-node on Slony-I 1.2.
+    #[error("clone prepare and clone finish need Slony-I 2.0 or later (the target is {version}): use the add-node runbook")]
+    CloneNeeds20 {
+        /// The target version.
+        version: SlonyVersion,
+    },
+    /// clone-node of a set origin.
+    #[error("node {node} is the origin of set {set} ({name}): Slony-I clones a subscriber; clone one of its subscribers, or use add-node")]
+    CloneOrigin {
+        /// The node.
+        node: NodeId,
+        /// A set it is the origin of.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// clone-node of a node that subscribes to nothing.
+    #[error("node {node} subscribes to no set: a clone of it would receive nothing; clone a subscriber, or use add-node")]
+    CloneNothingSubscribed {
+        /// The node.
+        node: NodeId,
+    },
     /// upgrade-slony to a version older than the cluster's.
     #[error("the cluster runs Slony-I {from}; --to {to} is older (going back to an older version is a reinstall: uninstall-nodes, then build the cluster again)")]
     UpgradeNotNewer {

@@ -47,6 +47,7 @@ mod add_node;
 mod add_tables;
 mod builder;
 pub(crate) mod catalog;
+mod clone;
 mod failover;
 mod markdown;
 mod plan;
@@ -62,6 +63,7 @@ mod upgrade;
 
 pub use add_node::{add_node, NewNode, SchemaSource, UnknownSchemaSource};
 pub use add_tables::add_tables;
+pub use clone::clone_node;
 pub use failover::failover;
 pub use plan::{Action, Format, NodeAccess, Plan, PlanError, Probe, Recovery, Step, UnknownFormat};
 pub use rebuild::{failback, rebuild_node, Prepare};

@@ -2,8 +2,8 @@
 //! against the cluster into the typed runbook functions.
 
 use super::{
-    add_node, add_tables, failback, failover, rebuild_node, retire_node, switchover, upgrade_postgres,
-    upgrade_slony, NewNode, Plan, Prepare, SchemaSource,
+    add_node, add_tables, clone_node, failback, failover, rebuild_node, retire_node, switchover,
+    upgrade_postgres, upgrade_slony, NewNode, Plan, Prepare, SchemaSource,
 };
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{refuse, OpError, Refusal};
@@ -86,6 +86,13 @@ pub enum Request {
         node: NewNodeArgs,
         /// Whether its schema is copied or already there.
         schema: SchemaSource,
+    },
+    /// Add a node as a clone of a subscriber (see [`clone_node`]).
+    CloneNode {
+        /// The subscriber cloned.
+        from: String,
+        /// The clone.
+        node: NewNodeArgs,
     },
     /// Upgrade Slony-I on every node (see [`upgrade_slony`]).
     UpgradeSlony {
@@ -196,6 +203,10 @@ impl Request {
             Request::UpgradePostgres { old, node, schema } => {
                 let old = resolve::node(cluster, old)?;
                 upgrade_postgres(cluster, old, &node.new_node(None)?, *schema)
+            }
+            Request::CloneNode { from, node } => {
+                let from = resolve::active_node(cluster, "clone-node", from)?;
+                clone_node(cluster, from, &node.new_node(None)?)
             }
             Request::UpgradeSlony { to } => upgrade_slony(cluster, *to),
         }

@@ -248,7 +248,7 @@ fn repoint_away(builder: &mut Builder, node: NodeId, replacement: Option<NodeId>
     origins.dedup();
     for origin in origins {
         script.push(ops::echo(format!(
-            "Waiting until every node has confirmed the new providers of node {origin}'s sets"
+            "Waiting until every node has confirmed the new providers of the sets of node {origin}"
         )));
         script.extend(ops::sync_and_wait(&state, origin, NodeOrAll::All));
     }
