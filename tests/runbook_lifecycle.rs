@@ -734,3 +734,59 @@ fn help_examples_run_as_written() {
         );
     }
 }
+
+/// The README's walk-through of a cluster's life, run as written on a copy of the shipped
+/// example (each `| slonik` and `&& bash` left out): every command generates, and each
+/// `--write-config` leaves a config the next command reads.
+#[test]
+fn the_readme_walk_through_generates_every_step() {
+    let readme = read("README.md");
+    let start = readme
+        .find("### Walk-through: a cluster's whole life")
+        .expect("the README has the walk-through");
+    let block = &readme[start..];
+    let block = &block[block.find("```sh\n").unwrap() + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    let joined = block.replace("\\\n", " ");
+    let commands: Vec<&str> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("slonik-gen ") || l.starts_with("C="))
+        .collect();
+    assert!(commands.len() >= 12, "{commands:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(GEEKDB, dir.path().join("geekdb.toml")).unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_slonik-gen"));
+    let mut script = String::from("set -e\n");
+    for command in &commands {
+        let command = command.split(" | slonik").next().unwrap();
+        let command = command.split(" > ").next().unwrap();
+        script.push_str(command);
+        if command.starts_with("slonik-gen ") {
+            script.push_str(" >/dev/null");
+        }
+        script.push('\n');
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.parent().unwrap().display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{script}\n{}", common::text(&out.stderr));
+    let end = load(dir.path().join("geekdb.toml").to_str().unwrap());
+    let ids: Vec<u32> = end.nodes.keys().map(|n| n.0).collect();
+    assert_eq!(ids, vec![2, 11], "node 3 retired, node 1 replaced by node 11");
+    assert!(
+        end.sets[&slonik_gen::model::SetId(1)].tables.len() == 3,
+        "audit_log added"
+    );
+}
