@@ -248,6 +248,20 @@ pub enum OperationArgs {
         /// NEW_SET
         new_set: String,
     },
+    /// [`crate::ops::store_path`]
+    StorePath {
+        /// SERVER
+        server: String,
+        /// CLIENT
+        client: String,
+    },
+    /// [`crate::ops::drop_path`]
+    DropPath {
+        /// SERVER
+        server: String,
+        /// CLIENT
+        client: String,
+    },
     /// [`crate::ops::sync`]
     Sync {
         /// NODE
@@ -366,6 +380,14 @@ impl OperationArgs {
                     new_set,
                 }
             }
+            OperationArgs::StorePath { server, client } => Operation::StorePath {
+                server: node(server)?,
+                client: node(client)?,
+            },
+            OperationArgs::DropPath { server, client } => Operation::DropPath {
+                server: node(server)?,
+                client: node(client)?,
+            },
             OperationArgs::Sync { node: n } => Operation::Sync { node: node(n)? },
             OperationArgs::Wait { origin, confirmed } => Operation::Wait {
                 origin: node(origin)?,

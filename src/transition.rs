@@ -129,6 +129,9 @@ pub fn drop_node(cluster: &Cluster, node: NodeId, event_node: NodeId) -> Result<
     let mut next = cluster.clone();
     next.nodes.remove(&node);
     next.subscriptions.retain(|_, s| s.receiver != node);
+    if let crate::model::Paths::Explicit(paths) = &mut next.paths {
+        paths.retain(|(server, client), _| *server != node && *client != node);
+    }
     for n in next.nodes.values_mut() {
         if n.provider == Some(node) {
             n.provider = None;

@@ -199,7 +199,14 @@ fn readme_rows() -> Vec<String> {
 }
 
 /// Operations altperl has no tool for.
-const BEYOND_ALTPERL: &[&str] = &["move-table", "move-sequence", "sync", "wait"];
+const BEYOND_ALTPERL: &[&str] = &[
+    "store-path",
+    "drop-path",
+    "move-table",
+    "move-sequence",
+    "sync",
+    "wait",
+];
 
 #[test]
 fn every_row_has_docs_a_fixture_line_and_an_altperl_tool() {

@@ -966,6 +966,8 @@ const OP_KINDS: &[&str] = &[
     "drop-sequence",
     "move-table",
     "move-sequence",
+    "store-path",
+    "drop-path",
     "sync",
     "wait",
 ];
@@ -991,6 +993,8 @@ fn kind(op: &OperationArgs) -> &'static str {
         OperationArgs::DropSequence { .. } => "drop-sequence",
         OperationArgs::MoveTable { .. } => "move-table",
         OperationArgs::MoveSequence { .. } => "move-sequence",
+        OperationArgs::StorePath { .. } => "store-path",
+        OperationArgs::DropPath { .. } => "drop-path",
         OperationArgs::Sync { .. } => "sync",
         OperationArgs::Wait { .. } => "wait",
     }
@@ -1282,6 +1286,16 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         sequence_id: sequence.to_string(),
         set: set_arg(p, cluster, set),
         new_set: set_arg(p, cluster, new_set),
+    });
+    let server = any_node(p);
+    let client = other_active(p, &[server]).unwrap_or(server);
+    ops.push(OperationArgs::StorePath {
+        server: server.to_string(),
+        client: client.to_string(),
+    });
+    ops.push(OperationArgs::DropPath {
+        server: server.to_string(),
+        client: client.to_string(),
     });
     let origin = any_node(p);
     ops.push(OperationArgs::Sync {

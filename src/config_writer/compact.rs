@@ -330,6 +330,7 @@ pub fn compact_file(config: &ConfigFile, cluster: &Cluster, lists: Lists<'_>) ->
     let head = ConfigFile {
         sets: Vec::new(),
         subscriptions: Vec::new(),
+        paths: Vec::new(),
         ..config.clone()
     };
     let mut out = toml_text(&head);
@@ -389,6 +390,14 @@ pub fn compact_file(config: &ConfigFile, cluster: &Cluster, lists: Lists<'_>) ->
         out.push_str(&toml_text(&Subscriptions {
             subscription: &config.subscriptions,
         }));
+    }
+    if !config.paths.is_empty() {
+        #[derive(Serialize)]
+        struct Paths<'a> {
+            path: &'a [crate::model::config::PathConfig],
+        }
+        out.push('\n');
+        out.push_str(&toml_text(&Paths { path: &config.paths }));
     }
     Written {
         text: out,

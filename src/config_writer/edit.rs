@@ -123,6 +123,7 @@ pub fn edit_to(
     update_nodes(&mut doc, &old, next)?;
     update_sets(&mut doc, &old, next, &mut lists)?;
     update_subscriptions(&mut doc, &file, next);
+    update_paths(&mut doc, next);
     rebase_list_files(&mut doc, path, out)?;
 
     // Every layout slonik-gen itself writes is edited above; what remains is a layout it
@@ -990,6 +991,62 @@ fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster
     if let Some(subs) = array_of_tables(doc, "subscription") {
         for table in added {
             subs.push(table);
+        }
+    }
+}
+
+/// `[[path]]` entries: those the new state no longer has are removed, the others kept as
+/// written, new ones appended; in the full mesh there are none.
+fn update_paths(doc: &mut DocumentMut, next: &Cluster) {
+    let wanted: std::collections::BTreeMap<(NodeId, NodeId), Option<u32>> = match &next.paths {
+        crate::model::Paths::Mesh => Default::default(),
+        crate::model::Paths::Explicit(paths) => paths.clone(),
+    };
+    let mut covered = Vec::new();
+    if let Some(paths) = array_of_tables(doc, "path") {
+        paths.retain(|table| {
+            let key = (
+                int_of(table, "server")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .map(NodeId),
+                int_of(table, "client")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .map(NodeId),
+            );
+            match key {
+                (Some(server), Some(client)) if wanted.contains_key(&(server, client)) => {
+                    covered.push((server, client));
+                    true
+                }
+                _ => false,
+            }
+        });
+        if paths.is_empty() {
+            doc.remove("path");
+        }
+    }
+    let added: Vec<Table> = wanted
+        .iter()
+        .filter(|(key, _)| !covered.contains(key))
+        .map(|(&(server, client), connretry)| {
+            let mut table = Table::new();
+            table.insert("server", Item::Value(Value::from(node_value(server))));
+            table.insert("client", Item::Value(Value::from(node_value(client))));
+            if let Some(retry) = connretry {
+                table.insert("connretry", Item::Value(Value::from(i64::from(*retry))));
+            }
+            table
+        })
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    if array_of_tables(doc, "path").is_none() {
+        doc.insert("path", Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    if let Some(paths) = array_of_tables(doc, "path") {
+        for table in added {
+            paths.push(table);
         }
     }
 }

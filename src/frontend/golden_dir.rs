@@ -460,6 +460,9 @@ pub fn operation_stem(operation: &Operation) -> String {
             set: s,
             new_set,
         } => parts.extend([format!("sequence{sequence_id}"), set(*s), set(*new_set)]),
+        Operation::StorePath { server, client } | Operation::DropPath { server, client } => {
+            parts.extend([node(*server), node(*client)])
+        }
         Operation::Sync { node: n } => parts.push(node(*n)),
         Operation::Wait { origin, confirmed } => {
             parts.push(node(*origin));

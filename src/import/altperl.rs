@@ -370,6 +370,7 @@ impl Reader<'_> {
             nodes,
             sets,
             subscriptions,
+            paths: Vec::new(),
         })
     }
 

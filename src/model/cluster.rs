@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::config::{
-    ConfigFile, DaemonConfig, NodeConfig, SetConfig, SetRef, SlonOptions, SubscriptionConfig, TableEntry,
+    ConfigFile, DaemonConfig, NodeConfig, PathConfig, SetConfig, SetRef, SlonOptions, SubscriptionConfig,
+    TableEntry,
 };
 use crate::model::conninfo::{conninfo_text, ConnectionParts, ConninfoProblem, ConninfoUse};
 use crate::model::ids::{NodeId, SequenceId, SetId, TableId};
@@ -33,6 +34,8 @@ pub struct Cluster {
     pub sets: BTreeMap<SetId, Set>,
     /// Subscriptions by (set, receiver).
     pub subscriptions: BTreeMap<(SetId, NodeId), Subscription>,
+    /// Which paths the cluster stores: every pair, or the config's `[[path]]`s.
+    pub paths: crate::model::Paths,
 }
 
 /// A node of the cluster.
@@ -206,6 +209,17 @@ impl Cluster {
                     forward: Some(s.forward),
                 })
                 .collect(),
+            paths: match &self.paths {
+                crate::model::Paths::Mesh => Vec::new(),
+                crate::model::Paths::Explicit(paths) => paths
+                    .iter()
+                    .map(|(&(server, client), &connretry)| PathConfig {
+                        server,
+                        client,
+                        connretry,
+                    })
+                    .collect(),
+            },
         }
     }
 

@@ -118,6 +118,37 @@ pub struct ConfigFile {
     /// Subscriptions: which node receives which set from which provider.
     #[serde(default, rename = "subscription", skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<SubscriptionConfig>,
+    /// The paths (`store path`), when not every node should connect to every other: with
+    /// at least one `[[path]]`, exactly these are stored; with none, every ordered pair.
+    #[serde(default, rename = "path", skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<PathConfig>,
+}
+
+/// One `[[path]]`: the slon of `client` connects to `server` with the server's path
+/// connection (its `[node.path]`, else its admin connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PathConfig {
+    /// The node connected to.
+    pub server: NodeId,
+    /// The node whose slon connects.
+    pub client: NodeId,
+    /// Seconds the client's slon waits before it tries again after a failed connection
+    /// (slonik's default: 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connretry: Option<u32>,
+}
+
+impl PathConfig {
+    /// The path from `client` to `server`, with slonik's default `connretry`.
+    pub fn new(server: NodeId, client: NodeId) -> Self {
+        PathConfig {
+            server,
+            client,
+            connretry: None,
+        }
+    }
 }
 
 /// The default for [`ConfigFile::wait_timeout`]: slonik's own default of 600 seconds.
@@ -139,6 +170,7 @@ impl Default for ConfigFile {
             nodes: Vec::new(),
             sets: Vec::new(),
             subscriptions: Vec::new(),
+            paths: Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `set1`, a set name) become ids in one place, [`crate::resolve`].
 
 mod nodes;
+mod paths;
 mod refusal;
 mod sets;
 mod subscriptions;
@@ -14,6 +15,7 @@ pub use nodes::{
     drop_node, init_cluster, print_preamble, restart_nodes, store_node, sync, uninstall_nodes, update_nodes,
     wait,
 };
+pub use paths::{drop_path, store_path};
 pub use refusal::Refusal;
 pub(crate) use sets::live_origin;
 pub use sets::{
@@ -354,6 +356,20 @@ pub enum Operation {
         /// NEW_SET
         new_set: SetId,
     },
+    /// [`store_path`]
+    StorePath {
+        /// SERVER
+        server: NodeId,
+        /// CLIENT
+        client: NodeId,
+    },
+    /// [`drop_path`]
+    DropPath {
+        /// SERVER
+        server: NodeId,
+        /// CLIENT
+        client: NodeId,
+    },
     /// [`sync`]
     Sync {
         /// NODE
@@ -391,6 +407,8 @@ impl Operation {
             Operation::DropSequence { .. } => "drop-sequence",
             Operation::MoveTable { .. } => "move-table",
             Operation::MoveSequence { .. } => "move-sequence",
+            Operation::StorePath { .. } => "store-path",
+            Operation::DropPath { .. } => "drop-path",
             Operation::Sync { .. } => "sync",
             Operation::Wait { .. } => "wait",
         }
@@ -431,6 +449,8 @@ impl Operation {
                 set,
                 new_set,
             } => move_sequence(cluster, *sequence_id, *set, *new_set),
+            Operation::StorePath { server, client } => store_path(cluster, *server, *client),
+            Operation::DropPath { server, client } => drop_path(cluster, *server, *client),
             Operation::Sync { node } => sync(cluster, *node),
             Operation::Wait { origin, confirmed } => wait(cluster, *origin, *confirmed),
         }

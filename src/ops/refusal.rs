@@ -577,6 +577,54 @@ pub enum Refusal {
         /// The node.
         node: NodeId,
     },
+    /// A path from a node to itself.
+    #[error("SERVER and CLIENT are both node {node}: a path joins two different nodes")]
+    PathToItself {
+        /// The node.
+        node: NodeId,
+    },
+    /// drop-path of a path the cluster does not have.
+    #[error(
+        "the cluster has no path from node {client} to node {server} (server {server}, client {client})"
+    )]
+    NoSuchPath {
+        /// The server.
+        server: NodeId,
+        /// The client.
+        client: NodeId,
+    },
+    /// drop-path of a path a subscription uses.
+    #[error("node {client} receives set {set} from node {server} over this path: resubscribe node {client} to another provider first")]
+    PathFeedsSubscription {
+        /// The server.
+        server: NodeId,
+        /// The client.
+        client: NodeId,
+        /// The set.
+        set: SetId,
+    },
+    /// drop-path that would cut the event flow between two nodes.
+    #[error("without the path from node {client} to node {server}, no chain of paths carries node {from}'s events to node {to}: store another path first (store-path)")]
+    PathGap {
+        /// The server.
+        server: NodeId,
+        /// The client.
+        client: NodeId,
+        /// The node whose events would not arrive.
+        from: NodeId,
+        /// The node that would not hear them.
+        to: NodeId,
+    },
+    /// drop-node of a node the explicit paths route other nodes' events through.
+    #[error("without node {node}, no chain of [[path]]s carries node {from}'s events to node {to}: store a path for them first (store-path {from} {to}), or use the retire-node runbook, which does")]
+    DropCutsPaths {
+        /// The node dropped.
+        node: NodeId,
+        /// The node whose events would not arrive.
+        from: NodeId,
+        /// The node that would not hear them.
+        to: NodeId,
+    },
     /// clone-node on Slony-I 1.2.
     #[error("clone prepare and clone finish need Slony-I 2.0 or later (the target is {version}): use the add-node runbook")]
     CloneNeeds20 {

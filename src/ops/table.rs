@@ -822,6 +822,38 @@ pub const OPERATIONS: &[OperationSpec] = &[
         },
     },
     OperationSpec {
+        name: "store-path",
+        about: "Tell CLIENT's slon how to reach SERVER (store path with SERVER's path connection)",
+        example: "Example: slonik-gen store-path 1 2 | slonik",
+        args: &[
+            ArgSpec::positional("server", &["SERVER"], ArgKind::Node, "The node connected to"),
+            ArgSpec::positional("client", &["CLIENT"], ArgKind::Node, "The node whose slon connects"),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::StorePath {
+                server: w.one("server")?,
+                client: w.one("client")?,
+            })
+        },
+    },
+    OperationSpec {
+        name: "drop-path",
+        about: "Make CLIENT's slon forget SERVER (drop path); refused while a subscription or the event flow needs it",
+        example: "Example: slonik-gen drop-path 4 1 | slonik   # on a cluster where node 1 hears node 4 through another node",
+        args: &[
+            ArgSpec::positional("server", &["SERVER"], ArgKind::Node, "The node connected to"),
+            ArgSpec::positional("client", &["CLIENT"], ArgKind::Node, "The node whose slon connects"),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::DropPath {
+                server: w.one("server")?,
+                client: w.one("client")?,
+            })
+        },
+    },
+    OperationSpec {
         name: "sync",
         about: "Generate a SYNC event on a node, without waiting",
         example: "Example: slonik-gen sync 1 | slonik",

@@ -12,7 +12,7 @@ use super::plan::Plan;
 use super::schema_copy::copy_schema_command;
 use super::slon::{admin_conninfo, conf_step, slon_start, start_promise, ConfStep};
 use super::text::and_list;
-use crate::model::config::NodeConfig;
+use crate::model::config::{NodeConfig, PathConfig};
 use crate::model::conninfo::ConnectionParts;
 use crate::model::{Cluster, NodeId, Set, SetId};
 use crate::ops::{self, known_set, refuse, OpError, Refusal};
@@ -203,6 +203,14 @@ pub(super) fn with_new_node(
     }
     let mut config = cluster.to_config();
     config.nodes.push(new.config());
+    // With explicit paths the new node gets what store-node gives it in the mesh: a path
+    // to and from every live node (drop-path removes the ones it does not need).
+    if !config.paths.is_empty() {
+        for other in cluster.active_nodes() {
+            config.paths.push(PathConfig::new(new.id, other.id));
+            config.paths.push(PathConfig::new(other.id, new.id));
+        }
+    }
     crate::validate::validate_owned(config).map_err(|problems| {
         refuse(
             operation,

@@ -50,6 +50,7 @@ pub(crate) mod catalog;
 mod clone;
 mod failover;
 mod markdown;
+mod paths;
 mod plan;
 mod rebuild;
 mod request;

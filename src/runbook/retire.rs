@@ -97,6 +97,21 @@ pub(super) fn retire_steps(
         )?;
     }
 
+    // With explicit paths, the node may carry other nodes' events: give each pair it
+    // would cut off a path of its own before it goes.
+    for _ in 0..builder.state().nodes.len() {
+        let without = crate::transition::drop_node(builder.state(), node, builder.state().default_origin)
+            .map_err(ops::inconsistent(op))?;
+        let Some((from, to)) = without.path_gap() else {
+            break;
+        };
+        super::paths::ensure_paths(
+            builder,
+            &[(from, to), (to, from)],
+            &format!("node {node} carries node {from}'s events to node {to} today, and it is leaving"),
+        )?;
+    }
+
     let state = builder.state().clone();
     let event = state
         .sets
@@ -198,6 +213,17 @@ fn repoint_away(builder: &mut Builder, node: NodeId, replacement: Option<NodeId>
     }
     // Receivers fed by the origin first, so a cascaded provider is in place before its own.
     changes.sort_by_key(|(receiver, origin, provider)| (provider != origin, *receiver));
+    // Both ways: the receiver's slon reads from its provider, the provider hears its confirms.
+    let needed: Vec<(NodeId, NodeId)> = changes
+        .iter()
+        .flat_map(|(r, _, p)| [(*p, *r), (*r, *p)])
+        .collect();
+    super::paths::ensure_paths(
+        builder,
+        &needed,
+        "each re-pointed node's slon must reach its new provider",
+    )?;
+    let state = builder.state().clone();
 
     let mut next = state.clone();
     let mut script = ops::script_for(&state, op, &[])?;

@@ -7,6 +7,7 @@
 mod hash;
 mod literals;
 mod nodes;
+mod paths;
 mod problems;
 mod relations;
 mod slon;
@@ -72,6 +73,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
     }
     let (sets, suspects) = build_sets(config, relations, &nodes, default_origin, &mut p);
     let subscriptions = build_subscriptions(config, &nodes, &sets, &mut p);
+    let paths = paths::build_paths(config, &nodes, &mut p);
 
     let cluster = Cluster {
         name: config.cluster.clone(),
@@ -83,8 +85,10 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         nodes,
         sets,
         subscriptions,
+        paths,
     };
     check_provider_graph(&cluster, &mut p);
+    paths::check_paths(&cluster, &mut p);
     check_literals(&cluster, &suspects, &mut p);
     slon::check_slon(&cluster, &mut p);
     if p.is_empty() {

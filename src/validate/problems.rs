@@ -11,6 +11,38 @@ use crate::model::names::QualifiedName;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Problem {
+    /// A `[[path]]` from a node to itself.
+    #[error("[[path]] server = {node}, client = {node}: a path joins two different nodes")]
+    PathToItself {
+        /// The node.
+        node: NodeId,
+    },
+    /// The same `[[path]]` twice.
+    #[error("[[path]] server = {server}, client = {client} is listed twice: list each path once")]
+    PathTwice {
+        /// The server.
+        server: NodeId,
+        /// The client.
+        client: NodeId,
+    },
+    /// A subscription whose receiver has no path to its provider.
+    #[error("node {receiver} receives set {set} from node {provider}, but no [[path]] has server = {provider}, client = {receiver}: add it (node {receiver}'s slon connects to node {provider} to copy and apply the set)")]
+    SubscriptionWithoutPath {
+        /// The set.
+        set: crate::model::ids::SetId,
+        /// The receiver.
+        receiver: NodeId,
+        /// The provider.
+        provider: NodeId,
+    },
+    /// Explicit paths along which the events of one node cannot reach another.
+    #[error("no chain of [[path]] entries leads from node {from} to node {to}, so node {to} never hears node {from}'s events: add a path with server = {from} (or a node that hears it), client = {to}")]
+    PathsDoNotReach {
+        /// The node whose events do not arrive.
+        from: NodeId,
+        /// The node that does not hear them.
+        to: NodeId,
+    },
     /// The config has no `[[node]]`.
     #[error("the config has no [[node]]: add at least one node")]
     NoNodes,

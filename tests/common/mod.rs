@@ -31,6 +31,7 @@ pub const GEEKDB_OPS: &[&str] = &[
     "execute-script set1 --sql alter table geekdb.files add column note text;",
     "drop-table 1 set1",
     "drop-sequence 1 set1",
+    "store-path 1 2",
     "sync 1",
     "wait 1 --confirmed 2",
 ];

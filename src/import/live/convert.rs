@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use super::{parse_conninfo, shown_conninfo, Catalog, CatalogRelation};
 use crate::escape::visible;
-use crate::model::config::{ConfigFile, NodeConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry};
+use crate::model::config::{
+    ConfigFile, NodeConfig, PathConfig, SetConfig, SetRef, SubscriptionConfig, TableEntry,
+};
 use crate::model::conninfo::{is_secret_key, redact_secrets, value_text as quote_value, ConnectionParts};
 use crate::model::ids::{NodeId, SetId};
 use crate::model::QualifiedName;
@@ -345,8 +347,39 @@ pub fn config_from_catalog(
         nodes,
         sets,
         subscriptions,
+        paths: explicit_paths(catalog, &failed, &mut notes),
     };
     Ok((config, notes))
+}
+
+/// The catalog's paths as `[[path]]` entries when they are not every ordered pair of the
+/// live nodes (a cluster built with minimal paths); none when they are, so a full mesh
+/// imports as the default. Paths of failed nodes are left out.
+fn explicit_paths(catalog: &Catalog, failed: &BTreeSet<u32>, notes: &mut Vec<String>) -> Vec<PathConfig> {
+    let live: Vec<u32> = catalog
+        .nodes
+        .iter()
+        .map(|n| n.id)
+        .filter(|n| !failed.contains(n))
+        .collect();
+    let stored: std::collections::BTreeSet<(u32, u32)> = catalog
+        .paths
+        .iter()
+        .map(|(server, client, _)| (*server, *client))
+        .filter(|(s, c)| live.contains(s) && live.contains(c))
+        .collect();
+    let mesh = live.len() * live.len().saturating_sub(1);
+    if stored.len() == mesh {
+        return Vec::new();
+    }
+    notes.push(format!(
+        "sl_path holds {} of the {mesh} paths between the live nodes: written as [[path]] entries, which store-node, failover and the runbooks keep to",
+        stored.len()
+    ));
+    stored
+        .into_iter()
+        .map(|(server, client)| PathConfig::new(NodeId(server), NodeId(client)))
+        .collect()
 }
 
 #[cfg(test)]
