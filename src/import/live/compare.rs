@@ -41,6 +41,13 @@
 //! node: nodes whose collations sort a text key differently report spurious differences.
 //! `money` text depends on `lc_monetary`, which is not pinned.
 //!
+//! Row text is compared as each server prints it: nodes on PostgreSQL versions that print
+//! a type differently (`float4`/`float8` before and from PostgreSQL 12) report spurious
+//! differences in tables with such columns. The catalog queries need PostgreSQL 9.5 or
+//! later (`array_position`).
+//!
+//! A `wait_timeout` of 0 waits for confirmations without limit, as `wait for event` does.
+//!
 //! Every catalog value and key value in a report goes through [`visible`].
 
 use std::fmt::Write as _;
@@ -209,7 +216,7 @@ pub struct Difference {
     /// For a table: rows in the range on the node.
     pub node_rows: Option<i64>,
     /// For a table: whether the last read was at one exact point (false: the node moved
-    /// past the SYNC before it was read, or the retries were 0).
+    /// past the SYNC before it was read, or the retries were 0). For a sequence: true.
     pub exact: bool,
     /// What differs, in words.
     pub detail: String,
@@ -313,7 +320,8 @@ impl CompareReport {
                 .iter()
                 .map(|d| format!("{} on node {}", d.relation, d.node))
                 .collect();
-            which.dedup();
+            let mut seen = std::collections::BTreeSet::new();
+            which.retain(|w| seen.insert(w.clone()));
             format!(
                 "set {}: {} difference{}: {}",
                 self.set,
@@ -807,20 +815,21 @@ pub fn compare_set(
                 let sum = read_sum(&mut sub.client, &sql, &params);
                 sums.push(sum.map_err(|e| sub.error(format!("{what}: {}", with_causes(&e))))?);
             }
-            let exact = vec![false; subs.len()];
-            pending.push((chunk, (origin_sum, sums, exact)));
-            let last = upper.is_none();
-            if last || pending.iter().filter(|(_, r)| r.differs()).count() >= EXACT_BATCH {
-                // Equal chunks are settled; the others are read again, together.
-                let mut settled: Vec<(Chunk, Reading)> = Vec::new();
-                let mut again: Vec<(Chunk, Reading)> = Vec::new();
-                for entry in pending.drain(..) {
-                    if entry.1.differs() {
-                        again.push(entry);
-                    } else {
-                        settled.push(entry);
-                    }
+            let reading: Reading = (origin_sum, sums, vec![false; subs.len()]);
+            if reading.differs() {
+                pending.push((chunk, reading));
+            } else {
+                // Equal: settled now, so memory holds only the chunks that differ.
+                totals[0] += reading.0.rows;
+                for (total, sum) in totals[1..].iter_mut().zip(&reading.1) {
+                    *total += sum.rows;
                 }
+            }
+            let last = upper.is_none();
+            if !pending.is_empty() && (last || pending.len() >= EXACT_BATCH) {
+                // The chunks that differ are read again, together.
+                let mut settled: Vec<(Chunk, Reading)> = Vec::new();
+                let mut again: Vec<(Chunk, Reading)> = std::mem::take(&mut pending);
                 let mut attempts = 0;
                 while attempts < options.retries && !again.is_empty() {
                     attempts += 1;
@@ -1339,6 +1348,22 @@ mod tests {
                 detail: "rows (\"id\") > ('7') and (\"id\") <= ('14'): origin node 1 has 7 rows (checksum 1), node 3 has 6 (checksum 2)".into(),
             }],
         }
+    }
+
+    #[test]
+    fn the_summary_names_each_relation_and_node_once() {
+        let mut report = sample();
+        let first = report.differences[0].clone();
+        let other_node = Difference {
+            node: 2,
+            ..first.clone()
+        };
+        report.differences.push(other_node);
+        report.differences.push(first);
+        assert_eq!(
+            report.summary(),
+            "set 1: 3 differences: geekdb.files on node 3, geekdb.files on node 2"
+        );
     }
 
     #[test]
