@@ -296,6 +296,7 @@ fn help_lists_every_command_with_an_example() {
         "slon status",
         "slon-unit",
         "status",
+        "compare",
         "discover",
         "show",
         "golden",

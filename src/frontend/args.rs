@@ -128,6 +128,20 @@ pub enum Command {
         after_help = "Example: slonik-gen --config examples/geekdb.toml status --max-lag 60\n         slonik-gen --config examples/geekdb.toml status --format json"
     )]
     Status(StatusArgs),
+    /// Compare a set's tables (row count and checksum, chunked by key) and sequences on its
+    /// origin and subscribers at the same replicated point. Exit 0 equal, 3 a difference, 1
+    /// an error
+    ///
+    /// A SYNC is made on the origin and each subscriber is read once it has applied it; a
+    /// chunk that differs (rows written between the reads) is read again at one exact
+    /// point: with the origin's sl_event_lock held, a SYNC whose snapshot the origin's read
+    /// uses, each subscriber read at exactly that SYNC. Writes go on throughout; the lock
+    /// only delays the origin's next SYNC while a chunk is re-read.
+    #[cfg(feature = "import-live")]
+    #[command(
+        after_help = "Example: slonik-gen --config examples/geekdb.toml compare set1\n         slonik-gen --config examples/geekdb.toml compare set1 --node 2 --format json"
+    )]
+    Compare(CompareArgs),
     /// Print a `[[set]]` of a database's tables (with their key) and sequences, from its
     /// catalog (altperl's slonik_build_env); `--missing`: what no set of the config holds
     ///
@@ -217,6 +231,29 @@ pub struct StatusArgs {
     /// bounds the whole run); a node that does not answer in time is reported unreachable
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub connect_timeout: f64,
+}
+
+/// `compare` arguments.
+#[cfg(feature = "import-live")]
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The set: its name, its id or `set<N>`
+    #[arg(value_name = "SET")]
+    pub set: String,
+    /// Compare only this subscriber (repeatable) [default: every subscriber of the set]
+    #[arg(long = "node", value_name = "NODE")]
+    pub nodes: Vec<String>,
+    /// Rows per chunk: each node sums one key range at a time, so memory and each query
+    /// stay bounded on large tables
+    #[arg(long, value_name = "ROWS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_rows: u64,
+    /// How many times a chunk that differs is read again at one exact point (0: report
+    /// the first reading)
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Output: text (for a person) or json
+    #[arg(long, default_value = "text", value_name = "text|json", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 /// `discover` arguments.

@@ -388,6 +388,11 @@ fn run(cli: args::Cli, out: &mut Sink) -> Result<ExitCode, crate::Error> {
             )
         }
         #[cfg(feature = "import-live")]
+        args::Command::Compare(args) => {
+            no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "compare");
+            return run_compare(&cli.config, cli.slony_version, quiet, &args, out);
+        }
+        #[cfg(feature = "import-live")]
         args::Command::Discover(args) => {
             no_script_flags(cli.check.is_some() || cli.write_config.is_some(), "discover");
             return run_discover(&cli.config, cli.slony_version, quiet, &args, out);
@@ -876,6 +881,46 @@ fn run_status(
         Verdict::Ok => ExitCode::SUCCESS,
         Verdict::OverLag => ExitCode::from(3),
         _ => ExitCode::FAILURE,
+    })
+}
+
+/// `slonik-gen compare SET`: the report on stdout (text or JSON), a one-line summary on
+/// stderr; exit 0 equal, 3 a difference, 1 an error (nothing on stdout).
+#[cfg(feature = "import-live")]
+fn run_compare(
+    config: &Option<PathBuf>,
+    version: Option<crate::SlonyVersion>,
+    quiet: bool,
+    args: &args::CompareArgs,
+    out: &mut Sink,
+) -> Result<ExitCode, crate::Error> {
+    use crate::import::live::compare::{compare_set, CompareOptions};
+    let cluster = load(config, version)?;
+    let set = crate::resolve::set(&cluster, &args.set)?;
+    let nodes = args
+        .nodes
+        .iter()
+        .map(|n| crate::resolve::node(&cluster, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = CompareOptions::default()
+        .chunk_rows(args.chunk_rows)
+        .retries(args.retries)
+        .nodes(nodes);
+    let report = compare_set(&cluster, set, &options)?;
+    let text = match args.format.as_str() {
+        "json" => report.to_json(),
+        _ => report.to_text(),
+    };
+    out.write_all(text.as_bytes()).map_err(output)?;
+    out.flush().map_err(output)?;
+    let equal = report.equal();
+    if !(quiet && equal) {
+        eprintln!("slonik-gen: {}", crate::escape::visible(&report.summary()));
+    }
+    Ok(if equal {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
     })
 }
 

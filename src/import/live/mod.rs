@@ -25,6 +25,8 @@
 //! connection (`options=-c search_path=...`) cannot substitute them.
 
 mod catalog;
+#[cfg(feature = "import-live")]
+pub mod compare;
 mod convert;
 mod diff;
 #[cfg(feature = "import-live")]

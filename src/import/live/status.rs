@@ -447,7 +447,7 @@ fn plural(n: i64) -> &'static str {
 /// The admin conninfo of `node` for the Rust client, as configured (`passfile` and
 /// `service` included: [`super::libpq`] reads them as libpq does).
 #[cfg(any(test, feature = "import-live"))]
-fn admin_conninfo(node: &crate::model::Node) -> String {
+pub(super) fn admin_conninfo(node: &crate::model::Node) -> String {
     node.admin
         .params()
         .into_iter()
