@@ -13,7 +13,9 @@ use crate::version::SlonyVersion;
 
 /// `slonik_subscribe_set SET NODE`: subscribe NODE to SET from its provider (the config's
 /// subscription entry, else the node's `provider`, else the origin), waiting first for a
-/// cascaded provider to be caught up and afterwards for the initial copy to finish.
+/// cascaded provider to be caught up and afterwards for the initial copy to finish (for a
+/// node that already receives the set, `subscribe set` changes the provider or forwarding
+/// and no copy runs: it waits until the node has caught up).
 pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
     let set_id = set;
@@ -31,7 +33,15 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
     }
     let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver.id)) {
         Some(sub) => (sub.provider, sub.forward),
-        None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
+        // The node's provider is its wish for when every node is up: while that node is
+        // failed (or dropped), the origin feeds it.
+        None => (
+            receiver
+                .provider
+                .filter(|p| cluster.nodes.get(p).is_some_and(|n| !n.failed))
+                .unwrap_or(set.origin),
+            receiver.forward,
+        ),
     };
     subscribe(cluster, set_id, receiver.id, provider, forward)
 }
@@ -108,10 +118,23 @@ fn subscribe(
         omit_copy: None,
     });
     script.extend(provider_event_reaches_origin(cluster, provider, origin));
-    script.push(echo(format!(
-        "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
-        set.label()
-    )));
+    // A node that already receives the set keeps its data: `subscribe set` only changes
+    // the provider (or forwarding), and no copy runs.
+    script.push(echo(match cluster.subscriptions.get(&(set_id, receiver)) {
+        None => format!(
+            "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
+            set.label()
+        ),
+        Some(old) if old.provider != provider => format!(
+            "Node {receiver} already receives {}: now from node {provider} instead of node {} (no new copy); waiting until it has caught up",
+            set.label(),
+            old.provider
+        ),
+        Some(_) => format!(
+            "Node {receiver} already receives {} from node {provider}: subscription updated (no new copy); waiting until it has caught up",
+            set.label()
+        ),
+    }));
     script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
     script.push(echo(format!(
         "Node {receiver} is subscribed to {} from node {provider} and caught up",
