@@ -13,9 +13,7 @@ use crate::version::SlonyVersion;
 
 /// `slonik_subscribe_set SET NODE`: subscribe NODE to SET from its provider (the config's
 /// subscription entry, else the node's `provider`, else the origin), waiting first for a
-/// cascaded provider to be caught up and afterwards for the initial copy to finish (for a
-/// node that already receives the set, `subscribe set` changes the provider or forwarding
-/// and no copy runs: it waits until the node has caught up).
+/// cascaded provider to be caught up and afterwards for the initial copy to finish.
 pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
     let set_id = set;
@@ -48,7 +46,9 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
 
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
 /// says for the receiver (the add-tables runbook subscribes its temporary set along the
-/// providers of the set it grows).
+/// providers of the set it grows). For a receiver that already has the set from another
+/// provider this re-points it: `subscribe set` changes the provider without a new copy,
+/// and the script says so and waits until the node has caught up.
 pub fn subscribe_set_via(
     cluster: &Cluster,
     set: SetId,
@@ -118,20 +118,18 @@ fn subscribe(
         omit_copy: None,
     });
     script.extend(provider_event_reaches_origin(cluster, provider, origin));
-    // A node that already receives the set keeps its data: `subscribe set` only changes
-    // the provider (or forwarding), and no copy runs.
+    // The config lists the subscriptions it wants, made or not, so one with the same
+    // provider may be the first; one with another provider is a node that already
+    // receives the set being re-pointed ([`subscribe_set_via`]): it keeps its data,
+    // `subscribe set` only changes the provider, and no copy runs.
     script.push(echo(match cluster.subscriptions.get(&(set_id, receiver)) {
-        None => format!(
-            "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
-            set.label()
-        ),
         Some(old) if old.provider != provider => format!(
             "Node {receiver} already receives {}: now from node {provider} instead of node {} (no new copy); waiting until it has caught up",
             set.label(),
             old.provider
         ),
-        Some(_) => format!(
-            "Node {receiver} already receives {} from node {provider}: subscription updated (no new copy); waiting until it has caught up",
+        _ => format!(
+            "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
             set.label()
         ),
     }));
