@@ -78,7 +78,11 @@ pub fn check_references(cluster: &Cluster) -> Result<(), Inconsistency> {
             }
         }
     }
-    if let Some(node) = cluster.dropped_nodes.keys().find(|n| cluster.nodes.contains_key(n)) {
+    if let Some(node) = cluster
+        .dropped_nodes
+        .keys()
+        .find(|n| cluster.nodes.contains_key(n))
+    {
         return Err(Inconsistency::NodeExists { node: *node });
     }
     for sub in cluster.subscriptions.values() {

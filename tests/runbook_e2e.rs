@@ -591,7 +591,10 @@ fn e2e_cascade_failover_drop_dead_then_failback() {
     .run(&cluster)
     .unwrap();
     run_plan(&c, &tools, &failover, "failover --drop-dead");
-    assert_eq!(failover.next.subscriptions[&(SetId(1), NodeId(4))].provider, NodeId(2));
+    assert_eq!(
+        failover.next.subscriptions[&(SetId(1), NodeId(4))].provider,
+        NodeId(2)
+    );
     assert_catalog_matches(&c, &[2, 3, 4], &failover.next);
     writer.wait_for_rows_on(2, 30, Duration::from_secs(120));
 

@@ -550,7 +550,10 @@ fn failover_then_failback_gives_back_the_tutorial_config_byte_for_byte() {
         .run(&reloaded)
         .unwrap();
         assert_eq!(
-            failback.steps.iter().any(|s| s.title.starts_with("Drop the old node 1")),
+            failback
+                .steps
+                .iter()
+                .any(|s| s.title.starts_with("Drop the old node 1")),
             !drop_dead,
             "a dropped node is not dropped again"
         );
@@ -566,6 +569,73 @@ fn failover_then_failback_gives_back_the_tutorial_config_byte_for_byte() {
         let back = slonik_gen::config_writer::edit(&after, path, &failback.next).unwrap();
         assert_eq!(back, original, "drop_dead = {drop_dead}");
     }
+}
+
+/// Node 4's provider, node 3, forwards set 1 but does not have set 2: the switchover
+/// back points node 4 at the origin for both (`resubscribe node` moves every set of an
+/// origin at once), and the failback then gives set 1 back to node 3.
+#[test]
+fn failback_gives_each_set_back_to_the_configured_provider_that_has_it() {
+    let mut text = String::from("cluster = \"c\"\nslony_version = \"2.2\"\ndefault_origin = 1\n");
+    for (id, provider) in [
+        (1, ""),
+        (2, "provider = 1\n"),
+        (3, "provider = 2\n"),
+        (4, "provider = 3\n"),
+    ] {
+        text.push_str(&format!("\n[[node]]\nid = {id}\nhost = \"db{id}\"\n{provider}"));
+    }
+    text.push_str("\n[[set]]\nid = 1\nname = \"one\"\norigin = 1\ntables = [\"a\"]\n");
+    text.push_str("\n[[set]]\nid = 2\nname = \"two\"\norigin = 1\ntables = [\"b\"]\n");
+    for (set, receiver, provider) in [
+        ("one", 2, 1),
+        ("one", 3, 2),
+        ("one", 4, 3),
+        ("two", 2, 1),
+        ("two", 4, 1),
+    ] {
+        text.push_str(&format!(
+            "\n[[subscription]]\nset = \"{set}\"\nreceiver = {receiver}\nprovider = {provider}\nforward = true\n"
+        ));
+    }
+    let path = Path::new("two_sets.toml");
+    let start = load_config_str(&text, path).unwrap();
+    let failover = failover_request(true).run(&start).unwrap();
+    assert_eq!(
+        failover.next.subscriptions[&(SetId(2), NodeId(4))].provider,
+        NodeId(2)
+    );
+    let after = slonik_gen::config_writer::edit(&text, path, &failover.next).unwrap();
+    let failback = Request::Failback {
+        node: "1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&load_config_str(&after, path).unwrap())
+    .unwrap();
+    let titles: Vec<&str> = failback.steps.iter().map(|s| s.title.as_str()).collect();
+    let at = titles
+        .iter()
+        .position(|t| *t == "Re-point node 4 to receive set 1 (one) from node 3 again")
+        .unwrap_or_else(|| panic!("{titles:#?}"));
+    assert_eq!(
+        titles[at + 1],
+        "Check that node 4 receives set 1 (one) from node 3"
+    );
+    let md = failback.render(Format::Markdown).unwrap();
+    assert!(
+        md.contains("subscribe set (id = 1, provider = 3, receiver = 4, forward = yes);"),
+        "{md}"
+    );
+    assert!(
+        md.contains("now from node 3 instead of node 1 (no new copy)"),
+        "{md}"
+    );
+    assert_eq!(failback.next, start);
+    assert_eq!(
+        slonik_gen::config_writer::edit(&after, path, &failback.next).unwrap(),
+        text
+    );
 }
 
 #[test]
@@ -607,7 +677,11 @@ fn a_dropped_node_is_no_member_and_rebuild_takes_it_back() {
     );
     // A config that uses a dropped node as a subscriber is refused, naming it.
     let text = read(TUTORIAL)
-        .replacen("user = \"postgres\"\n\n[[node]]\nid = 2", "user = \"postgres\"\ndropped = true\n\n[[node]]\nid = 2", 1)
+        .replacen(
+            "user = \"postgres\"\n\n[[node]]\nid = 2",
+            "user = \"postgres\"\ndropped = true\n\n[[node]]\nid = 2",
+            1,
+        )
         .replace("default_origin = 1", "default_origin = 2")
         .replace("origin = 1\n", "origin = 2\n");
     let error = load_config_str(&text, "dropped.toml").unwrap_err().to_string();

@@ -174,7 +174,11 @@ fn a_re_subscription_does_not_wait_for_an_initial_copy() {
     let mut unsubscribed = cluster.clone();
     unsubscribed.subscriptions.remove(&(SetId(1), NodeId(4)));
     let first = ops::subscribe_set(&unsubscribed, SetId(1), NodeId(4)).unwrap();
-    assert!(first.script.render().unwrap().contains("waiting for the initial copy"));
+    assert!(first
+        .script
+        .render()
+        .unwrap()
+        .contains("waiting for the initial copy"));
 }
 
 #[test]

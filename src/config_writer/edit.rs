@@ -451,8 +451,10 @@ fn update_nodes(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) -> Result<
             }
         }
     }
-    let added: Vec<(&crate::model::Node, bool)> =
-        next.config_nodes().filter(|(n, _)| !present.contains(&n.id)).collect();
+    let added: Vec<(&crate::model::Node, bool)> = next
+        .config_nodes()
+        .filter(|(n, _)| !present.contains(&n.id))
+        .collect();
     if added.is_empty() {
         return Ok(());
     }

@@ -200,7 +200,10 @@ impl Cluster {
             wait_timeout: self.wait_timeout,
             slon: self.slon.clone(),
             daemon: self.daemon.clone(),
-            nodes: self.config_nodes().map(|(node, dropped)| node_config(node, dropped)).collect(),
+            nodes: self
+                .config_nodes()
+                .map(|(node, dropped)| node_config(node, dropped))
+                .collect(),
             sets: self.sets.values().map(set_config).collect(),
             subscriptions: self
                 .subscriptions

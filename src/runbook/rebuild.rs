@@ -196,7 +196,8 @@ fn build(
         let mut dropped = ops::drop_node(builder.state(), id, event)?;
         // The node comes back below: the nodes that receive from it when every node is up
         // keep it as their provider.
-        dropped.next = crate::transition::drop_node_kept(builder.state(), id, event).map_err(inconsistent(op))?;
+        dropped.next =
+            crate::transition::drop_node_kept(builder.state(), id, event).map_err(inconsistent(op))?;
         builder.change(
             format!("Drop the old {} from the cluster", node.label()),
             format!("The cluster still knows node {id} (failed, or with its old subscriptions); it must be dropped before it can be stored again. The event node is node {event}, the current origin, which is up. The script waits until every node has processed the drop: a node that applied it after the new `store path` would delete the new paths too"),
@@ -294,8 +295,12 @@ fn restore_providers(builder: &mut Builder, sets: &[SetId]) -> Result<(), OpErro
             .filter(|sub| sets.contains(&sub.set))
             .find_map(|sub| {
                 let wish = state.nodes.get(&sub.receiver).filter(|n| !n.failed)?.provider?;
-                (wish != sub.provider && feeds(&state, sub.set, wish, sub.receiver))
-                    .then_some((sub.set, sub.receiver, wish, sub.provider))
+                (wish != sub.provider && feeds(&state, sub.set, wish, sub.receiver)).then_some((
+                    sub.set,
+                    sub.receiver,
+                    wish,
+                    sub.provider,
+                ))
             })
         else {
             return Ok(());
