@@ -330,7 +330,7 @@ fn restore_providers(builder: &mut Builder, sets: &[SetId]) -> Result<(), OpErro
 /// do not include the receiver.
 fn feeds(cluster: &Cluster, set: SetId, provider: NodeId, receiver: NodeId) -> bool {
     if provider == receiver
-        || !cluster.nodes.get(&provider).is_some_and(|n| !n.failed)
+        || cluster.nodes.get(&provider).is_none_or(|n| n.failed)
         || !cluster.can_provide(set, provider)
     {
         return false;
