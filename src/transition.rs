@@ -69,10 +69,21 @@ pub fn check_references(cluster: &Cluster) -> Result<(), Inconsistency> {
     for set in cluster.sets.values() {
         need_node(cluster, set.origin, || format!("the origin of set {}", set.id))?;
     }
-    for node in cluster.nodes.values() {
+    for node in cluster.nodes.values().chain(cluster.dropped_nodes.values()) {
         if let Some(provider) = node.provider {
-            need_node(cluster, provider, || format!("the provider of node {}", node.id))?;
+            // A node's provider may be a dropped node: where it receives from once that
+            // node is back.
+            if !cluster.dropped_nodes.contains_key(&provider) {
+                need_node(cluster, provider, || format!("the provider of node {}", node.id))?;
+            }
         }
+    }
+    if let Some(node) = cluster
+        .dropped_nodes
+        .keys()
+        .find(|n| cluster.nodes.contains_key(n))
+    {
+        return Err(Inconsistency::NodeExists { node: *node });
     }
     for sub in cluster.subscriptions.values() {
         if !cluster.sets.contains_key(&sub.set) {
@@ -110,12 +121,13 @@ fn set_mut<'a>(cluster: &'a mut Cluster, set: SetId, role: &str) -> Result<&'a m
 }
 
 /// A node joins (or rejoins, after it was dropped and its database prepared): it is in
-/// the cluster and active.
+/// the cluster and active, and no longer among [`Cluster::dropped_nodes`].
 pub fn add_node(cluster: &Cluster, mut node: Node) -> Result<Cluster, Inconsistency> {
     if cluster.nodes.contains_key(&node.id) {
         return Err(Inconsistency::NodeExists { node: node.id });
     }
     let mut next = cluster.clone();
+    next.dropped_nodes.remove(&node.id);
     node.failed = false;
     next.nodes.insert(node.id, node);
     Ok(next)
@@ -143,10 +155,35 @@ pub fn drop_node(cluster: &Cluster, node: NodeId, event_node: NodeId) -> Result<
     Ok(next)
 }
 
+/// `drop node` of a node that failed over, keeping it for a later failback: as
+/// [`drop_node`], except that the node moves to [`Cluster::dropped_nodes`] with all its
+/// settings, and the other nodes' `provider` naming it stays (where they receive from once
+/// it is back).
+pub fn drop_node_kept(cluster: &Cluster, node: NodeId, event_node: NodeId) -> Result<Cluster, Inconsistency> {
+    need_node(cluster, node, || "the node to drop".into())?;
+    need_node(cluster, event_node, || "the event node".into())?;
+    let mut next = cluster.clone();
+    let Some(mut kept) = next.nodes.remove(&node) else {
+        return Err(Inconsistency::MissingNode {
+            node,
+            role: "the node to drop".into(),
+        });
+    };
+    kept.failed = false;
+    next.dropped_nodes.insert(node, kept);
+    next.subscriptions.retain(|_, s| s.receiver != node);
+    if next.default_origin == node {
+        next.default_origin = event_node;
+    }
+    Ok(next)
+}
+
 /// `failover`: for each (dead, backup) pair, the backup becomes the origin of the dead
 /// node's sets, the subscribers the dead node fed are pointed at the backup (as Slony-I
 /// does), the dead node's subscriptions go, and the dead node is marked failed; the
-/// default origin follows to the backup.
+/// default origin follows to the backup. Every node's `provider` stays as it was: it is
+/// where the node receives from when every node is up, which the failback restores; only
+/// the subscriptions say where it receives from now.
 pub fn fail_over(cluster: &Cluster, pairs: &[(NodeId, NodeId)]) -> Result<Cluster, Inconsistency> {
     let mut next = cluster.clone();
     for &(dead, backup) in pairs {
@@ -158,11 +195,6 @@ pub fn fail_over(cluster: &Cluster, pairs: &[(NodeId, NodeId)]) -> Result<Cluste
         next.subscriptions.retain(|_, s| s.receiver != dead);
         for sub in next.subscriptions.values_mut().filter(|s| s.provider == dead) {
             sub.provider = backup;
-        }
-        for node in next.nodes.values_mut() {
-            if node.provider == Some(dead) {
-                node.provider = Some(backup).filter(|b| *b != node.id);
-            }
         }
         next.nodes
             .get_mut(&dead)

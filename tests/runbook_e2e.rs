@@ -3,6 +3,8 @@
 //! checked row by row and against the plan's next state.
 //!
 //! * `failover_then_failback`: the scenario's case 2 end to end on three nodes.
+//! * `cascade_failover_drop_dead_then_failback`: the pgbench tutorial's four-node cascade,
+//!   failed over with `--drop-dead` and failed back from the config that kept node 1.
 //! * `switchover_under_write_load`: zero lost rows across a controlled switchover.
 //! * `add_tables_to_a_live_set`: new tables replicated through a temporary set.
 //!
@@ -537,6 +539,101 @@ fn e2e_failover_then_failback() {
         total.elapsed().as_secs_f64()
     );
     assert_slons_read_their_config(&c, 3);
+}
+
+/// The pgbench tutorial's cascade on four nodes (node 3 through node 2, node 4 straight
+/// from node 1, every node's `provider` written on its `[[node]]`): `failover --drop-dead`
+/// of node 1 to node 2 points node 4 at node 2 and keeps node 1 in the config as
+/// `dropped = true`; the failback from that config takes node 1 back from its kept
+/// settings, points node 4 at node 1 again, loses no committed row, and gives back the
+/// config byte for byte.
+#[test]
+fn e2e_cascade_failover_drop_dead_then_failback() {
+    let Some(tools) = tools_or_skip("e2e_cascade_failover_drop_dead_then_failback") else {
+        return;
+    };
+    let total = Instant::now();
+    let mut c = TestCluster::start(&tools, 4, "geekdb");
+    let provider = |n: u32| match n {
+        2 | 4 => "provider = 1\n".to_string(),
+        3 => "provider = 2\n".to_string(),
+        _ => String::new(),
+    };
+    // Node 2's subscription goes while node 2 is the origin and comes back with the
+    // failback, so a comment on it cannot come back: it has none here.
+    let config_text = scenario_toml(&c, 4, provider)
+        .replace(
+            "[[subscription]]   # node 3 reads from the origin\nset = \"set1\"\nreceiver = 3\nprovider = 1\n",
+            "[[subscription]]   # node 3 reads through node 2\nset = \"set1\"\nreceiver = 3\nprovider = 2\n",
+        )
+        .replace(
+            "[[subscription]]   # node 2 reads from the origin\n",
+            "[[subscription]]\n",
+        );
+    let (config_path, cluster) = write_config(&c, &config_text);
+    assert_eq!(cluster.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(2));
+    set_up(&c, &tools, &cluster);
+
+    let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 30, Duration::from_secs(60));
+    {
+        let _held = writer.gate.lock().unwrap();
+        let written = writer.committed_ids().len().to_string();
+        for n in [2, 3, 4] {
+            c.wait_until(
+                &format!("node {n} has every row"),
+                Duration::from_secs(60),
+                || count(&c, n, "geekdb.files") == written,
+            );
+        }
+        c.stop_node_immediate(1);
+        writer.set_targets(vec![(2, c.port(2))]);
+    }
+
+    let failover = Request::Failover {
+        dead: vec!["1".into()],
+        backup: "2".into(),
+        drop_dead: true,
+    }
+    .run(&cluster)
+    .unwrap();
+    run_plan(&c, &tools, &failover, "failover --drop-dead");
+    assert_eq!(
+        failover.next.subscriptions[&(SetId(1), NodeId(4))].provider,
+        NodeId(2)
+    );
+    assert_catalog_matches(&c, &[2, 3, 4], &failover.next);
+    writer.wait_for_rows_on(2, 30, Duration::from_secs(120));
+
+    let after_failover = slonik_gen::config_writer::edit(&config_text, &config_path, &failover.next).unwrap();
+    assert!(after_failover.contains("dropped = true"), "{after_failover}");
+    let after_failover_cluster = load(&after_failover);
+    assert_eq!(after_failover_cluster, failover.next);
+
+    c.start_node(1);
+    let failback = Request::Failback {
+        node: "1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&after_failover_cluster)
+    .unwrap();
+    run_plan(&c, &tools, &failback, "failback of a dropped node");
+    writer.set_targets(vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 30, Duration::from_secs(120));
+    let (committed, _) = writer.finish();
+
+    assert_eq!(failback.next, cluster);
+    assert_catalog_matches(&c, &[1, 2, 3, 4], &failback.next);
+    assert_every_row_everywhere(&c, &[1, 2, 3, 4], 1, &committed);
+    let after_failback =
+        slonik_gen::config_writer::edit(&after_failover, &config_path, &failback.next).unwrap();
+    assert_eq!(after_failback, config_text, "the config comes back byte for byte");
+    eprintln!(
+        "cascade_failover_drop_dead_then_failback total {:.1}s",
+        total.elapsed().as_secs_f64()
+    );
+    assert_slons_read_their_config(&c, 4);
 }
 
 /// A schema whose functions shadow the built-ins the runbook checks use.

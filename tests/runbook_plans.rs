@@ -498,6 +498,196 @@ fn write_config_keeps_comments_and_changes_only_the_state() {
     assert_eq!(back, original);
 }
 
+const TUTORIAL: &str = "tests/fixtures/runbook/pgbench_tutorial.toml";
+
+/// The pgbench tutorial's cascade (node 3 through node 2, node 4 straight from node 1):
+/// failing node 1 over to node 2 points node 4 at node 2; the failback must point it back
+/// at node 1, its configured provider, and give back the config byte for byte, also when
+/// the failover dropped node 1 (kept as `dropped = true`).
+#[test]
+fn failover_then_failback_gives_back_the_tutorial_config_byte_for_byte() {
+    let original = read(TUTORIAL);
+    let path = Path::new(TUTORIAL);
+    let start = load(TUTORIAL);
+    for drop_dead in [false, true] {
+        let failover = failover_request(drop_dead).run(&start).unwrap();
+        assert_eq!(
+            failover.next.subscriptions[&(SetId(1000), NodeId(4))].provider,
+            NodeId(2),
+            "Slony-I points node 4 at the backup"
+        );
+        assert_eq!(
+            failover.next.nodes[&NodeId(4)].provider,
+            Some(NodeId(1)),
+            "node 4's own provider stays"
+        );
+        assert_eq!(failover.next.nodes[&NodeId(2)].provider, Some(NodeId(1)));
+        assert_eq!(failover.next.dropped_nodes.contains_key(&NodeId(1)), drop_dead);
+        let after = slonik_gen::config_writer::edit(&original, path, &failover.next).unwrap();
+        let diff = similar::TextDiff::from_lines(&original, &after)
+            .unified_diff()
+            .context_radius(0)
+            .to_string();
+        insta::with_settings!({
+            description => format!("{TUTORIAL} after `runbook failover --dead 1 --backup 2{} --write-config`", if drop_dead { " --drop-dead" } else { "" }),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(
+                if drop_dead { "tutorial_after_failover_drop_dead.diff" } else { "tutorial_after_failover.diff" },
+                diff
+            );
+        });
+        let reloaded = load_config_str(&after, path).unwrap();
+        assert_eq!(reloaded, failover.next);
+        assert_eq!(reloaded.to_toml(), failover.next.to_toml());
+        assert_eq!(load_config_str(&reloaded.to_toml(), path).unwrap(), reloaded);
+
+        let failback = Request::Failback {
+            node: "1".into(),
+            sets: Vec::new(),
+            prepare: Prepare::DropSchema,
+        }
+        .run(&reloaded)
+        .unwrap();
+        assert_eq!(
+            failback
+                .steps
+                .iter()
+                .any(|s| s.title.starts_with("Drop the old node 1")),
+            !drop_dead,
+            "a dropped node is not dropped again"
+        );
+        assert!(
+            failback
+                .steps
+                .iter()
+                .any(|s| s.title.contains("node 4 from node 1")),
+            "the failback re-points node 4: {:?}",
+            failback.steps.iter().map(|s| &s.title).collect::<Vec<_>>()
+        );
+        assert_eq!(failback.next, start, "drop_dead = {drop_dead}");
+        let back = slonik_gen::config_writer::edit(&after, path, &failback.next).unwrap();
+        assert_eq!(back, original, "drop_dead = {drop_dead}");
+    }
+}
+
+/// Node 4's provider, node 3, forwards set 1 but does not have set 2: the switchover
+/// back points node 4 at the origin for both (`resubscribe node` moves every set of an
+/// origin at once), and the failback then gives set 1 back to node 3.
+#[test]
+fn failback_gives_each_set_back_to_the_configured_provider_that_has_it() {
+    let mut text = String::from("cluster = \"c\"\nslony_version = \"2.2\"\ndefault_origin = 1\n");
+    for (id, provider) in [
+        (1, ""),
+        (2, "provider = 1\n"),
+        (3, "provider = 2\n"),
+        (4, "provider = 3\n"),
+    ] {
+        text.push_str(&format!("\n[[node]]\nid = {id}\nhost = \"db{id}\"\n{provider}"));
+    }
+    text.push_str("\n[[set]]\nid = 1\nname = \"one\"\norigin = 1\ntables = [\"a\"]\n");
+    text.push_str("\n[[set]]\nid = 2\nname = \"two\"\norigin = 1\ntables = [\"b\"]\n");
+    for (set, receiver, provider) in [
+        ("one", 2, 1),
+        ("one", 3, 2),
+        ("one", 4, 3),
+        ("two", 2, 1),
+        ("two", 4, 1),
+    ] {
+        text.push_str(&format!(
+            "\n[[subscription]]\nset = \"{set}\"\nreceiver = {receiver}\nprovider = {provider}\nforward = true\n"
+        ));
+    }
+    let path = Path::new("two_sets.toml");
+    let start = load_config_str(&text, path).unwrap();
+    let failover = failover_request(true).run(&start).unwrap();
+    assert_eq!(
+        failover.next.subscriptions[&(SetId(2), NodeId(4))].provider,
+        NodeId(2)
+    );
+    let after = slonik_gen::config_writer::edit(&text, path, &failover.next).unwrap();
+    let failback = Request::Failback {
+        node: "1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&load_config_str(&after, path).unwrap())
+    .unwrap();
+    let titles: Vec<&str> = failback.steps.iter().map(|s| s.title.as_str()).collect();
+    let at = titles
+        .iter()
+        .position(|t| *t == "Re-point node 4 to receive set 1 (one) from node 3 again")
+        .unwrap_or_else(|| panic!("{titles:#?}"));
+    assert_eq!(
+        titles[at + 1],
+        "Check that node 4 receives set 1 (one) from node 3"
+    );
+    let md = failback.render(Format::Markdown).unwrap();
+    assert!(
+        md.contains("subscribe set (id = 1, provider = 3, receiver = 4, forward = yes);"),
+        "{md}"
+    );
+    assert!(
+        md.contains("now from node 3 instead of node 1 (no new copy)"),
+        "{md}"
+    );
+    assert_eq!(failback.next, start);
+    assert_eq!(
+        slonik_gen::config_writer::edit(&after, path, &failback.next).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn a_dropped_node_is_no_member_and_rebuild_takes_it_back() {
+    let start = load(TUTORIAL);
+    let dropped = failover_request(true).run(&start).unwrap().next;
+    assert!(!dropped.nodes.contains_key(&NodeId(1)));
+    let kept = &dropped.dropped_nodes[&NodeId(1)];
+    assert_eq!(kept.admin, start.nodes[&NodeId(1)].admin);
+    assert!(!kept.failed);
+    // No script talks to it: the switchover back to node 2's subscriber leaves it out.
+    let plan = Request::Switchover {
+        sets: strings(&["pgbench"]),
+        from: None,
+        to: "4".into(),
+    }
+    .run(&dropped)
+    .unwrap();
+    for script in slonik_scripts(&plan) {
+        assert!(
+            script.admin.iter().all(|(n, _)| *n != NodeId(1)),
+            "{}",
+            script.render().unwrap()
+        );
+    }
+    // rebuild-node takes it back as a subscriber, from its settings.
+    let rebuilt = Request::RebuildNode {
+        node: "node1".into(),
+        sets: Vec::new(),
+        prepare: Prepare::DropSchema,
+    }
+    .run(&dropped)
+    .unwrap();
+    assert!(rebuilt.next.dropped_nodes.is_empty());
+    assert_eq!(rebuilt.next.nodes[&NodeId(1)], start.nodes[&NodeId(1)]);
+    assert_eq!(
+        rebuilt.next.subscriptions[&(SetId(1000), NodeId(1))].provider,
+        NodeId(2)
+    );
+    // A config that uses a dropped node as a subscriber is refused, naming it.
+    let text = read(TUTORIAL)
+        .replacen(
+            "user = \"postgres\"\n\n[[node]]\nid = 2",
+            "user = \"postgres\"\ndropped = true\n\n[[node]]\nid = 2",
+            1,
+        )
+        .replace("default_origin = 1", "default_origin = 2")
+        .replace("origin = 1\n", "origin = 2\n");
+    let error = load_config_str(&text, "dropped.toml").unwrap_err().to_string();
+    assert!(error.contains("which is dropped"), "{error}");
+}
+
 #[test]
 fn write_config_adds_tables_with_explicit_ids() {
     let original = read(THREE);

@@ -114,6 +114,73 @@ fn failover_and_the_failover_runbook_reach_the_same_state() {
     }
 }
 
+/// Node 1 is the origin; node 2 receives from it; node 3 and node 4 are configured to
+/// receive through node 1 and node 2.
+fn wishes() -> Cluster {
+    load_config_str(
+        "cluster = \"c\"\n\
+         [[node]]\nid = 1\n[[node]]\nid = 2\nprovider = 1\n[[node]]\nid = 3\nprovider = 1\n\
+         [[node]]\nid = 4\nprovider = 2\n\
+         [[set]]\nid = 1\nname = \"s\"\ntables = [\"t\"]\n\
+         [[subscription]]\nset = 1\nreceiver = 2\n[[subscription]]\nset = 1\nreceiver = 3\n\
+         [[subscription]]\nset = 1\nreceiver = 4\n",
+        "wishes.toml",
+    )
+    .unwrap()
+}
+
+#[test]
+fn failover_re_points_subscriptions_and_keeps_every_nodes_provider() {
+    let cluster = wishes();
+    let next = slonik_gen::transition::fail_over(&cluster, &[(NodeId(1), NodeId(2))]).unwrap();
+    let provider = |n: u32| next.subscriptions[&(SetId(1), NodeId(n))].provider;
+    assert_eq!((provider(3), provider(4)), (NodeId(2), NodeId(2)));
+    for (id, node) in &cluster.nodes {
+        assert_eq!(next.nodes[id].provider, node.provider, "node {id}");
+    }
+    // The state loads back from its config: a provider may name the failed node.
+    let text = next.to_toml();
+    assert_eq!(load_config_str(&text, "next.toml").unwrap(), next, "{text}");
+}
+
+#[test]
+fn a_node_dropped_after_a_failover_is_kept_and_taken_back() {
+    let cluster = wishes();
+    let failed = slonik_gen::transition::fail_over(&cluster, &[(NodeId(1), NodeId(2))]).unwrap();
+    let dropped = slonik_gen::transition::drop_node_kept(&failed, NodeId(1), NodeId(2)).unwrap();
+    assert!(!dropped.nodes.contains_key(&NodeId(1)));
+    assert!(!dropped.dropped_nodes[&NodeId(1)].failed);
+    assert_eq!(dropped.nodes[&NodeId(3)].provider, Some(NodeId(1)));
+    assert_eq!(dropped.default_origin, NodeId(2));
+    let text = dropped.to_toml();
+    assert!(text.contains("dropped = true"), "{text}");
+    assert_eq!(load_config_str(&text, "dropped.toml").unwrap(), dropped, "{text}");
+    let back = slonik_gen::transition::add_node(&dropped, cluster.nodes[&NodeId(1)].clone()).unwrap();
+    assert!(back.dropped_nodes.is_empty());
+    assert_eq!(back.nodes[&NodeId(1)], cluster.nodes[&NodeId(1)]);
+    // The single drop-node forgets the node, and the providers that named it.
+    let forgotten = slonik_gen::transition::drop_node(&failed, NodeId(1), NodeId(2)).unwrap();
+    assert!(forgotten.dropped_nodes.is_empty());
+    assert_eq!(forgotten.nodes[&NodeId(3)].provider, None);
+}
+
+#[test]
+fn a_re_subscription_does_not_wait_for_an_initial_copy() {
+    let cluster = wishes();
+    let fresh = ops::subscribe_set_via(&cluster, SetId(1), NodeId(4), NodeId(1), true).unwrap();
+    let text = fresh.script.render().unwrap();
+    assert!(!text.contains("initial copy"), "{text}");
+    assert!(text.contains("instead of node 2 (no new copy)"), "{text}");
+    let mut unsubscribed = cluster.clone();
+    unsubscribed.subscriptions.remove(&(SetId(1), NodeId(4)));
+    let first = ops::subscribe_set(&unsubscribed, SetId(1), NodeId(4)).unwrap();
+    assert!(first
+        .script
+        .render()
+        .unwrap()
+        .contains("waiting for the initial copy"));
+}
+
 #[test]
 fn words_resolve_once_to_the_same_operation() {
     let cluster = fixture("cascade");
@@ -231,6 +298,17 @@ fn inconsistent_clusters() -> Vec<(&'static str, Cluster)> {
             node.provider = Some(NodeId(99));
         }
         clusters.push(("node provider not a node", c));
+
+        let mut c = base.clone();
+        let node = c.nodes[&NodeId(2)].clone();
+        c.dropped_nodes.insert(NodeId(2), node);
+        clusters.push(("a node both member and dropped", c));
+
+        let mut c = base.clone();
+        if let Some(node) = c.nodes.remove(&NodeId(2)) {
+            c.dropped_nodes.insert(NodeId(2), node);
+        }
+        clusters.push(("a subscriber among the dropped nodes", c));
 
         let mut c = base;
         c.sets.clear();

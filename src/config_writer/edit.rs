@@ -9,13 +9,15 @@
 //! implied value would be wrong.
 //!
 //! * Nodes: dropped nodes lose their `[[node]]`, new ones get one at the end of the nodes;
-//!   any changed key of a kept node (`failed`, `provider`, `forward`, a connection part)
-//!   is set or removed.
+//!   any changed key of a kept node (`failed`, `dropped`, `provider`, `forward`, a
+//!   connection part) is set or removed. A node `failover --drop-dead` dropped keeps its
+//!   `[[node]]`, marked `dropped = true` ([`Cluster::dropped_nodes`]).
 //! * Sets: dropped (and merged-away) sets lose their `[[set]]`, new ones get one written
 //!   in the compact form; a kept set's `name`, `origin`, `comment` change in place. New
 //!   tables and sequences are appended with explicit ids (so no id after them moves),
 //!   dropped ones are removed from the list, keeping the others' layout.
-//! * Subscriptions: removed, added (at the end) or changed in place.
+//! * Subscriptions: removed, added (where they sort by set and receiver when the file
+//!   lists them in that order, else at the end) or changed in place.
 //! * Ids: removing an entry the allocator numbered moves the allocator for everything
 //!   after it. The result is loaded again; each set whose ids came out different gets its
 //!   ids written explicitly on its entries, until every id is right.
@@ -382,13 +384,13 @@ fn clear_positions(table: &mut Table) {
 }
 
 /// One node as a `[[node]]` table, every value as [`Cluster::to_config`] writes it.
-fn node_table(node: &crate::model::Node) -> Option<Table> {
+fn node_table(node: &crate::model::Node, dropped: bool) -> Option<Table> {
     #[derive(serde::Serialize)]
     struct Nodes {
         node: [crate::model::config::NodeConfig; 1],
     }
     let text = toml::to_string(&Nodes {
-        node: [crate::model::cluster::node_config(node)],
+        node: [crate::model::cluster::node_config(node, dropped)],
     })
     .ok()?;
     fresh_table(&text, "node")
@@ -400,16 +402,24 @@ fn cannot_write(what: String) -> WriteError {
     }
 }
 
+/// The `[[node]]` of `id` in `cluster`, member or dropped, with whether it is dropped.
+fn config_node(cluster: &Cluster, id: NodeId) -> Option<(&crate::model::Node, bool)> {
+    match cluster.nodes.get(&id) {
+        Some(node) => Some((node, false)),
+        None => cluster.dropped_nodes.get(&id).map(|node| (node, true)),
+    }
+}
+
 fn update_nodes(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) -> Result<()> {
     let mut present = BTreeSet::new();
     if let Some(nodes) = array_of_tables(doc, "node") {
-        nodes.retain(|t| id_of(t).is_none_or(|id| next.nodes.contains_key(&NodeId(id))));
+        nodes.retain(|t| id_of(t).is_none_or(|id| config_node(next, NodeId(id)).is_some()));
         for table in nodes.iter_mut() {
             let Some(id) = id_of(table).map(NodeId) else {
                 continue;
             };
             present.insert(id);
-            let (Some(was), Some(node)) = (old.nodes.get(&id), next.nodes.get(&id)) else {
+            let (Some(was), Some(node)) = (config_node(old, id), config_node(next, id)) else {
                 continue;
             };
             if was == node {
@@ -417,8 +427,8 @@ fn update_nodes(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) -> Result<
             }
             // Compare the two nodes key by key as the canonical config writes them, and
             // change only the keys that differ.
-            let (Some(before), Some(after)) = (node_table(was), node_table(node)) else {
-                return Err(cannot_write(node.label()));
+            let (Some(before), Some(after)) = (node_table(was.0, was.1), node_table(node.0, node.1)) else {
+                return Err(cannot_write(node.0.label()));
             };
             let keys: BTreeSet<String> = before
                 .iter()
@@ -442,15 +452,18 @@ fn update_nodes(doc: &mut DocumentMut, old: &Cluster, next: &Cluster) -> Result<
             }
         }
     }
-    let added: Vec<&crate::model::Node> = next.nodes.values().filter(|n| !present.contains(&n.id)).collect();
+    let added: Vec<(&crate::model::Node, bool)> = next
+        .config_nodes()
+        .filter(|(n, _)| !present.contains(&n.id))
+        .collect();
     if added.is_empty() {
         return Ok(());
     }
     if array_of_tables(doc, "node").is_none() {
         doc.insert("node", Item::ArrayOfTables(ArrayOfTables::new()));
     }
-    for node in added {
-        let table = node_table(node).ok_or_else(|| cannot_write(node.label()))?;
+    for (node, dropped) in added {
+        let table = node_table(node, dropped).ok_or_else(|| cannot_write(node.label()))?;
         if let Some(nodes) = array_of_tables(doc, "node") {
             nodes.push(table);
         }
@@ -965,11 +978,11 @@ fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster
             }
         }
     }
-    let added: Vec<Table> = next
+    let added: Vec<((SetId, NodeId), Table)> = next
         .subscriptions
         .iter()
         .filter(|(key, _)| !covered.contains(key))
-        .map(|(_, sub)| {
+        .map(|(key, sub)| {
             let mut table = Table::new();
             let set: Value = match next.sets.get(&sub.set) {
                 Some(set) => Value::from(set.name.as_str()),
@@ -979,7 +992,7 @@ fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster
             table.insert("receiver", Item::Value(Value::from(node_value(sub.receiver))));
             table.insert("provider", Item::Value(Value::from(node_value(sub.provider))));
             table.insert("forward", Item::Value(Value::from(sub.forward)));
-            table
+            (*key, table)
         })
         .collect();
     if added.is_empty() {
@@ -988,9 +1001,19 @@ fn update_subscriptions(doc: &mut DocumentMut, file: &ConfigFile, next: &Cluster
     if array_of_tables(doc, "subscription").is_none() {
         doc.insert("subscription", Item::ArrayOfTables(ArrayOfTables::new()));
     }
+    // In a file that lists its subscriptions by set and receiver, a new one goes where it
+    // sorts (a subscription a failover removed comes back to its old place); otherwise at
+    // the end.
+    let sorted = covered.windows(2).all(|pair| pair[0] < pair[1]);
     if let Some(subs) = array_of_tables(doc, "subscription") {
-        for table in added {
-            subs.push(table);
+        for (key, table) in added {
+            let at = if sorted {
+                covered.iter().position(|k| *k > key).unwrap_or(covered.len())
+            } else {
+                covered.len()
+            };
+            subs.insert(at.min(subs.len()), table);
+            covered.insert(at, key);
         }
     }
 }

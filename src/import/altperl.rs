@@ -486,6 +486,7 @@ impl Reader<'_> {
                 provider,
                 forward,
                 failed: false,
+                dropped: false,
                 slon_start: None,
                 slon_stop: None,
                 slon: Default::default(),

@@ -30,6 +30,12 @@ pub struct Cluster {
     pub daemon: DaemonConfig,
     /// Nodes by id.
     pub nodes: BTreeMap<NodeId, Node>,
+    /// Nodes dropped from the cluster after a failover (`failover --drop-dead`) and kept
+    /// for a later failback or rebuild-node, by id; written to the config as `[[node]]`
+    /// with `dropped = true`. They are no members: nothing but [`crate::transition::add_node`]
+    /// (which takes one back) and the config writers looks here, and no set, subscription
+    /// or id of `nodes` refers to them. Another node's `provider` may name one.
+    pub dropped_nodes: BTreeMap<NodeId, Node>,
     /// Sets by id.
     pub sets: BTreeMap<SetId, Set>,
     /// Subscriptions by (set, receiver).
@@ -197,7 +203,10 @@ impl Cluster {
             wait_timeout: self.wait_timeout,
             slon: self.slon.clone(),
             daemon: self.daemon.clone(),
-            nodes: self.nodes.values().map(node_config).collect(),
+            nodes: self
+                .config_nodes()
+                .map(|(node, dropped)| node_config(node, dropped))
+                .collect(),
             sets: self.sets.values().map(set_config).collect(),
             subscriptions: self
                 .subscriptions
@@ -223,6 +232,19 @@ impl Cluster {
         }
     }
 
+    /// Every `[[node]]` the config holds, members and dropped nodes, by id, each with
+    /// whether it is dropped.
+    pub(crate) fn config_nodes(&self) -> impl Iterator<Item = (&Node, bool)> {
+        let mut all: Vec<(&Node, bool)> = self
+            .nodes
+            .values()
+            .map(|n| (n, false))
+            .chain(self.dropped_nodes.values().map(|n| (n, true)))
+            .collect();
+        all.sort_by_key(|(n, _)| n.id);
+        all.into_iter()
+    }
+
     /// What `node`'s slon daemon runs with: the cluster name, the node's path conninfo and
     /// every option set in `[slon]` or the node's `[node.slon]` (the node's value wins),
     /// sorted by name; `None` for a node not in the cluster.
@@ -237,8 +259,9 @@ impl Cluster {
     }
 }
 
-/// One node as the canonical config writes it (every value of the checked node).
-pub(crate) fn node_config(node: &Node) -> NodeConfig {
+/// One node as the canonical config writes it (every value of the checked node), with
+/// `dropped = true` for a node of [`Cluster::dropped_nodes`].
+pub(crate) fn node_config(node: &Node, dropped: bool) -> NodeConfig {
     let a = &node.admin;
     NodeConfig {
         id: node.id,
@@ -256,7 +279,8 @@ pub(crate) fn node_config(node: &Node) -> NodeConfig {
         path: node.path_overrides.clone(),
         provider: node.provider,
         forward: node.forward,
-        failed: node.failed,
+        failed: node.failed && !dropped,
+        dropped,
         slon_start: node.slon_start.clone(),
         slon_stop: node.slon_stop.clone(),
         slon: node.slon.clone(),

@@ -285,6 +285,14 @@ pub struct NodeConfig {
     /// Set after a failover: the node is out of the cluster until it is dropped and rebuilt.
     #[serde(default, skip_serializing_if = "is_false")]
     pub failed: bool,
+    /// Set once the node has been dropped from the cluster after a failover
+    /// (`runbook failover --drop-dead`): it is no member (no script, path or status uses
+    /// it), and its entry keeps its connection and slon settings for `runbook failback` or
+    /// `rebuild-node`, which take it back. Nothing may use it as an origin, subscriber or
+    /// subscription provider; another node's `provider` may still name it (where that node
+    /// receives from once it is back).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dropped: bool,
     /// Shell command that starts this node's slon (`ssh db2 sudo systemctl start slon@2`,
     /// ...), used by runbooks instead of the one `[daemon]`/`[node.daemon]` describe
     /// ([`crate::slon::run::SlonRun::start_shell`]). It must exit non-zero unless the slon
@@ -328,6 +336,7 @@ impl Default for NodeConfig {
             provider: None,
             forward: true,
             failed: false,
+            dropped: false,
             slon_start: None,
             slon_stop: None,
             slon: SlonOptions::new(),
@@ -390,6 +399,13 @@ impl NodeConfig {
     /// Marks the node as failed over: out of the cluster until it is dropped and rebuilt.
     pub fn failed(mut self, failed: bool) -> Self {
         self.failed = failed;
+        self
+    }
+
+    /// Marks the node as dropped after a failover: kept in the config with its settings,
+    /// out of the cluster until failback or rebuild-node takes it back.
+    pub fn dropped(mut self, dropped: bool) -> Self {
+        self.dropped = dropped;
         self
     }
 

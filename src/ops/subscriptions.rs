@@ -31,14 +31,24 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
     }
     let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver.id)) {
         Some(sub) => (sub.provider, sub.forward),
-        None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
+        // The node's provider is its wish for when every node is up: while that node is
+        // failed (or dropped), the origin feeds it.
+        None => (
+            receiver
+                .provider
+                .filter(|p| cluster.nodes.get(p).is_some_and(|n| !n.failed))
+                .unwrap_or(set.origin),
+            receiver.forward,
+        ),
     };
     subscribe(cluster, set_id, receiver.id, provider, forward)
 }
 
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
 /// says for the receiver (the add-tables runbook subscribes its temporary set along the
-/// providers of the set it grows).
+/// providers of the set it grows). For a receiver that already has the set from another
+/// provider this re-points it: `subscribe set` changes the provider without a new copy,
+/// and the script says so and waits until the node has caught up.
 pub fn subscribe_set_via(
     cluster: &Cluster,
     set: SetId,
@@ -108,10 +118,21 @@ fn subscribe(
         omit_copy: None,
     });
     script.extend(provider_event_reaches_origin(cluster, provider, origin));
-    script.push(echo(format!(
-        "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
-        set.label()
-    )));
+    // The config lists the subscriptions it wants, made or not, so one with the same
+    // provider may be the first; one with another provider is a node that already
+    // receives the set being re-pointed ([`subscribe_set_via`]): it keeps its data,
+    // `subscribe set` only changes the provider, and no copy runs.
+    script.push(echo(match cluster.subscriptions.get(&(set_id, receiver)) {
+        Some(old) if old.provider != provider => format!(
+            "Node {receiver} already receives {}: now from node {provider} instead of node {} (no new copy); waiting until it has caught up",
+            set.label(),
+            old.provider
+        ),
+        _ => format!(
+            "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
+            set.label()
+        ),
+    }));
     script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
     script.push(echo(format!(
         "Node {receiver} is subscribed to {} from node {provider} and caught up",

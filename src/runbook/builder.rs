@@ -37,6 +37,14 @@ impl Builder {
         })
     }
 
+    /// Lets the plan reach `node`, which `cluster` keeps among its dropped nodes (a
+    /// failback or rebuild takes it back).
+    pub(crate) fn reach(&mut self, cluster: &Cluster, node: &Node) -> Result<(), OpError> {
+        let reached = access(cluster, self.operation, node)?;
+        self.nodes.insert(node.id, reached);
+        Ok(())
+    }
+
     /// The cluster as it is once the steps so far have run.
     pub(crate) fn state(&self) -> &Cluster {
         &self.state

@@ -162,10 +162,14 @@ pub fn failover(
     if drop_dead {
         for node in &dead_nodes {
             let d = node.id;
-            let change = ops::drop_node(builder.state(), d, backup_id)?;
+            let mut change = ops::drop_node(builder.state(), d, backup_id)?;
+            // The config keeps the node (`dropped = true`, with its connection and slon
+            // settings) for the failback or rebuild-node that takes it back.
+            change.next = crate::transition::drop_node_kept(builder.state(), d, backup_id)
+                .map_err(ops::inconsistent(OP))?;
             builder.change(
                 format!("Drop {} from the cluster", node.label()),
-                format!("A failed node stays in the catalog (inactive) until it is dropped; dropping it lets the survivors clean up its events and paths. Node {d} can be rebuilt later with the rebuild-node runbook"),
+                format!("A failed node stays in the catalog (inactive) until it is dropped; dropping it lets the survivors clean up its events and paths. The config keeps node {d} as `dropped = true`, with its connection and slon settings, so the failback or rebuild-node runbook that brings it back needs nothing retyped"),
                 change,
             )?;
         }

@@ -132,13 +132,24 @@ pub(crate) fn state_lines(cluster: &Cluster) -> String {
         .values()
         .map(|n| {
             if n.failed {
-                format!("{} (failed: drop and rebuild it)", text(&n.label()))
+                format!(
+                    "{} (failed: rebuild it with `runbook failback` or `runbook rebuild-node`)",
+                    text(&n.label())
+                )
             } else {
                 text(&n.label())
             }
         })
         .collect();
     let _ = writeln!(out, "- Nodes: {}.", and_list(&nodes));
+    if !cluster.dropped_nodes.is_empty() {
+        let dropped: Vec<String> = cluster.dropped_nodes.values().map(|n| text(&n.label())).collect();
+        let _ = writeln!(
+            out,
+            "- Dropped, kept in the config (`dropped = true`) for `runbook failback` or `runbook rebuild-node`: {}.",
+            and_list(&dropped)
+        );
+    }
     let _ = writeln!(out, "- Default origin: node {}.", cluster.default_origin);
     for set in cluster.sets.values() {
         let subscribers: Vec<String> = cluster

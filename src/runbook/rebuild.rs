@@ -83,7 +83,12 @@ fn build(
     failback: bool,
 ) -> Result<Plan, OpError> {
     let op: &'static str = if failback { "failback" } else { "rebuild-node" };
-    let node = known_node(cluster, id)?.clone();
+    // A node `failover --drop-dead` dropped is kept with its settings: it comes back from there.
+    let was_dropped = !cluster.nodes.contains_key(&id) && cluster.dropped_nodes.contains_key(&id);
+    let node = match cluster.dropped_nodes.get(&id).filter(|_| was_dropped) {
+        Some(node) => node.clone(),
+        None => known_node(cluster, id)?.clone(),
+    };
     if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
         return Err(refuse(
             op,
@@ -139,8 +144,17 @@ fn build(
         format!("Rebuild {} as a subscriber of {names}", node.label())
     };
     let mut builder = Builder::new(op, title, cluster)?;
+    if was_dropped {
+        builder.reach(cluster, &node)?;
+    }
 
-    let stop = slon_stop(cluster, op, &node)?;
+    // The slon of a dropped node is described by the cluster it comes back to.
+    let with_node = if was_dropped {
+        crate::transition::add_node(cluster, node.clone()).map_err(inconsistent(op))?
+    } else {
+        cluster.clone()
+    };
+    let stop = slon_stop(&with_node, op, &node)?;
     builder.shell(
         format!("Stop the slon of {} — {}", node.label(), stop.how),
         format!(
@@ -176,19 +190,25 @@ fn build(
             );
         }
     }
-    // ops::drop_node waits until every node has processed the drop: a node that applied
-    // it after the new `store path` would delete the new paths too.
-    let dropped = ops::drop_node(builder.state(), id, event)?;
-    builder.change(
-        format!("Drop the old {} from the cluster", node.label()),
-        format!("The cluster still knows node {id} (failed, or with its old subscriptions); it must be dropped before it can be stored again. The event node is node {event}, the current origin, which is up. The script waits until every node has processed the drop: a node that applied it after the new `store path` would delete the new paths too"),
-        dropped,
-    )?;
-    builder.only_if_last(Probe {
-        node: event,
-        sql: catalog::node_known(cluster, id),
-        expect: "1".into(),
-    });
+    if !was_dropped {
+        // ops::drop_node waits until every node has processed the drop: a node that
+        // applied it after the new `store path` would delete the new paths too.
+        let mut dropped = ops::drop_node(builder.state(), id, event)?;
+        // The node comes back below: the nodes that receive from it when every node is up
+        // keep it as their provider.
+        dropped.next =
+            crate::transition::drop_node_kept(builder.state(), id, event).map_err(inconsistent(op))?;
+        builder.change(
+            format!("Drop the old {} from the cluster", node.label()),
+            format!("The cluster still knows node {id} (failed, or with its old subscriptions); it must be dropped before it can be stored again. The event node is node {event}, the current origin, which is up. The script waits until every node has processed the drop: a node that applied it after the new `store path` would delete the new paths too"),
+            dropped,
+        )?;
+        builder.only_if_last(Probe {
+            node: event,
+            sql: catalog::node_known(cluster, id),
+            expect: "1".into(),
+        });
+    }
     prepare_database(&mut builder, cluster, &node, event, prepare)?;
 
     // The node comes back as a healthy member: what the model forgot when it was dropped.
@@ -201,7 +221,7 @@ fn build(
         format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
         stored,
     )?;
-    let start = slon_start(cluster, op, &node)?;
+    let start = slon_start(&with_node, op, &node)?;
     builder.shell(
         format!("Start the slon of {} — {}", node.label(), start.how),
         format!(
@@ -237,6 +257,7 @@ fn build(
     }
     if failback {
         add_switchover(&mut builder, &sets, id)?;
+        restore_providers(&mut builder, &sets)?;
         builder.manual(
             format!("Send the applications back to {}", node.label()),
             "slonik-gen cannot reach your connection pooler (the scenario's steps 13 and 14)",
@@ -256,6 +277,95 @@ fn build(
         );
     }
     builder.finish()
+}
+
+/// After the failback's switchover: every subscription to one of `sets` whose receiver
+/// names a `provider` ([`Node::provider`], where it receives from when every node is up)
+/// and receives from another node is re-pointed to it, as the failover found it. One at a
+/// time, each only once its provider can feed the set (the origin, or a forwarding
+/// subscriber that does not receive it through the receiver), so no step makes a loop or
+/// points at a node that does not forward; each followed by a check of the catalog.
+fn restore_providers(builder: &mut Builder, sets: &[SetId]) -> Result<(), OpError> {
+    // Each subscription moves at most once (to its receiver's provider), so this ends.
+    for _ in 0..=builder.state().subscriptions.len() {
+        let state = builder.state().clone();
+        let Some((set, receiver, provider, from)) = state
+            .subscriptions
+            .values()
+            .filter(|sub| sets.contains(&sub.set))
+            .find_map(|sub| {
+                let wish = state.nodes.get(&sub.receiver).filter(|n| !n.failed)?.provider?;
+                (wish != sub.provider && feeds(&state, sub.set, wish, sub.receiver)).then_some((
+                    sub.set,
+                    sub.receiver,
+                    wish,
+                    sub.provider,
+                ))
+            })
+        else {
+            return Ok(());
+        };
+        let label = known_set(&state, set)?.label();
+        let change = repoint_subscription(&state, set, receiver, provider)?;
+        let next = change.next.clone();
+        builder.change(
+            format!("Re-point node {receiver} to receive {label} from node {provider} again"),
+            format!("Node {receiver}'s configured provider is node {provider}; the failover pointed it at node {from}. It keeps its data: only the provider changes, no copy runs"),
+            change,
+        )?;
+        builder.check(
+            format!("Check that node {receiver} receives {label} from node {provider}"),
+            "The restored provider must be in place and active before the runbook ends",
+            receiver,
+            catalog::active_subscriptions(&next, &[set], receiver, Some(provider)),
+            "1",
+            next.wait_timeout,
+        );
+    }
+    Ok(())
+}
+
+/// Whether `provider` can feed `set` to `receiver` now: a live node other than the
+/// receiver, the origin or a forwarding subscriber whose own providers, up to the origin,
+/// do not include the receiver.
+fn feeds(cluster: &Cluster, set: SetId, provider: NodeId, receiver: NodeId) -> bool {
+    if provider == receiver
+        || cluster.nodes.get(&provider).is_none_or(|n| n.failed)
+        || !cluster.can_provide(set, provider)
+    {
+        return false;
+    }
+    let mut hop = provider;
+    for _ in 0..=cluster.subscriptions.len() {
+        match cluster.subscriptions.get(&(set, hop)) {
+            None => return true, // the origin
+            Some(sub) if sub.provider == receiver => return false,
+            Some(sub) => hop = sub.provider,
+        }
+    }
+    false
+}
+
+/// The one place that changes the provider of an existing subscription for the failback.
+fn repoint_subscription(
+    cluster: &Cluster,
+    set: SetId,
+    receiver: NodeId,
+    provider: NodeId,
+) -> Result<ops::Change, OpError> {
+    let forward = cluster
+        .subscriptions
+        .get(&(set, receiver))
+        .is_none_or(|sub| sub.forward);
+    ops::subscribe_set_via(cluster, set, receiver, provider, forward)
+}
+
+/// A node word (`2` or `node2`) naming one of [`Cluster::dropped_nodes`], which failback
+/// and rebuild-node take back.
+pub(crate) fn dropped_node_word(cluster: &Cluster, arg: &str) -> Option<NodeId> {
+    let arg = arg.trim();
+    let id = NodeId(arg.strip_prefix("node").unwrap_or(arg).parse().ok()?);
+    cluster.dropped_nodes.contains_key(&id).then_some(id)
 }
 
 /// The node that generates the drop and store events: the origin of the first set, which

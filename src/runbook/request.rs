@@ -214,7 +214,8 @@ impl Request {
 }
 
 fn rebuild_args(cluster: &Cluster, node: &str, sets: &[String]) -> Result<(NodeId, Vec<SetId>), OpError> {
-    let node = resolve::node(cluster, node)?;
+    let node = resolve::node(cluster, node)
+        .or_else(|unknown| super::rebuild::dropped_node_word(cluster, node).ok_or(unknown))?;
     let sets = sets
         .iter()
         .map(|s| resolve::set(cluster, s))

@@ -293,9 +293,11 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
     let mut next = state.clone();
     let mut script = script_for(&state, op, &[])?;
     for (receiver, provider, subscribed) in &changes {
-        script.push(echo(format!(
-            "Node {receiver} now receives the sets of node {origin} from node {provider}"
-        )));
+        script.push(echo(if *provider == origin {
+            format!("Node {receiver} now receives the sets of node {origin} straight from it (no new copy)")
+        } else {
+            format!("Node {receiver} now receives the sets of node {origin} through node {provider} (no new copy)")
+        }));
         // `resubscribe node` where the version has it; before, `subscribe set` with the new
         // provider does the same without copying the data again.
         if ResubscribeNode::VERSIONS.contains(state.version) {

@@ -138,7 +138,7 @@ fn check_literal(
 
 pub(super) fn check_literals(cluster: &Cluster, suspects: &Suspects, p: &mut Vec<Problem>) {
     let version = cluster.version;
-    for node in cluster.nodes.values() {
+    for node in cluster.nodes.values().chain(cluster.dropped_nodes.values()) {
         let label = format!("node {}", node.id);
         if let Some(name) = &node.name {
             check_literal(name, Storage::Stored, version, || format!("{label} name"), p);
@@ -187,7 +187,7 @@ pub(super) fn check_literals(cluster: &Cluster, suspects: &Suspects, p: &mut Vec
         }
     }
     p.append(&mut identifier_problems(cluster, suspects));
-    for node in cluster.nodes.values() {
+    for node in cluster.nodes.values().chain(cluster.dropped_nodes.values()) {
         let admin = node.admin_conninfo(version);
         // The path inherits the admin parts, so report a problem they share only once.
         let admin_problems = admin.as_ref().err().cloned().unwrap_or_default();

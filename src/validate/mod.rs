@@ -63,7 +63,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
     }
 
     check_control_characters(config, &mut p);
-    let nodes = build_nodes(config, &mut p);
+    let (nodes, dropped_nodes) = build_nodes(config, &mut p);
     let default_origin = config
         .default_origin
         .or_else(|| nodes.keys().next().copied())
@@ -83,6 +83,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
         slon: config.slon.clone(),
         daemon: config.daemon.clone(),
         nodes,
+        dropped_nodes,
         sets,
         subscriptions,
         paths,
@@ -91,6 +92,17 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
     paths::check_paths(&cluster, &mut p);
     check_literals(&cluster, &suspects, &mut p);
     slon::check_slon(&cluster, &mut p);
+    // A dropped node is not a node of the cluster to the checks above; say why.
+    for problem in &mut p {
+        if let Problem::UnknownNode { item, node } = problem {
+            if cluster.dropped_nodes.contains_key(node) {
+                *problem = Problem::DroppedNode {
+                    item: std::mem::take(item),
+                    node: *node,
+                };
+            }
+        }
+    }
     if p.is_empty() {
         Ok(cluster)
     } else {

@@ -21,11 +21,15 @@ pub(super) fn check_node_ref(nodes: &BTreeMap<NodeId, Node>, item: &str, node: N
     }
 }
 
-pub(super) fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap<NodeId, Node> {
-    if config.nodes.is_empty() {
+/// The members and the dropped nodes (`dropped = true`), by id.
+pub(super) type Roster = (BTreeMap<NodeId, Node>, BTreeMap<NodeId, Node>);
+
+pub(super) fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> Roster {
+    if config.nodes.iter().all(|n| n.dropped) {
         p.push(Problem::NoNodes);
     }
     let mut nodes = BTreeMap::new();
+    let mut dropped = BTreeMap::new();
     for n in &config.nodes {
         check_id(&format!("node {}", n.id), "node", n.id.0.into(), p);
         let node = Node {
@@ -50,18 +54,31 @@ pub(super) fn build_nodes(config: &ConfigFile, p: &mut Vec<Problem>) -> BTreeMap
                 });
             }
         }
-        if nodes.insert(n.id, node).is_some() {
+        if n.dropped && n.failed {
+            p.push(Problem::DroppedAndFailed { node: n.id });
+        }
+        let twice = if n.dropped {
+            nodes.contains_key(&n.id) || dropped.insert(n.id, node).is_some()
+        } else {
+            dropped.contains_key(&n.id) || nodes.insert(n.id, node).is_some()
+        };
+        if twice {
             p.push(Problem::DuplicateNode { node: n.id });
         }
     }
-    for n in nodes.values() {
+    // A node's provider is where it receives from when every node is up: a failed or
+    // dropped node may be it (the node goes back to it after the failback).
+    for n in nodes.values().chain(dropped.values()) {
         if let Some(provider) = n.provider {
-            if !n.failed {
-                check_node_ref(&nodes, &format!("node {} provider", n.id), provider, p);
+            if !nodes.contains_key(&provider) && !dropped.contains_key(&provider) {
+                p.push(Problem::UnknownNode {
+                    item: format!("node {} provider", n.id),
+                    node: provider,
+                });
             }
         }
     }
-    nodes
+    (nodes, dropped)
 }
 
 /// Why a configured shell command cannot be used, if it cannot. Runbooks print it as one

@@ -124,6 +124,20 @@ pub enum Problem {
         /// As written.
         set: String,
     },
+    /// A reference to a node that was dropped after a failover (`dropped = true`).
+    #[error("{item} uses node {node}, which is dropped (`dropped = true`): rebuild it first (runbook failback or rebuild-node), or use another node")]
+    DroppedNode {
+        /// Where.
+        item: String,
+        /// The id.
+        node: NodeId,
+    },
+    /// A node marked both failed and dropped.
+    #[error("node {node} is marked both `failed` and `dropped`: a dropped node is no longer failed, remove `failed = true`")]
+    DroppedAndFailed {
+        /// The id.
+        node: NodeId,
+    },
     /// A reference to a node that failed over.
     #[error("{item} uses node {node}, which is marked failed: drop it or rebuild it first")]
     FailedNode {

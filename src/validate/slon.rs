@@ -9,7 +9,7 @@ use crate::Cluster;
 pub(super) fn check_slon(cluster: &Cluster, p: &mut Vec<Problem>) {
     check_options("[slon]", &cluster.slon, cluster, p);
     check_daemon("[daemon]", &cluster.daemon, p);
-    for node in cluster.nodes.values() {
+    for node in cluster.nodes.values().chain(cluster.dropped_nodes.values()) {
         check_options(&format!("node {} [node.slon]", node.id), &node.slon, cluster, p);
         check_daemon(&format!("node {} [node.daemon]", node.id), &node.daemon, p);
     }

@@ -236,6 +236,7 @@ pub fn config_from_catalog(
             provider: None,
             forward: true,
             failed: failed.contains(&node.id),
+            dropped: false,
             slon_start: None,
             slon_stop: None,
             slon: Default::default(),
