@@ -315,3 +315,42 @@ fn every_path_script_passes_the_offline_check() {
     ));
     common::offline::assert_accepted(&slonik, &scripts);
 }
+
+#[test]
+fn switchover_and_failover_store_the_paths_they_need_first() {
+    let cluster = minimal();
+    let position = |plan: &slonik_gen::runbook::Plan, prefix: &str| {
+        plan.steps.iter().position(|s| s.title.starts_with(prefix))
+    };
+    // Node 4 received from node 1; after the move it is re-pointed to node 2, which it has
+    // no path to.
+    let plan = Request::Switchover {
+        sets: vec!["set1".into()],
+        from: None,
+        to: "2".into(),
+    }
+    .run(&cluster)
+    .unwrap();
+    let store = position(&plan, "Store the missing paths").expect("paths stored");
+    assert!(store < position(&plan, "Re-point").unwrap());
+    assert!(plan.next.has_path(NodeId(2), NodeId(4)) && plan.next.has_path(NodeId(4), NodeId(2)));
+    // Failover of node 1 to node 2: Slony-I points node 4 at node 2.
+    let plan = Request::Failover {
+        dead: vec!["1".into()],
+        backup: "2".into(),
+        drop_dead: false,
+    }
+    .run(&cluster)
+    .unwrap();
+    let store = position(&plan, "Store the missing paths").expect("paths stored");
+    assert!(store < position(&plan, "Fail over").unwrap());
+    let slonik_gen::runbook::Action::Slonik(script) = &plan.steps[store].action else {
+        panic!("a slonik step")
+    };
+    assert!(
+        !script.admin.iter().any(|(id, _)| *id == NodeId(1)),
+        "the dead node stays out of the header"
+    );
+    assert!(plan.next.has_path(NodeId(2), NodeId(4)));
+    load_config_str(&plan.next.to_toml(), "next.toml").unwrap();
+}

@@ -529,6 +529,12 @@ pub enum Refusal {
         /// The id.
         node: NodeId,
     },
+    /// add-node with the id of a node kept in the config as dropped.
+    #[error("node {node} was dropped after a failover and is kept in the config with its settings: bring it back with `runbook rebuild-node --node {node}` (or failback), or give the new node another id")]
+    NodeIdDropped {
+        /// The id.
+        node: NodeId,
+    },
     /// add-node with a node description that a config could not hold.
     #[error("the new node {node}: {problems}")]
     NewNodeInvalid {

@@ -201,6 +201,9 @@ pub(super) fn with_new_node(
     if cluster.nodes.contains_key(&new.id) {
         return Err(refuse(operation, Refusal::NodeIdTaken { node: new.id }));
     }
+    if cluster.dropped_nodes.contains_key(&new.id) {
+        return Err(refuse(operation, Refusal::NodeIdDropped { node: new.id }));
+    }
     let mut config = cluster.to_config();
     config.nodes.push(new.config());
     // With explicit paths the new node gets what store-node gives it in the mesh: a path

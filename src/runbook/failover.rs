@@ -128,6 +128,27 @@ pub fn failover(
         );
     }
     let moved: Vec<SetId> = dead_ids.iter().flat_map(|d| sets_of(*d)).collect();
+    // With explicit paths: Slony-I points the nodes the dead ones fed at the backup, whose
+    // slons then need a path to it (and it one to them, for their confirmations).
+    let needed: Vec<(NodeId, NodeId)> = cluster
+        .subscriptions
+        .values()
+        .filter(|s| {
+            dead_ids.contains(&s.provider) && !dead_ids.contains(&s.receiver) && s.receiver != backup_id
+        })
+        .flat_map(|s| [(backup_id, s.receiver), (s.receiver, backup_id)])
+        .collect();
+    super::paths::ensure_paths(
+        &mut builder,
+        &needed,
+        &dead_ids,
+        "the failover points the nodes the dead node fed at the backup",
+    )?;
+    let change = if builder.state() == cluster {
+        change
+    } else {
+        ops::failover(builder.state(), &pairs)?
+    };
     builder.change(
         format!("Fail over {} to {backup_label}", and_list(&dead_labels)),
         format!(

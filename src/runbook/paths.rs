@@ -6,11 +6,12 @@ use crate::model::{NodeId, Paths};
 use crate::ops::{self, OpError};
 
 /// Stores the paths among `needed` (server, client) that the cluster does not have yet, in
-/// one slonik step, and moves the state on to include them; nothing in the full mesh,
-/// where every path exists.
+/// one slonik step whose header leaves out `unreachable` nodes (dead ones), and moves the
+/// state on to include them; nothing in the full mesh, where every path exists.
 pub(super) fn ensure_paths(
     builder: &mut Builder,
     needed: &[(NodeId, NodeId)],
+    unreachable: &[NodeId],
     why: &str,
 ) -> Result<(), OpError> {
     let state = builder.state();
@@ -20,7 +21,12 @@ pub(super) fn ensure_paths(
     let mut missing: Vec<(NodeId, NodeId)> = needed
         .iter()
         .copied()
-        .filter(|(server, client)| server != client && !state.has_path(*server, *client))
+        .filter(|(server, client)| {
+            server != client
+                && !unreachable.contains(server)
+                && !unreachable.contains(client)
+                && !state.has_path(*server, *client)
+        })
         .collect();
     missing.sort();
     missing.dedup();
@@ -28,7 +34,7 @@ pub(super) fn ensure_paths(
         return Ok(());
     }
     let mut next = state.clone();
-    let mut script = ops::script_for(state, builder.operation(), &[])?;
+    let mut script = ops::script_for(state, builder.operation(), unreachable)?;
     for &(server, client) in &missing {
         let change = ops::store_path(&next, server, client)?;
         script.statements.extend(change.script.statements);

@@ -305,6 +305,13 @@ fn restore_providers(builder: &mut Builder, sets: &[SetId]) -> Result<(), OpErro
         else {
             return Ok(());
         };
+        super::paths::ensure_paths(
+            builder,
+            &[(provider, receiver), (receiver, provider)],
+            &[],
+            "the re-pointed node's slon must reach its configured provider",
+        )?;
+        let state = builder.state().clone();
         let label = known_set(&state, set)?.label();
         let change = repoint_subscription(&state, set, receiver, provider)?;
         let next = change.next.clone();

@@ -108,6 +108,7 @@ pub(super) fn retire_steps(
         super::paths::ensure_paths(
             builder,
             &[(from, to), (to, from)],
+            &[],
             &format!("node {node} carries node {from}'s events to node {to} today, and it is leaving"),
         )?;
     }
@@ -221,6 +222,7 @@ fn repoint_away(builder: &mut Builder, node: NodeId, replacement: Option<NodeId>
     super::paths::ensure_paths(
         builder,
         &needed,
+        &[],
         "each re-pointed node's slon must reach its new provider",
     )?;
     let state = builder.state().clone();

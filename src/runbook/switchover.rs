@@ -279,6 +279,17 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
     }
     // Nodes fed by the origin first, so a cascaded provider is in place before its receivers.
     changes.sort_by_key(|(receiver, provider, _)| (*provider != origin, *receiver));
+    let needed: Vec<(NodeId, NodeId)> = changes
+        .iter()
+        .flat_map(|(r, p, _)| [(*p, *r), (*r, *p)])
+        .collect();
+    super::paths::ensure_paths(
+        builder,
+        &needed,
+        &[],
+        "each re-pointed node's slon must reach its new provider",
+    )?;
+    let state = builder.state().clone();
 
     for (receiver, provider, _) in &changes {
         builder.check(

@@ -73,7 +73,7 @@ fn validate_entries(config: &ConfigFile, relations: Vec<SetEntries<'_>>) -> Resu
     }
     let (sets, suspects) = build_sets(config, relations, &nodes, default_origin, &mut p);
     let subscriptions = build_subscriptions(config, &nodes, &sets, &mut p);
-    let paths = paths::build_paths(config, &nodes, &mut p);
+    let paths = paths::build_paths(config, &nodes, &dropped_nodes, &mut p);
 
     let cluster = Cluster {
         name: config.cluster.clone(),

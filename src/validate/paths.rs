@@ -8,10 +8,13 @@ use super::problems::Problem;
 use crate::model::config::ConfigFile;
 use crate::model::{Cluster, Node, NodeId, Paths};
 
-/// The paths of `config`: the mesh when it lists none.
+/// The paths of `config`: the mesh when it lists none. A failed node, and one dropped but
+/// kept in the config, keep their paths (as `sl_path` keeps a failed node's until it is
+/// dropped), so a rebuild stores them again.
 pub(super) fn build_paths(
     config: &ConfigFile,
     nodes: &BTreeMap<NodeId, Node>,
+    dropped: &BTreeMap<NodeId, Node>,
     p: &mut Vec<Problem>,
 ) -> Paths {
     if config.paths.is_empty() {
@@ -21,8 +24,7 @@ pub(super) fn build_paths(
     for path in &config.paths {
         let item = format!("[[path]] server = {}, client = {}", path.server, path.client);
         for node in [path.server, path.client] {
-            // A failed node keeps its paths until it is dropped, as in sl_path.
-            if !nodes.contains_key(&node) {
+            if !nodes.contains_key(&node) && !dropped.contains_key(&node) {
                 p.push(Problem::UnknownNode {
                     item: item.clone(),
                     node,
