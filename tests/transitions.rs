@@ -285,7 +285,11 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
             set,
         });
         for &node in &nodes {
-            ops.push(Operation::SubscribeSet { set, node });
+            ops.push(Operation::SubscribeSet {
+                set,
+                node,
+                omit_copy: false,
+            });
             ops.push(Operation::UnsubscribeSet { set, node });
             ops.push(Operation::ExecuteScript {
                 set,

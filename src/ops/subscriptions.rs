@@ -6,7 +6,8 @@ use super::{
 };
 use crate::model::{Cluster, NodeId, SetId, Subscription};
 use crate::statement::{
-    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet, WaitForEvent,
+    Failover, LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet,
+    WaitForEvent,
 };
 use crate::transition;
 use crate::version::SlonyVersion;
@@ -33,7 +34,43 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
         Some(sub) => (sub.provider, sub.forward),
         None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
     };
-    subscribe(cluster, set_id, receiver.id, provider, forward)
+    subscribe(cluster, set_id, receiver.id, provider, forward, false)
+}
+
+/// `subscribe-set SET NODE --omit-copy` (Slony-I 2.0 and later, `omit copy = yes`):
+/// [`subscribe_set`] for a node whose tables already hold the set's data, loaded from a
+/// dump of the origin (or a provider) taken while nothing was written: Slony-I copies
+/// nothing and replicates only what the origin logs after the subscription, so writes
+/// between the dump and the subscription never reach the node. Refused on 1.2, which has
+/// no `omit copy`.
+pub fn subscribe_set_omit_copy(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
+    const OP: &str = "subscribe-set";
+    if cluster.version < SlonyVersion::V2_0 {
+        return Err(refuse(
+            OP,
+            Refusal::OmitCopyNeedsV2_0 {
+                version: cluster.version,
+            },
+        ));
+    }
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let receiver = active_node(cluster, OP, node)?;
+    if receiver.id == set.origin {
+        return Err(refuse(
+            OP,
+            Refusal::OriginSubscribes {
+                node: receiver.id,
+                set: set.id,
+                name: set.name.clone(),
+            },
+        ));
+    }
+    let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver.id)) {
+        Some(sub) => (sub.provider, sub.forward),
+        None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
+    };
+    subscribe(cluster, set_id, receiver.id, provider, forward, true)
 }
 
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
@@ -60,7 +97,7 @@ pub fn subscribe_set_via(
             },
         ));
     }
-    subscribe(cluster, set_id, receiver, provider, forward)
+    subscribe(cluster, set_id, receiver, provider, forward, false)
 }
 
 /// The checks on the provider and the script, once the receiver is known to be a live
@@ -71,6 +108,7 @@ fn subscribe(
     receiver: NodeId,
     provider: NodeId,
     forward: bool,
+    omit_copy: bool,
 ) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
     let set = known_set(cluster, set_id)?;
@@ -105,17 +143,25 @@ fn subscribe(
         provider,
         receiver,
         forward,
-        omit_copy: None,
+        omit_copy: omit_copy.then_some(true),
     });
     script.extend(provider_event_reaches_origin(cluster, provider, origin));
-    script.push(echo(format!(
-        "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
-        set.label()
-    )));
+    if omit_copy {
+        script.push(echo(format!(
+            "Node {receiver} subscribing to {} from node {provider} without the initial copy (omit copy): its tables must already hold the data; waiting until it has caught up",
+            set.label()
+        )));
+    } else {
+        script.push(echo(format!(
+            "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
+            set.label()
+        )));
+    }
     script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
     script.push(echo(format!(
-        "Node {receiver} is subscribed to {} from node {provider} and caught up",
-        set.label()
+        "Node {receiver} is subscribed to {} from node {provider}{} and caught up",
+        set.label(),
+        if omit_copy { " (no copy)" } else { "" }
     )));
     let next = transition::subscribe(
         cluster,
@@ -128,6 +174,222 @@ fn subscribe(
     )
     .map_err(inconsistent(OP))?;
     finish(OP, script, next)
+}
+
+/// `resubscribe NODE --provider P [--set SET]...`: NODE receives each of its sets (or only
+/// `sets`, when not empty) from P from now on, without copying the data again.
+///
+/// `[[node]] provider` is where the node receives from when every node is up (its wish;
+/// `subscribe-set` uses it); `[[subscription]] provider` is where it receives from now.
+/// They differ only after a failover re-pointed it; `resubscribe` sets both: every
+/// subscription re-pointed gets provider P, and the node's `provider` becomes P once every
+/// set it receives comes from P (with `sets`, only when those were the last ones).
+///
+/// P must be able to give each set (its origin, or a subscriber with forward = true), must
+/// not receive it through NODE (a loop), and must be live. Paths are not checked: the
+/// model assumes every node has a path to every other (as init-cluster and store-node
+/// store them). Sets that already come from P are left alone; nothing to re-point is
+/// refused.
+///
+/// On Slony-I 2.2: one `resubscribe node (origin = O, provider = P, receiver = NODE);` per
+/// origin of the sets re-pointed (it re-points every set of O that NODE receives, so with
+/// `sets` each origin's sets must all be named). Before 2.2: one `subscribe set` with the
+/// new provider per set, keeping its forwarding, which changes the provider without a new
+/// copy. Either way, first a wait until P has caught up with the origin (when P is not the
+/// origin), after it one until NODE has confirmed a SYNC of the origin, as `subscribe-set`
+/// does.
+pub fn resubscribe(
+    cluster: &Cluster,
+    receiver: NodeId,
+    provider: NodeId,
+    sets: &[SetId],
+) -> Result<Change, OpError> {
+    const OP: &str = "resubscribe";
+    let receiver = active_node(cluster, OP, receiver)?.id;
+    if provider == receiver {
+        return Err(refuse(OP, Refusal::OwnProvider { node: receiver }));
+    }
+    if cluster.nodes.get(&provider).is_none() {
+        return Err(crate::resolve::unknown_node(cluster, &provider.to_string()));
+    }
+    if cluster.nodes.get(&provider).is_none_or(|p| p.failed) {
+        return Err(refuse(OP, Refusal::ProviderInactive { receiver, provider }));
+    }
+    let mut chosen: Vec<SetId> = if sets.is_empty() {
+        cluster
+            .subscriptions
+            .values()
+            .filter(|s| s.receiver == receiver)
+            .map(|s| s.set)
+            .collect()
+    } else {
+        sets.to_vec()
+    };
+    chosen.sort();
+    chosen.dedup();
+    if chosen.is_empty() {
+        return Err(refuse(OP, Refusal::ResubscribeNoSubscription { receiver }));
+    }
+    let mut changing: Vec<Subscription> = Vec::new();
+    for &set_id in &chosen {
+        let set = known_set(cluster, set_id)?;
+        if set.origin == receiver {
+            return Err(refuse(
+                OP,
+                Refusal::OriginSubscribes {
+                    node: receiver,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        let Some(sub) = cluster.subscriptions.get(&(set_id, receiver)) else {
+            return Err(refuse(
+                OP,
+                Refusal::NotSubscribed {
+                    set: set.id,
+                    name: set.name.clone(),
+                    node: receiver,
+                },
+            ));
+        };
+        if cluster.nodes.get(&set.origin).is_none_or(|o| o.failed) {
+            return Err(refuse(
+                OP,
+                Refusal::OriginFailed {
+                    set: set.id,
+                    name: set.name.clone(),
+                    origin: set.origin,
+                },
+            ));
+        }
+        if !cluster.can_provide(set_id, provider) {
+            return Err(refuse(
+                OP,
+                Refusal::ProviderCannotForward {
+                    provider,
+                    receiver,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        if receives_through(cluster, set_id, provider, receiver) {
+            return Err(refuse(
+                OP,
+                Refusal::ResubscribeLoop {
+                    receiver,
+                    provider,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        if sub.provider != provider {
+            changing.push(*sub);
+        }
+    }
+    let labels = |ids: &mut dyn Iterator<Item = SetId>| {
+        crate::runbook::text::and_list(
+            &ids.filter_map(|id| cluster.sets.get(&id).map(|s| s.label()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    if changing.is_empty() {
+        return Err(refuse(
+            OP,
+            Refusal::ResubscribeNothingToDo {
+                receiver,
+                provider,
+                sets: labels(&mut chosen.iter().copied()),
+            },
+        ));
+    }
+    // By origin, in id order: 2.2 re-points one origin's sets at once.
+    let mut by_origin: std::collections::BTreeMap<NodeId, Vec<Subscription>> = Default::default();
+    for sub in &changing {
+        if let Some(set) = cluster.sets.get(&sub.set) {
+            by_origin.entry(set.origin).or_default().push(*sub);
+        }
+    }
+    let v2_2 = ResubscribeNode::VERSIONS.contains(cluster.version);
+    if v2_2 {
+        for &origin in by_origin.keys() {
+            let mut missing = cluster
+                .subscriptions
+                .values()
+                .filter(|s| {
+                    s.receiver == receiver
+                        && s.provider != provider
+                        && !chosen.contains(&s.set)
+                        && cluster.sets.get(&s.set).is_some_and(|set| set.origin == origin)
+                })
+                .map(|s| s.set)
+                .peekable();
+            if missing.peek().is_some() {
+                return Err(refuse(
+                    OP,
+                    Refusal::ResubscribePartOfOrigin {
+                        receiver,
+                        origin,
+                        missing: labels(&mut missing),
+                    },
+                ));
+            }
+        }
+    }
+    let mut script = script_for(cluster, OP, &[])?;
+    for (&origin, subs) in &by_origin {
+        let names = labels(&mut subs.iter().map(|s| s.set));
+        if provider != origin {
+            script.push(echo(format!(
+                "Waiting until node {provider} has caught up with origin node {origin} before node {receiver} receives {names} from it"
+            )));
+            script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(provider)));
+        }
+        if v2_2 {
+            script.push(ResubscribeNode {
+                origin,
+                provider,
+                receiver,
+            });
+        } else {
+            for sub in subs {
+                script.push(SubscribeSet {
+                    id: sub.set,
+                    provider,
+                    receiver,
+                    forward: sub.forward,
+                    omit_copy: None,
+                });
+                script.extend(provider_event_reaches_origin(cluster, provider, origin));
+            }
+        }
+        script.push(echo(format!(
+            "Node {receiver} now receives {names} from node {provider} (no new copy); waiting until it has caught up with origin node {origin}"
+        )));
+        script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
+    }
+    let moved: Vec<SetId> = changing.iter().map(|s| s.set).collect();
+    let next = transition::resubscribe(cluster, receiver, provider, &moved).map_err(inconsistent(OP))?;
+    script.push(echo(format!(
+        "Node {receiver} receives {} from node {provider}",
+        labels(&mut moved.iter().copied())
+    )));
+    finish(OP, script, next)
+}
+
+/// Whether `node` receives `set` through `through`: `through` is on its provider chain.
+fn receives_through(cluster: &Cluster, set: SetId, node: NodeId, through: NodeId) -> bool {
+    let mut at = node;
+    for _ in 0..=cluster.subscriptions.len() {
+        match cluster.subscriptions.get(&(set, at)) {
+            Some(sub) if sub.provider == through => return true,
+            Some(sub) => at = sub.provider,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Slony-I 1.2 submits `subscribe set` on the provider, and the origin creates the event
