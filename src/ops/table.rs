@@ -520,8 +520,10 @@ pub const OPERATIONS: &[OperationSpec] = &[
                     node: node.clone(),
                     event_node: event_node.clone(),
                 }),
-                (None, [] | [_]) => Err(WordsError::Missing {
-                    argument: "event-node",
+                (None, []) => Err(WordsError::Missing { argument: "node" }),
+                (None, [_]) => Err(WordsError::Ambiguous {
+                    operation: "drop-node",
+                    message: "name the event node, a surviving node that generates the event: drop-node NODE EVENT_NODE, or drop-node NODE... --event-node EVENT_NODE",
                 }),
                 (None, _) => Err(WordsError::Ambiguous {
                     operation: "drop-node",
