@@ -364,3 +364,81 @@ pub fn wait(cluster: &Cluster, origin: NodeId, confirmed: Option<NodeId>) -> Res
     script.push(echo(format!("{who} has caught up with {label}")));
     finish(OP, script, cluster.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::SlonyVersion;
+
+    /// Node 1 is the origin; node 2 subscribes and feeds node 3; node 4 is marked failed.
+    fn cluster(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n[[node]]\nid = 1\n[[node]]\nid = 2\n[[node]]\nid = 3\n\
+            [[node]]\nid = 4\nfailed = true\n[[set]]\nid = 1\ntables = [\"t\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\n\
+            [[subscription]]\nset = 1\nreceiver = 3\nprovider = 2\n";
+        crate::load_config_str_for(toml, "nodes.toml", Some(version)).unwrap()
+    }
+
+    fn refusal(result: Result<Change, OpError>) -> String {
+        match result {
+            Err(OpError::Refusal { refusal, .. }) => refusal.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dropping_several_nodes_is_one_statement_on_2_2_and_one_per_node_before() {
+        for version in SlonyVersion::ALL {
+            let change = drop_nodes(&cluster(version), &[NodeId(3), NodeId(2)], NodeId(1)).unwrap();
+            let text = change.script.render().unwrap();
+            if version >= SlonyVersion::V2_2 {
+                assert!(text.contains("drop node (id = '3,2', event node = 1);"), "{text}");
+                assert_eq!(text.matches("wait for event").count(), 1, "{text}");
+            } else {
+                let (three, two) = (
+                    text.find("drop node (id = 3, event node = 1);").unwrap(),
+                    text.find("drop node (id = 2, event node = 1);").unwrap(),
+                );
+                assert!(three < two, "{text}");
+                assert_eq!(text.matches("wait for event").count(), 2, "{text}");
+            }
+            assert!(!text.contains("node 2 admin") && !text.contains("node 3 admin"), "{text}");
+            assert_eq!(
+                change.next.nodes.keys().copied().collect::<Vec<_>>(),
+                [NodeId(1), NodeId(4)]
+            );
+            let one = drop_node(&cluster(version), NodeId(3), NodeId(1)).unwrap();
+            assert_eq!(
+                one,
+                drop_nodes(&cluster(version), &[NodeId(3)], NodeId(1)).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn dropping_several_nodes_refuses_what_one_would_and_the_event_node_among_them() {
+        let c = cluster(SlonyVersion::V2_2);
+        let reason = refusal(drop_nodes(&c, &[NodeId(2)], NodeId(1)));
+        assert!(reason.contains("node 3 receives set 1 from node 2"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(3), NodeId(2)], NodeId(3)));
+        assert!(reason.contains("both dropped and the event node"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(3), NodeId(3)], NodeId(1)));
+        assert!(reason.contains("named twice"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(1), NodeId(2)], NodeId(3)));
+        assert!(reason.contains("origin of set 1"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[], NodeId(1)));
+        assert!(reason.contains("no node to drop"), "{reason}");
+    }
+
+    #[test]
+    fn uninstall_node_only_for_a_failed_node_which_stays_failed() {
+        let c = cluster(SlonyVersion::V2_2);
+        let change = uninstall_node(&c, NodeId(4)).unwrap();
+        let text = change.script.render().unwrap();
+        assert!(text.contains("node 4 admin conninfo"), "{text}");
+        assert!(text.contains("uninstall node (id = 4);"), "{text}");
+        assert_eq!(change.next, c);
+        let reason = refusal(uninstall_node(&c, NodeId(3)));
+        assert!(reason.contains("still in the cluster"), "{reason}");
+    }
+}

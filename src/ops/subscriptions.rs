@@ -809,6 +809,112 @@ mod tests {
         );
     }
 
+    fn chain_for(version: SlonyVersion) -> Cluster {
+        crate::load_config_str_for(&chain().to_toml(), "chain.toml", Some(version)).unwrap()
+    }
+
+    #[test]
+    fn resubscribe_sets_the_subscription_and_the_nodes_wish_and_reloads() {
+        for version in SlonyVersion::ALL {
+            let cluster = chain_for(version);
+            let change = resubscribe(&cluster, NodeId(3), NodeId(1), &[]).unwrap();
+            let next = &change.next;
+            assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(1));
+            assert!(next.subscriptions[&(SetId(1), NodeId(3))].forward, "{version}");
+            assert_eq!(next.nodes[&NodeId(3)].provider, Some(NodeId(1)), "{version}");
+            let reloaded = crate::load_config_str_for(&next.to_toml(), "next.toml", Some(version)).unwrap();
+            assert_eq!(&reloaded, next, "{version}");
+            let text = change.script.render().unwrap();
+            let statement = if version >= SlonyVersion::V2_2 {
+                "resubscribe node (origin = 1, provider = 1, receiver = 3);"
+            } else {
+                "subscribe set (id = 1, provider = 1, receiver = 3, forward = yes);"
+            };
+            assert!(text.contains(statement), "{version}:\n{text}");
+            assert!(
+                text.contains("wait for event (origin = 1, confirmed = 3, wait on = 1"),
+                "{version}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn resubscribe_refuses_a_loop_a_non_forwarding_provider_and_nothing_to_do() {
+        let cluster = chain();
+        // 3 receives through 2: 2 from 3 would be a loop.
+        let reason = refusal(resubscribe(&cluster, NodeId(2), NodeId(3), &[]));
+        assert!(reason.contains("node 3 receives set 1 (set1) through node 2"), "{reason}");
+        // 4 does not forward.
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(4), &[]));
+        assert!(reason.contains("forward = true"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(2), &[]));
+        assert!(reason.contains("nothing to re-point"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(3), &[]));
+        assert!(reason.contains("its own provider"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(1), NodeId(2), &[]));
+        assert!(reason.contains("subscribes to no set"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(1), NodeId(2), &[SetId(1)]));
+        assert!(reason.contains("origin of set 1"), "{reason}");
+    }
+
+    /// Node 3 receives sets 1 and 2 (origin 1) from node 1 and set 3 (origin 2) from node 2.
+    fn two_origins(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n[[node]]\nid = 1\n[[node]]\nid = 2\n[[node]]\nid = 3\n\
+            [[set]]\nid = 1\ntables = [\"a\"]\n[[set]]\nid = 2\ntables = [\"b\"]\n\
+            [[set]]\nid = 3\norigin = 2\ntables = [\"c\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\n[[subscription]]\nset = 2\nreceiver = 2\n\
+            [[subscription]]\nset = 3\nreceiver = 1\n\
+            [[subscription]]\nset = 1\nreceiver = 3\n[[subscription]]\nset = 2\nreceiver = 3\n\
+            [[subscription]]\nset = 3\nreceiver = 3\n";
+        crate::load_config_str_for(toml, "two_origins.toml", Some(version)).unwrap()
+    }
+
+    #[test]
+    fn resubscribe_some_sets_keeps_the_wish_until_all_come_from_the_provider() {
+        let cluster = two_origins(SlonyVersion::V2_1);
+        let next = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)]).unwrap().next;
+        assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(2));
+        assert_eq!(next.subscriptions[&(SetId(2), NodeId(3))].provider, NodeId(1));
+        assert_eq!(next.nodes[&NodeId(3)].provider, None);
+        let last = resubscribe(&next, NodeId(3), NodeId(2), &[SetId(2)]).unwrap().next;
+        assert_eq!(last.nodes[&NodeId(3)].provider, Some(NodeId(2)));
+        // 2.2's resubscribe node moves every set of the origin: naming only one is refused.
+        let cluster = two_origins(SlonyVersion::V2_2);
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)]));
+        assert!(reason.contains("leaves out set 2 (set2)"), "{reason}");
+        let text = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(2), SetId(1)])
+            .unwrap()
+            .script
+            .render()
+            .unwrap();
+        assert_eq!(text.matches("resubscribe node (").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn omit_copy_needs_2_0_and_is_rendered_from_it() {
+        let reason = refusal(subscribe_set_omit_copy(
+            &chain_for(SlonyVersion::V1_2),
+            SetId(1),
+            NodeId(3),
+        ));
+        assert!(reason.contains("2.0 or later"), "{reason}");
+        for version in [SlonyVersion::V2_0, SlonyVersion::V2_1, SlonyVersion::V2_2] {
+            let cluster = chain_for(version);
+            let text = subscribe_set_omit_copy(&cluster, SetId(1), NodeId(3))
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            assert!(text.contains("forward = yes, omit copy = yes);"), "{version}:\n{text}");
+            let plain = subscribe_set(&cluster, SetId(1), NodeId(3))
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            assert!(!plain.contains("omit copy"), "{version}:\n{plain}");
+        }
+    }
+
     #[test]
     fn failover_to_a_forwarding_subscriber_keeps_a_loadable_state() {
         let cluster = chain();
