@@ -1069,7 +1069,12 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
 
     ops.push(OperationArgs::UninstallNodes);
     // uninstall-node: a failed node (one still in the cluster is refused).
-    let failed: Vec<NodeId> = cluster.nodes.values().filter(|n| n.failed).map(|n| n.id).collect();
+    let failed: Vec<NodeId> = cluster
+        .nodes
+        .values()
+        .filter(|n| n.failed)
+        .map(|n| n.id)
+        .collect();
     let node = p.pick(&failed).unwrap_or_else(|| any_node(p));
     ops.push(OperationArgs::UninstallNode {
         node: node_arg(p, node),
@@ -1167,7 +1172,11 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     };
     let mut repoints = Vec::new();
     for &receiver in &active {
-        let subs: Vec<_> = cluster.subscriptions.values().filter(|s| s.receiver == receiver).collect();
+        let subs: Vec<_> = cluster
+            .subscriptions
+            .values()
+            .filter(|s| s.receiver == receiver)
+            .collect();
         for &provider in &active {
             let fits = !subs.is_empty()
                 && provider != receiver
@@ -1178,8 +1187,11 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
                 })
                 && subs.iter().any(|s| s.provider != provider);
             if fits {
-                let changing: Vec<SetId> =
-                    subs.iter().filter(|s| s.provider != provider).map(|s| s.set).collect();
+                let changing: Vec<SetId> = subs
+                    .iter()
+                    .filter(|s| s.provider != provider)
+                    .map(|s| s.set)
+                    .collect();
                 repoints.push((receiver, provider, changing));
             }
         }
@@ -1369,7 +1381,10 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     let holders: Vec<NodeId> = active
         .iter()
         .copied()
-        .filter(|n| cluster.sets.get(&set).is_some_and(|s| s.origin == *n) || cluster.subscriptions.contains_key(&(set, *n)))
+        .filter(|n| {
+            cluster.sets.get(&set).is_some_and(|s| s.origin == *n)
+                || cluster.subscriptions.contains_key(&(set, *n))
+        })
         .collect();
     let only_on = if p.chance(40) { p.pick(&holders) } else { None };
     let event_node = if p.chance(30) { Some(any_node(p)) } else { None };

@@ -21,7 +21,8 @@ pub use sets::{
 };
 pub(crate) use subscriptions::provider_event_reaches_origin;
 pub use subscriptions::{
-    failover, move_set, resubscribe, subscribe_set, subscribe_set_omit_copy, subscribe_set_via, unsubscribe_set,
+    failover, move_set, resubscribe, subscribe_set, subscribe_set_omit_copy, subscribe_set_via,
+    unsubscribe_set,
 };
 
 use crate::model::{Cluster, Node, NodeId, SequenceId, Set, SetId, TableId};

@@ -174,9 +174,7 @@ pub fn drop_nodes(cluster: &Cluster, nodes: &[NodeId], event_node: NodeId) -> Re
     let event = active_node(cluster, OP, event_node)?.id;
     match nodes {
         [] => return Err(refuse(OP, Refusal::NoNodeToDrop)),
-        [one] if *one == event => {
-            return Err(refuse(OP, Refusal::DropWithItselfAsEventNode { node: event }))
-        }
+        [one] if *one == event => return Err(refuse(OP, Refusal::DropWithItselfAsEventNode { node: event })),
         _ if nodes.contains(&event) => return Err(refuse(OP, Refusal::DropEventNodeListed { node: event })),
         _ => {}
     }
@@ -402,7 +400,10 @@ mod tests {
                 assert!(three < two, "{text}");
                 assert_eq!(text.matches("wait for event").count(), 2, "{text}");
             }
-            assert!(!text.contains("node 2 admin") && !text.contains("node 3 admin"), "{text}");
+            assert!(
+                !text.contains("node 2 admin") && !text.contains("node 3 admin"),
+                "{text}"
+            );
             assert_eq!(
                 change.next.nodes.keys().copied().collect::<Vec<_>>(),
                 [NodeId(1), NodeId(4)]

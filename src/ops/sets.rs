@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
 use crate::statement::{
-    CreateSet, DropSet, ExecuteOnlyOn, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations,
-    RepairConfig, SetDropSequence, SetDropTable, SetMoveSequence, SetMoveTable,
+    CreateSet, DropSet, ExecuteOnlyOn, ExecuteScript, MergeSet, NodeOrAll, RepairConfig, ScriptSource,
+    SetAddRelations, SetDropSequence, SetDropTable, SetMoveSequence, SetMoveTable,
 };
 use crate::version::SlonyVersion;
 

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::model::{Cluster, NodeId, SetId, Subscription};
 use crate::statement::{
-    Failover, LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet,
-    WaitForEvent,
+    Failover, LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, TryBlock, UnlockSet,
+    UnsubscribeSet, WaitForEvent,
 };
 use crate::transition;
 use crate::version::SlonyVersion;
@@ -209,7 +209,7 @@ pub fn resubscribe(
     if provider == receiver {
         return Err(refuse(OP, Refusal::OwnProvider { node: receiver }));
     }
-    if cluster.nodes.get(&provider).is_none() {
+    if !cluster.nodes.contains_key(&provider) {
         return Err(crate::resolve::unknown_node(cluster, &provider.to_string()));
     }
     if cluster.nodes.get(&provider).is_none_or(|p| p.failed) {
@@ -843,7 +843,10 @@ mod tests {
         let cluster = chain();
         // 3 receives through 2: 2 from 3 would be a loop.
         let reason = refusal(resubscribe(&cluster, NodeId(2), NodeId(3), &[]));
-        assert!(reason.contains("node 3 receives set 1 (set1) through node 2"), "{reason}");
+        assert!(
+            reason.contains("node 3 receives set 1 (set1) through node 2"),
+            "{reason}"
+        );
         // 4 does not forward.
         let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(4), &[]));
         assert!(reason.contains("forward = true"), "{reason}");
@@ -872,11 +875,15 @@ mod tests {
     #[test]
     fn resubscribe_some_sets_keeps_the_wish_until_all_come_from_the_provider() {
         let cluster = two_origins(SlonyVersion::V2_1);
-        let next = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)]).unwrap().next;
+        let next = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)])
+            .unwrap()
+            .next;
         assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(2));
         assert_eq!(next.subscriptions[&(SetId(2), NodeId(3))].provider, NodeId(1));
         assert_eq!(next.nodes[&NodeId(3)].provider, None);
-        let last = resubscribe(&next, NodeId(3), NodeId(2), &[SetId(2)]).unwrap().next;
+        let last = resubscribe(&next, NodeId(3), NodeId(2), &[SetId(2)])
+            .unwrap()
+            .next;
         assert_eq!(last.nodes[&NodeId(3)].provider, Some(NodeId(2)));
         // 2.2's resubscribe node moves every set of the origin: naming only one is refused.
         let cluster = two_origins(SlonyVersion::V2_2);
@@ -905,7 +912,10 @@ mod tests {
                 .script
                 .render()
                 .unwrap();
-            assert!(text.contains("forward = yes, omit copy = yes);"), "{version}:\n{text}");
+            assert!(
+                text.contains("forward = yes, omit copy = yes);"),
+                "{version}:\n{text}"
+            );
             let plain = subscribe_set(&cluster, SetId(1), NodeId(3))
                 .unwrap()
                 .script
