@@ -149,8 +149,20 @@ pub enum OperationArgs {
         /// EVENT_NODE
         event_node: String,
     },
+    /// [`crate::ops::drop_nodes`]: several nodes at once.
+    DropNodes {
+        /// NODE...
+        nodes: Vec<String>,
+        /// --event-node
+        event_node: String,
+    },
     /// [`crate::ops::uninstall_nodes`]
     UninstallNodes,
+    /// [`crate::ops::uninstall_node`]
+    UninstallNode {
+        /// NODE
+        node: String,
+    },
     /// [`crate::ops::restart_nodes`]; an empty list means every node.
     RestartNodes {
         /// NODE...
@@ -177,12 +189,24 @@ pub enum OperationArgs {
         /// SOURCE
         source: String,
     },
-    /// [`crate::ops::subscribe_set`]
+    /// [`crate::ops::subscribe_set`], or [`crate::ops::subscribe_set_omit_copy`] with
+    /// `omit_copy`.
     SubscribeSet {
         /// SET
         set: String,
         /// NODE
         node: String,
+        /// --omit-copy
+        omit_copy: bool,
+    },
+    /// [`crate::ops::resubscribe`]
+    Resubscribe {
+        /// NODE
+        node: String,
+        /// --provider
+        provider: String,
+        /// --set (empty: every set NODE receives)
+        sets: Vec<String>,
     },
     /// [`crate::ops::unsubscribe_set`]
     UnsubscribeSet {
@@ -274,6 +298,15 @@ pub enum OperationArgs {
         /// --confirmed
         confirmed: Option<String>,
     },
+    /// [`crate::ops::repair_config`]
+    RepairConfig {
+        /// SET
+        set: String,
+        /// --event-node
+        event_node: Option<String>,
+        /// --only-on
+        only_on: Option<String>,
+    },
 }
 
 impl OperationArgs {
@@ -294,7 +327,12 @@ impl OperationArgs {
                 node: node(n)?,
                 event_node: node(event_node)?,
             },
+            OperationArgs::DropNodes { nodes, event_node } => Operation::DropNodes {
+                nodes: nodes.iter().map(|n| node(n)).collect::<Result<_, _>>()?,
+                event_node: node(event_node)?,
+            },
             OperationArgs::UninstallNodes => Operation::UninstallNodes,
+            OperationArgs::UninstallNode { node: n } => Operation::UninstallNode { node: node(n)? },
             OperationArgs::RestartNodes { nodes } => Operation::RestartNodes {
                 nodes: nodes.iter().map(|n| node(n)).collect::<Result<_, _>>()?,
             },
@@ -310,9 +348,23 @@ impl OperationArgs {
                 target: set(target)?,
                 source: set(source)?,
             },
-            OperationArgs::SubscribeSet { set: s, node: n } => Operation::SubscribeSet {
+            OperationArgs::SubscribeSet {
+                set: s,
+                node: n,
+                omit_copy,
+            } => Operation::SubscribeSet {
                 set: set(s)?,
                 node: node(n)?,
+                omit_copy: *omit_copy,
+            },
+            OperationArgs::Resubscribe {
+                node: n,
+                provider,
+                sets,
+            } => Operation::Resubscribe {
+                node: node(n)?,
+                provider: node(provider)?,
+                sets: sets.iter().map(|s| set(s)).collect::<Result<_, _>>()?,
             },
             OperationArgs::UnsubscribeSet { set: s, node: n } => Operation::UnsubscribeSet {
                 set: set(s)?,
@@ -392,6 +444,15 @@ impl OperationArgs {
             OperationArgs::Wait { origin, confirmed } => Operation::Wait {
                 origin: node(origin)?,
                 confirmed: confirmed.as_deref().map(node).transpose()?,
+            },
+            OperationArgs::RepairConfig {
+                set: s,
+                event_node,
+                only_on,
+            } => Operation::RepairConfig {
+                set: set(s)?,
+                event_node: event_node.as_deref().map(node).transpose()?,
+                only_on: only_on.as_deref().map(node).transpose()?,
             },
         })
     }

@@ -367,6 +367,36 @@ pub fn change_provider(
     Ok(next)
 }
 
+/// `resubscribe`: the receiver gets each of `sets` from `provider`, keeping its
+/// forwarding ([`change_provider`]); once every set it receives comes from `provider`,
+/// that is also its `[[node]] provider`, where it receives from when every node is up.
+pub fn resubscribe(
+    cluster: &Cluster,
+    receiver: NodeId,
+    provider: NodeId,
+    sets: &[SetId],
+) -> Result<Cluster, Inconsistency> {
+    let mut next = cluster.clone();
+    for set in sets {
+        next = change_provider(&next, *set, receiver, provider)?;
+    }
+    let all_from_provider = next
+        .subscriptions
+        .values()
+        .filter(|s| s.receiver == receiver)
+        .all(|s| s.provider == provider);
+    if all_from_provider {
+        next.nodes
+            .get_mut(&receiver)
+            .ok_or_else(|| Inconsistency::MissingNode {
+                node: receiver,
+                role: "the node re-pointed".into(),
+            })?
+            .provider = Some(provider);
+    }
+    Ok(next)
+}
+
 /// `move set`: `to` (a subscriber of the set) becomes its origin. As Slony-I's moveSet_int
 /// does, the provider chain from `to` back to the old origin is reversed and the old origin
 /// subscribes, forwarding, to the last node of it. When the old origin was the default

@@ -274,6 +274,7 @@ fn grammar() -> Vec<(Vec<&'static str>, usize, usize)> {
                     Repeat::Optional => (0, 1),
                     Repeat::Many => (1, 3),
                     Repeat::Pairs => (2, 5),
+                    Repeat::OneOrMore => (1, 3),
                 };
                 min += least;
                 max += most;

@@ -688,3 +688,116 @@ fn e2e_password_and_passfile_nodes() {
     );
     assert!(scripts.contains("passfile="));
 }
+
+/// resubscribe (2.2 `resubscribe node`) away from a cascade and back, with writes going on
+/// and the data compared; repair-config on every node and on one; then drop-node with two
+/// nodes in one `drop node (id = '2,3', ...)`, checked in `sl_node` of the survivor.
+#[test]
+fn e2e_resubscribe_repair_config_and_drop_several_nodes() {
+    let Some((tools, mut c)) = start("e2e_resubscribe_repair_config_and_drop_several_nodes", 3) else {
+        return;
+    };
+    c.sql_all(SCHEMA);
+    let cluster = geekdb_cluster(&c, "provider = 2");
+    install(&mut c, &cluster, &["set1"]);
+    let state = subscribe(&c, &cluster, &[("set1", "2"), ("set1", "3")]);
+    assert_eq!(subscriptions(&c, 3), "1:1>2:true:true,1:2>3:true:true");
+
+    let writes = writer(&tools, &c, 1, 200);
+    let state = run(
+        &c,
+        "resubscribe 3 --provider 1",
+        ops::resubscribe(&state, NodeId(3), NodeId(1), &[]),
+    );
+    assert_eq!(state.nodes[&NodeId(3)].provider, Some(NodeId(1)));
+    assert_catalog(&c, &[1, 2, 3], &state);
+    assert_eq!(subscriptions(&c, 3), "1:1>2:true:true,1:1>3:true:true");
+    let state = run(
+        &c,
+        "resubscribe 3 --provider 2 --set set1",
+        ops::resubscribe(&state, NodeId(3), NodeId(2), &[SetId(1)]),
+    );
+    finish_writer(writes);
+    assert_catalog(&c, &[1, 2, 3], &state);
+    assert_eq!(subscriptions(&c, 3), "1:1>2:true:true,1:2>3:true:true");
+    assert_same_data(&c, &[1, 2, 3], TABLES);
+
+    run(
+        &c,
+        "repair-config set1",
+        ops::repair_config(&state, SetId(1), None, None),
+    );
+    run(
+        &c,
+        "repair-config set1 --only-on 3 --event-node 2",
+        ops::repair_config(&state, SetId(1), Some(NodeId(2)), Some(NodeId(3))),
+    );
+    c.sql(
+        1,
+        "INSERT INTO geekdb.additional_roll VALUES (1001, 'after repair');",
+    );
+    assert_same_data(&c, &[1, 2, 3], TABLES);
+
+    let state = run(
+        &c,
+        "drop-node 2 3 --event-node 1",
+        ops::drop_nodes(&state, &[NodeId(2), NodeId(3)], NodeId(1)),
+    );
+    assert_eq!(state.nodes.keys().copied().collect::<Vec<_>>(), [NodeId(1)]);
+    c.wait_until("node 1 lists only itself in sl_node", LONG, || {
+        q(
+            &c,
+            1,
+            "select string_agg(no_id::text, ',' order by no_id) from _replication.sl_node",
+        ) == "1"
+    });
+    assert_eq!(subscriptions(&c, 1), "");
+}
+
+/// subscribe-set --omit-copy for a node whose tables already hold the data (loaded the
+/// same way on every node before Slony-I), then a failover whose failed node is still
+/// reachable: uninstall-node removes its Slony-I schema, and drop-node removes it from the
+/// others.
+#[test]
+fn e2e_omit_copy_then_uninstall_a_failed_node() {
+    let Some((_tools, mut c)) = start("e2e_omit_copy_then_uninstall_a_failed_node", 3) else {
+        return;
+    };
+    c.sql_all(SCHEMA);
+    c.sql_all("INSERT INTO geekdb.additional_roll SELECT g, 'loaded ' || g FROM generate_series(1, 30) g;");
+    let cluster = geekdb_cluster(&c, "");
+    install(&mut c, &cluster, &["set1"]);
+    let state = subscribe(&c, &cluster, &[("set1", "2")]);
+    let state = run(
+        &c,
+        "subscribe-set set1 3 --omit-copy",
+        ops::subscribe_set_omit_copy(&state, SetId(1), NodeId(3)),
+    );
+    assert_catalog(&c, &[1, 2, 3], &state);
+    c.sql(
+        1,
+        "INSERT INTO geekdb.additional_roll SELECT g, 'replicated ' || g FROM generate_series(31, 60) g;
+         INSERT INTO geekdb.files (name) VALUES ('after the subscription');",
+    );
+    assert_same_data(&c, &[1, 2, 3], TABLES);
+    assert_eq!(c.table_fingerprint(3, "geekdb.additional_roll", "id").0, 60);
+
+    c.stop_slon(1);
+    let after = run(
+        &c,
+        "failover 1 2",
+        ops::failover(&state, &[(NodeId(1), NodeId(2))]),
+    );
+    let namespace = "select count(*) from pg_namespace where nspname = '_replication'";
+    assert_eq!(q(&c, 1, namespace), "1");
+    let same = run(&c, "uninstall-node 1", ops::uninstall_node(&after, NodeId(1)));
+    assert_eq!(same, after);
+    assert_eq!(q(&c, 1, namespace), "0");
+    let dropped = run(&c, "drop-node 1 2", ops::drop_node(&after, NodeId(1), NodeId(2)));
+    for n in [2, 3] {
+        c.wait_until(&format!("node 1 gone from sl_node on node {n}"), LONG, || {
+            q(&c, n, "select count(*) from _replication.sl_node where no_id = 1") == "0"
+        });
+    }
+    assert_catalog(&c, &[2, 3], &dropped);
+}

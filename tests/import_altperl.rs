@@ -402,6 +402,7 @@ fn operations(cluster: &Cluster, sql_file: &Path) -> Vec<OperationArgs> {
             ops.push(OperationArgs::SubscribeSet {
                 set: name.clone(),
                 node: node.to_string(),
+                omit_copy: false,
             });
             ops.push(OperationArgs::UnsubscribeSet {
                 set: name.clone(),

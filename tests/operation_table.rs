@@ -206,6 +206,9 @@ const BEYOND_ALTPERL: &[&str] = &[
     "move-sequence",
     "sync",
     "wait",
+    "uninstall-node",
+    "resubscribe",
+    "repair-config",
 ];
 
 #[test]

@@ -951,13 +951,16 @@ const OP_KINDS: &[&str] = &[
     "init-cluster",
     "store-node",
     "drop-node",
+    "drop-nodes",
     "uninstall-nodes",
+    "uninstall-node",
     "restart-node",
     "update-nodes",
     "create-set",
     "drop-set",
     "merge-sets",
     "subscribe-set",
+    "resubscribe",
     "unsubscribe-set",
     "move-set",
     "failover",
@@ -970,6 +973,7 @@ const OP_KINDS: &[&str] = &[
     "drop-path",
     "sync",
     "wait",
+    "repair-config",
 ];
 
 fn kind(op: &OperationArgs) -> &'static str {
@@ -978,13 +982,16 @@ fn kind(op: &OperationArgs) -> &'static str {
         OperationArgs::InitCluster => "init-cluster",
         OperationArgs::StoreNode { .. } => "store-node",
         OperationArgs::DropNode { .. } => "drop-node",
+        OperationArgs::DropNodes { .. } => "drop-nodes",
         OperationArgs::UninstallNodes => "uninstall-nodes",
+        OperationArgs::UninstallNode { .. } => "uninstall-node",
         OperationArgs::RestartNodes { .. } => "restart-node",
         OperationArgs::UpdateNodes => "update-nodes",
         OperationArgs::CreateSet { .. } => "create-set",
         OperationArgs::DropSet { .. } => "drop-set",
         OperationArgs::MergeSets { .. } => "merge-sets",
         OperationArgs::SubscribeSet { .. } => "subscribe-set",
+        OperationArgs::Resubscribe { .. } => "resubscribe",
         OperationArgs::UnsubscribeSet { .. } => "unsubscribe-set",
         OperationArgs::MoveSet { .. } => "move-set",
         OperationArgs::Failover { .. } => "failover",
@@ -997,6 +1004,7 @@ fn kind(op: &OperationArgs) -> &'static str {
         OperationArgs::DropPath { .. } => "drop-path",
         OperationArgs::Sync { .. } => "sync",
         OperationArgs::Wait { .. } => "wait",
+        OperationArgs::RepairConfig { .. } => "repair-config",
     }
 }
 
@@ -1050,8 +1058,31 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
         node: node_arg(p, node),
         event_node: node_arg(p, event),
     });
+    // drop-node with several nodes: two or three of those, another live node as event node.
+    let mut group = Vec::new();
+    for n in &droppable {
+        if group.len() < 3 && (group.len() < 2 || p.chance(50)) {
+            group.push(*n);
+        }
+    }
+    let event = other_active(p, &group).unwrap_or(NodeId(1));
+    ops.push(OperationArgs::DropNodes {
+        nodes: group.iter().map(|n| node_arg(p, *n)).collect(),
+        event_node: node_arg(p, event),
+    });
 
     ops.push(OperationArgs::UninstallNodes);
+    // uninstall-node: a failed node (one still in the cluster is refused).
+    let failed: Vec<NodeId> = cluster
+        .nodes
+        .values()
+        .filter(|n| n.failed)
+        .map(|n| n.id)
+        .collect();
+    let node = p.pick(&failed).unwrap_or_else(|| any_node(p));
+    ops.push(OperationArgs::UninstallNode {
+        node: node_arg(p, node),
+    });
     let mut restart = Vec::new();
     for n in &active {
         if p.chance(40) {
@@ -1127,6 +1158,60 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     ops.push(OperationArgs::SubscribeSet {
         set: set_arg(p, cluster, set),
         node: node_arg(p, node),
+        omit_copy: p.chance(25),
+    });
+
+    // resubscribe: a provider that can give every set the node receives, without a loop,
+    // and that changes at least one of them; sometimes only the sets that change.
+    let through = |set: SetId, node: NodeId, via: NodeId| {
+        let mut at = node;
+        for _ in 0..=cluster.subscriptions.len() {
+            match cluster.subscriptions.get(&(set, at)) {
+                Some(sub) if sub.provider == via => return true,
+                Some(sub) => at = sub.provider,
+                None => return false,
+            }
+        }
+        false
+    };
+    let mut repoints = Vec::new();
+    for &receiver in &active {
+        let subs: Vec<_> = cluster
+            .subscriptions
+            .values()
+            .filter(|s| s.receiver == receiver)
+            .collect();
+        for &provider in &active {
+            let fits = !subs.is_empty()
+                && provider != receiver
+                && subs.iter().all(|s| {
+                    is_active(cluster.sets[&s.set].origin)
+                        && cluster.can_provide(s.set, provider)
+                        && !through(s.set, provider, receiver)
+                })
+                && subs.iter().any(|s| s.provider != provider);
+            if fits {
+                let changing: Vec<SetId> = subs
+                    .iter()
+                    .filter(|s| s.provider != provider)
+                    .map(|s| s.set)
+                    .collect();
+                repoints.push((receiver, provider, changing));
+            }
+        }
+    }
+    let (receiver, provider, changing) = p
+        .pick(&repoints)
+        .unwrap_or_else(|| (any_node(p), any_node(p), Vec::new()));
+    let sets = if p.chance(30) {
+        changing.iter().map(|s| set_arg(p, cluster, *s)).collect()
+    } else {
+        Vec::new()
+    };
+    ops.push(OperationArgs::Resubscribe {
+        node: node_arg(p, receiver),
+        provider: node_arg(p, provider),
+        sets,
     });
 
     // unsubscribe-set: a subscriber nobody receives the set through.
@@ -1304,6 +1389,23 @@ fn sensible_ops(cluster: &Cluster, p: &mut Picker, files: &DdlFiles) -> Vec<Oper
     ops.push(OperationArgs::Wait {
         origin: origin.to_string(),
         confirmed: other_active(p, &[origin]).map(|n| n.to_string()),
+    });
+    // repair-config: a live set, sometimes on one node that has it.
+    let set = any_set(p);
+    let holders: Vec<NodeId> = active
+        .iter()
+        .copied()
+        .filter(|n| {
+            cluster.sets.get(&set).is_some_and(|s| s.origin == *n)
+                || cluster.subscriptions.contains_key(&(set, *n))
+        })
+        .collect();
+    let only_on = if p.chance(40) { p.pick(&holders) } else { None };
+    let event_node = if p.chance(30) { Some(any_node(p)) } else { None };
+    ops.push(OperationArgs::RepairConfig {
+        set: set_arg(p, cluster, set),
+        event_node: event_node.map(|n| node_arg(p, n)),
+        only_on: only_on.map(|n| node_arg(p, n)),
     });
     debug_assert_eq!(ops.len(), OP_KINDS.len());
     ops
@@ -2314,6 +2416,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
             OperationArgs::SubscribeSet {
                 set: bad_set(p),
                 node: node_arg(p, node),
+                omit_copy: false,
             },
         ),
         (
@@ -2321,6 +2424,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
             OperationArgs::SubscribeSet {
                 set: good_set(p),
                 node: bad_node(p),
+                omit_copy: false,
             },
         ),
         (
@@ -2463,6 +2567,7 @@ fn bad_ops(cluster: &Cluster, p: &mut Picker) -> Vec<(&'static str, OperationArg
             OperationArgs::SubscribeSet {
                 set: good_set(p),
                 node: node_arg(p, s.origin),
+                omit_copy: false,
             },
         ));
         ops.push((
@@ -2621,6 +2726,7 @@ fn bad_operation_arguments_are_refused_with_a_type() {
             OperationArgs::SubscribeSet {
                 set: a[4].clone(),
                 node: a[5].clone(),
+                omit_copy: false,
             },
             OperationArgs::UnsubscribeSet {
                 set: a[4].clone(),

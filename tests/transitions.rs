@@ -336,6 +336,7 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
             node: a,
             event_node: None,
         });
+        ops.push(Operation::UninstallNode { node: a });
         for &b in &nodes {
             ops.push(Operation::StoreNode {
                 node: a,
@@ -346,13 +347,37 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
                 event_node: b,
             });
             ops.push(Operation::Failover { pairs: vec![(a, b)] });
+            ops.push(Operation::DropNodes {
+                nodes: vec![a, b],
+                event_node: b,
+            });
+            ops.push(Operation::Resubscribe {
+                node: a,
+                provider: b,
+                sets: Vec::new(),
+            });
+            ops.push(Operation::Resubscribe {
+                node: a,
+                provider: b,
+                sets: sets.clone(),
+            });
             for &set in &sets {
                 ops.push(Operation::MoveSet { set, from: a, to: b });
+                ops.push(Operation::RepairConfig {
+                    set,
+                    event_node: Some(a),
+                    only_on: Some(b),
+                });
             }
         }
     }
     for &set in &sets {
         ops.push(Operation::CreateSet { set });
+        ops.push(Operation::RepairConfig {
+            set,
+            event_node: None,
+            only_on: None,
+        });
         ops.push(Operation::DropSet { set });
         ops.push(Operation::DropTable {
             table_id: TableId(1),
@@ -363,7 +388,16 @@ fn every_operation(cluster: &Cluster) -> Vec<Operation> {
             set,
         });
         for &node in &nodes {
-            ops.push(Operation::SubscribeSet { set, node });
+            ops.push(Operation::SubscribeSet {
+                set,
+                node,
+                omit_copy: false,
+            });
+            ops.push(Operation::SubscribeSet {
+                set,
+                node,
+                omit_copy: true,
+            });
             ops.push(Operation::UnsubscribeSet { set, node });
             ops.push(Operation::ExecuteScript {
                 set,

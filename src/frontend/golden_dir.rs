@@ -178,9 +178,60 @@ fn default_jobs(cluster: &Cluster) -> Vec<Job> {
             });
         }
     }
+    let droppable: Vec<NodeId> = active
+        .iter()
+        .copied()
+        .filter(|&node| {
+            node != cluster.default_origin
+                && (Operation::DropNode {
+                    node,
+                    event_node: cluster.default_origin,
+                })
+                .run(cluster)
+                .is_ok()
+        })
+        .collect();
+    if let [first, second, ..] = droppable[..] {
+        candidates.push(Operation::DropNodes {
+            nodes: vec![first, second],
+            event_node: cluster.default_origin,
+        });
+    }
+    for failed in cluster.nodes.values().filter(|n| n.failed) {
+        candidates.push(Operation::UninstallNode { node: failed.id });
+    }
     for &(set, node) in cluster.subscriptions.keys() {
-        candidates.push(Operation::SubscribeSet { set, node });
+        candidates.push(Operation::SubscribeSet {
+            set,
+            node,
+            omit_copy: false,
+        });
+        candidates.push(Operation::SubscribeSet {
+            set,
+            node,
+            omit_copy: true,
+        });
         candidates.push(Operation::UnsubscribeSet { set, node });
+    }
+    let mut receivers: Vec<NodeId> = cluster.subscriptions.values().map(|s| s.receiver).collect();
+    receivers.sort();
+    receivers.dedup();
+    for receiver in receivers {
+        let resubscribe = active.iter().map(|&provider| Operation::Resubscribe {
+            node: receiver,
+            provider,
+            sets: Vec::new(),
+        });
+        if let Some(op) = resubscribe.into_iter().find(|op| op.run(cluster).is_ok()) {
+            candidates.push(op);
+        }
+    }
+    for &set in &sets {
+        candidates.push(Operation::RepairConfig {
+            set,
+            event_node: None,
+            only_on: None,
+        });
     }
     for (&set_id, set) in &cluster.sets {
         for &(s, receiver) in cluster.subscriptions.keys() {
@@ -413,6 +464,11 @@ pub fn operation_stem(operation: &Operation) -> String {
             parts.extend(event_node.map(node));
         }
         Operation::DropNode { node: n, event_node } => parts.extend([node(*n), node(*event_node)]),
+        Operation::DropNodes { nodes, event_node } => {
+            parts.extend(nodes.iter().map(|n| node(*n)));
+            parts.extend(["event".to_string(), node(*event_node)]);
+        }
+        Operation::UninstallNode { node: n } => parts.push(node(*n)),
         Operation::RestartNodes { nodes } => parts.extend(nodes.iter().map(|n| node(*n))),
         Operation::CreateSet { set: s } | Operation::DropSet { set: s } => parts.push(set(*s)),
         Operation::MergeSets {
@@ -420,8 +476,37 @@ pub fn operation_stem(operation: &Operation) -> String {
             target,
             source,
         } => parts.extend([node(*n), set(*target), set(*source)]),
-        Operation::SubscribeSet { set: s, node: n } | Operation::UnsubscribeSet { set: s, node: n } => {
-            parts.extend([set(*s), node(*n)])
+        Operation::SubscribeSet {
+            set: s,
+            node: n,
+            omit_copy,
+        } => {
+            parts.extend([set(*s), node(*n)]);
+            if *omit_copy {
+                parts.push("omit-copy".into());
+            }
+        }
+        Operation::UnsubscribeSet { set: s, node: n } => parts.extend([set(*s), node(*n)]),
+        Operation::Resubscribe {
+            node: n,
+            provider,
+            sets,
+        } => {
+            parts.extend([node(*n), "from".to_string(), node(*provider)]);
+            parts.extend(sets.iter().map(|s| set(*s)));
+        }
+        Operation::RepairConfig {
+            set: s,
+            event_node,
+            only_on,
+        } => {
+            parts.push(set(*s));
+            if let Some(e) = event_node {
+                parts.extend(["event".to_string(), node(*e)]);
+            }
+            if let Some(o) = only_on {
+                parts.extend(["only-on".to_string(), node(*o)]);
+            }
         }
         Operation::MoveSet { set: s, from, to } => parts.extend([set(*s), node(*from), node(*to)]),
         Operation::Failover { pairs } => {

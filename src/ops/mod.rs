@@ -12,18 +12,21 @@ pub mod table;
 
 pub(crate) use nodes::paths_both_ways;
 pub use nodes::{
-    drop_node, init_cluster, print_preamble, restart_nodes, store_node, sync, uninstall_nodes, update_nodes,
-    wait,
+    drop_node, drop_nodes, init_cluster, print_preamble, restart_nodes, store_node, sync, uninstall_node,
+    uninstall_nodes, update_nodes, wait,
 };
 pub use paths::{drop_path, store_path};
 pub use refusal::Refusal;
 pub(crate) use sets::live_origin;
 pub use sets::{
     create_set, drop_sequence, drop_set, drop_table, execute_script, execute_script_only_on, merge_sets,
-    move_sequence, move_table, Ddl,
+    move_sequence, move_table, repair_config, Ddl,
 };
 pub(crate) use subscriptions::provider_event_reaches_origin;
-pub use subscriptions::{failover, move_set, subscribe_set, subscribe_set_via, unsubscribe_set};
+pub use subscriptions::{
+    failover, move_set, resubscribe, subscribe_set, subscribe_set_omit_copy, subscribe_set_via,
+    unsubscribe_set,
+};
 
 use crate::model::{Cluster, Node, NodeId, SequenceId, Set, SetId, TableId};
 use crate::render::Script;
@@ -257,8 +260,20 @@ pub enum Operation {
         /// EVENT_NODE
         event_node: NodeId,
     },
+    /// [`drop_nodes`]: several nodes at once.
+    DropNodes {
+        /// NODE...
+        nodes: Vec<NodeId>,
+        /// --event-node
+        event_node: NodeId,
+    },
     /// [`uninstall_nodes`]
     UninstallNodes,
+    /// [`uninstall_node`]
+    UninstallNode {
+        /// NODE (marked failed)
+        node: NodeId,
+    },
     /// [`restart_nodes`]; an empty list means every node.
     RestartNodes {
         /// NODE...
@@ -285,12 +300,23 @@ pub enum Operation {
         /// SOURCE
         source: SetId,
     },
-    /// [`subscribe_set`]
+    /// [`subscribe_set`], or [`subscribe_set_omit_copy`] with `omit_copy`.
     SubscribeSet {
         /// SET
         set: SetId,
         /// NODE
         node: NodeId,
+        /// --omit-copy (2.0 and later)
+        omit_copy: bool,
+    },
+    /// [`resubscribe`]
+    Resubscribe {
+        /// NODE
+        node: NodeId,
+        /// --provider
+        provider: NodeId,
+        /// --set (empty: every set NODE receives)
+        sets: Vec<SetId>,
     },
     /// [`unsubscribe_set`]
     UnsubscribeSet {
@@ -382,6 +408,15 @@ pub enum Operation {
         /// --confirmed (default: every node)
         confirmed: Option<NodeId>,
     },
+    /// [`repair_config`]
+    RepairConfig {
+        /// SET
+        set: SetId,
+        /// --event-node (default: the set's origin)
+        event_node: Option<NodeId>,
+        /// --only-on (default: every node that has the set)
+        only_on: Option<NodeId>,
+    },
 }
 
 impl Operation {
@@ -391,14 +426,16 @@ impl Operation {
             Operation::PrintPreamble => "print-preamble",
             Operation::InitCluster => "init-cluster",
             Operation::StoreNode { .. } => "store-node",
-            Operation::DropNode { .. } => "drop-node",
+            Operation::DropNode { .. } | Operation::DropNodes { .. } => "drop-node",
             Operation::UninstallNodes => "uninstall-nodes",
+            Operation::UninstallNode { .. } => "uninstall-node",
             Operation::RestartNodes { .. } => "restart-node",
             Operation::UpdateNodes => "update-nodes",
             Operation::CreateSet { .. } => "create-set",
             Operation::DropSet { .. } => "drop-set",
             Operation::MergeSets { .. } => "merge-sets",
             Operation::SubscribeSet { .. } => "subscribe-set",
+            Operation::Resubscribe { .. } => "resubscribe",
             Operation::UnsubscribeSet { .. } => "unsubscribe-set",
             Operation::MoveSet { .. } => "move-set",
             Operation::Failover { .. } => "failover",
@@ -411,6 +448,7 @@ impl Operation {
             Operation::DropPath { .. } => "drop-path",
             Operation::Sync { .. } => "sync",
             Operation::Wait { .. } => "wait",
+            Operation::RepairConfig { .. } => "repair-config",
         }
     }
 
@@ -421,13 +459,25 @@ impl Operation {
             Operation::InitCluster => init_cluster(cluster),
             Operation::StoreNode { node, event_node } => store_node(cluster, *node, *event_node),
             Operation::DropNode { node, event_node } => drop_node(cluster, *node, *event_node),
+            Operation::DropNodes { nodes, event_node } => drop_nodes(cluster, nodes, *event_node),
             Operation::UninstallNodes => uninstall_nodes(cluster),
+            Operation::UninstallNode { node } => uninstall_node(cluster, *node),
             Operation::RestartNodes { nodes } => restart_nodes(cluster, nodes),
             Operation::UpdateNodes => update_nodes(cluster),
             Operation::CreateSet { set } => create_set(cluster, *set),
             Operation::DropSet { set } => drop_set(cluster, *set),
             Operation::MergeSets { node, target, source } => merge_sets(cluster, *node, *target, *source),
-            Operation::SubscribeSet { set, node } => subscribe_set(cluster, *set, *node),
+            Operation::SubscribeSet {
+                set,
+                node,
+                omit_copy: false,
+            } => subscribe_set(cluster, *set, *node),
+            Operation::SubscribeSet {
+                set,
+                node,
+                omit_copy: true,
+            } => subscribe_set_omit_copy(cluster, *set, *node),
+            Operation::Resubscribe { node, provider, sets } => resubscribe(cluster, *node, *provider, sets),
             Operation::UnsubscribeSet { set, node } => unsubscribe_set(cluster, *set, *node),
             Operation::MoveSet { set, from, to } => move_set(cluster, *set, *from, *to),
             Operation::Failover { pairs } => failover(cluster, pairs),
@@ -453,6 +503,11 @@ impl Operation {
             Operation::DropPath { server, client } => drop_path(cluster, *server, *client),
             Operation::Sync { node } => sync(cluster, *node),
             Operation::Wait { origin, confirmed } => wait(cluster, *origin, *confirmed),
+            Operation::RepairConfig {
+                set,
+                event_node,
+                only_on,
+            } => repair_config(cluster, *set, *event_node, *only_on),
         }
     }
 }
@@ -494,7 +549,11 @@ mod tests {
                 target: s1,
                 source: s2,
             },
-            Operation::SubscribeSet { set: s1, node: n2 },
+            Operation::SubscribeSet {
+                set: s1,
+                node: n2,
+                omit_copy: false,
+            },
             Operation::UnsubscribeSet { set: s1, node: n2 },
             Operation::MoveSet {
                 set: s1,

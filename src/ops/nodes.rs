@@ -213,62 +213,137 @@ pub fn store_node(cluster: &Cluster, node: NodeId, event_node: Option<NodeId>) -
 /// `slonik_drop_node NODE EVENT_NODE`: remove a node from the cluster.
 ///
 /// Refuses to drop a set origin or a provider other nodes still depend on, and refuses
-/// NODE == EVENT_NODE (slonik would reject it).
+/// NODE == EVENT_NODE (slonik would reject it). [`drop_nodes`] with one node.
 pub fn drop_node(cluster: &Cluster, node: NodeId, event_node: NodeId) -> Result<Change, OpError> {
+    drop_nodes(cluster, &[node], event_node)
+}
+
+/// `drop-node NODE... --event-node E`: remove several nodes from the cluster. On Slony-I
+/// 2.2 one `drop node (id = '2,3', event node = E);`; before, one `drop node` per node, in
+/// the order given, each followed by the wait [`drop_node`] makes (until every node has
+/// processed it). The event node may not be one of them; a node other remaining nodes
+/// receive a set from, or a set origin, is refused as for one node (a provider that feeds
+/// only nodes dropped with it is not).
+pub fn drop_nodes(cluster: &Cluster, nodes: &[NodeId], event_node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "drop-node";
-    let id = node;
-    let node = known_node(cluster, id)?;
+    let mut dropped: Vec<&Node> = Vec::with_capacity(nodes.len());
+    for (i, id) in nodes.iter().enumerate() {
+        if nodes[..i].contains(id) {
+            return Err(refuse(OP, Refusal::DropListedTwice { node: *id }));
+        }
+        dropped.push(known_node(cluster, *id)?);
+    }
     let event = active_node(cluster, OP, event_node)?.id;
-    if id == event {
-        return Err(refuse(OP, Refusal::DropWithItselfAsEventNode { node: id }));
+    match nodes {
+        [] => return Err(refuse(OP, Refusal::NoNodeToDrop)),
+        [one] if *one == event => return Err(refuse(OP, Refusal::DropWithItselfAsEventNode { node: event })),
+        _ if nodes.contains(&event) => return Err(refuse(OP, Refusal::DropEventNodeListed { node: event })),
+        _ => {}
     }
-    if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
-        return Err(refuse(
-            OP,
-            Refusal::DropOrigin {
-                node: id,
-                set: set.id,
-                name: set.name.clone(),
-            },
-        ));
+    for &id in nodes {
+        if let Some(set) = cluster.sets.values().find(|s| s.origin == id) {
+            return Err(refuse(
+                OP,
+                Refusal::DropOrigin {
+                    node: id,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        if let Some(sub) = cluster
+            .subscriptions
+            .values()
+            .find(|s| s.provider == id && !nodes.contains(&s.receiver))
+        {
+            return Err(refuse(
+                OP,
+                Refusal::DropProvider {
+                    node: id,
+                    receiver: sub.receiver,
+                    set: sub.set,
+                },
+            ));
+        }
     }
-    if let Some(sub) = cluster
-        .subscriptions
-        .values()
-        .find(|s| s.provider == id && s.receiver != id)
-    {
-        return Err(refuse(
-            OP,
-            Refusal::DropProvider {
-                node: id,
-                receiver: sub.receiver,
-                set: sub.set,
-            },
-        ));
+    let mut script = script_for(cluster, OP, nodes)?;
+    if nodes.len() > 1 && cluster.version >= crate::version::SlonyVersion::V2_2 {
+        let labels: Vec<String> = dropped.iter().map(|n| n.label()).collect();
+        let ids: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+        script.push(DropNode {
+            ids: nodes.to_vec(),
+            event_node: event,
+        });
+        script.push(echo(format!(
+            "{} dropped from cluster {} (event node {event}); before adding one back, drop schema \"_{}\" in its database",
+            crate::runbook::text::and_list(&labels),
+            cluster.name,
+            cluster.name
+        )));
+        script.push(echo(format!(
+            "Waiting until every node has processed the drop of nodes {}",
+            crate::runbook::text::and_list(&ids)
+        )));
+        script.extend(sync_and_wait(cluster, event, NodeOrAll::All));
+    } else {
+        for node in &dropped {
+            let id = node.id;
+            script.push(DropNode {
+                ids: vec![id],
+                event_node: event,
+            });
+            script.push(echo(format!(
+                "{} dropped from cluster {} (event node {event}); before adding it back, drop schema \"_{}\" in its database",
+                node.label(),
+                cluster.name,
+                cluster.name
+            )));
+            // A node that applies the drop after a later `store path` for a re-added node
+            // would delete the new paths with the old ones (seen on a real cluster), so
+            // finish only when every node has processed it.
+            script.push(echo(format!(
+                "Waiting until every node has processed the drop of node {id}"
+            )));
+            script.extend(sync_and_wait(cluster, event, NodeOrAll::All));
+        }
     }
-    let mut script = script_for(cluster, OP, &[id])?;
-    script.push(DropNode {
-        ids: vec![id],
-        event_node: event,
-    });
-    script.push(echo(format!(
-        "{} dropped from cluster {} (event node {event}); before adding it back, drop schema \"_{}\" in its database",
-        node.label(),
-        cluster.name,
-        cluster.name
-    )));
-    // A node that applies the drop after a later `store path` for a re-added node would
-    // delete the new paths with the old ones (seen on a real cluster), so finish only when
-    // every node has processed it.
-    script.push(echo(format!(
-        "Waiting until every node has processed the drop of node {id}"
-    )));
-    script.extend(sync_and_wait(cluster, event, NodeOrAll::All));
-    let next = crate::transition::drop_node(cluster, id, event).map_err(inconsistent(OP))?;
-    if let Some((from, to)) = next.path_gap() {
+    let mut next = cluster.clone();
+    for &id in nodes {
+        next = crate::transition::drop_node(&next, id, event).map_err(inconsistent(OP))?;
+    }
+    if let (Some((from, to)), Some(&id)) = (next.path_gap(), nodes.first()) {
         return Err(refuse(OP, Refusal::DropCutsPaths { node: id, from, to }));
     }
     finish(OP, script, next)
+}
+
+/// `uninstall-node NODE`: `uninstall node (id = N);`, removing Slony-I's schema from one
+/// node marked failed (as a failover leaves it), for example before rebuilding it. A node
+/// still in the cluster is refused: the other nodes would keep waiting for its
+/// confirmations; drop it first, or remove Slony-I everywhere with [`uninstall_nodes`].
+///
+/// The failed node is in the script header (the statement connects to it), the other
+/// nodes are untouched. The next state equals the input: the other nodes still list the
+/// failed node until it is dropped (drop-node), so it stays in the config marked failed.
+/// A node already dropped is no longer in the config; to uninstall it with this command,
+/// put it back in the config with `failed = true`.
+pub fn uninstall_node(cluster: &Cluster, node: NodeId) -> Result<Change, OpError> {
+    const OP: &str = "uninstall-node";
+    let target = known_node(cluster, node)?;
+    if !target.failed {
+        return Err(refuse(OP, Refusal::UninstallActiveNode { node }));
+    }
+    let mut script = crate::render::Script::new(
+        cluster,
+        cluster.active_nodes().map(|n| n.id).chain(std::iter::once(node)),
+    )
+    .map_err(|error| OpError::Render { operation: OP, error })?;
+    script.push(UninstallNode { id: node });
+    script.push(echo(format!(
+        "Slony-I removed from {}; the other nodes list it until it is dropped (drop-node)",
+        target.label()
+    )));
+    finish(OP, script, cluster.clone())
 }
 
 /// `slonik_uninstall_nodes`: remove Slony-I from every node, the default origin last.
@@ -351,4 +426,85 @@ pub fn wait(cluster: &Cluster, origin: NodeId, confirmed: Option<NodeId>) -> Res
     script.extend(sync_and_wait(cluster, origin, target));
     script.push(echo(format!("{who} has caught up with {label}")));
     finish(OP, script, cluster.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::SlonyVersion;
+
+    /// Node 1 is the origin; node 2 subscribes and feeds node 3; node 4 is marked failed.
+    fn cluster(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n[[node]]\nid = 1\n[[node]]\nid = 2\n[[node]]\nid = 3\n\
+            [[node]]\nid = 4\nfailed = true\n[[set]]\nid = 1\ntables = [\"t\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\n\
+            [[subscription]]\nset = 1\nreceiver = 3\nprovider = 2\n";
+        crate::load_config_str_for(toml, "nodes.toml", Some(version)).unwrap()
+    }
+
+    fn refusal(result: Result<Change, OpError>) -> String {
+        match result {
+            Err(OpError::Refusal { refusal, .. }) => refusal.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dropping_several_nodes_is_one_statement_on_2_2_and_one_per_node_before() {
+        for version in SlonyVersion::ALL {
+            let change = drop_nodes(&cluster(version), &[NodeId(3), NodeId(2)], NodeId(1)).unwrap();
+            let text = change.script.render().unwrap();
+            if version >= SlonyVersion::V2_2 {
+                assert!(text.contains("drop node (id = '3,2', event node = 1);"), "{text}");
+                assert_eq!(text.matches("wait for event").count(), 1, "{text}");
+            } else {
+                let (three, two) = (
+                    text.find("drop node (id = 3, event node = 1);").unwrap(),
+                    text.find("drop node (id = 2, event node = 1);").unwrap(),
+                );
+                assert!(three < two, "{text}");
+                assert_eq!(text.matches("wait for event").count(), 2, "{text}");
+            }
+            assert!(
+                !text.contains("node 2 admin") && !text.contains("node 3 admin"),
+                "{text}"
+            );
+            assert_eq!(
+                change.next.nodes.keys().copied().collect::<Vec<_>>(),
+                [NodeId(1), NodeId(4)]
+            );
+            let one = drop_node(&cluster(version), NodeId(3), NodeId(1)).unwrap();
+            assert_eq!(
+                one,
+                drop_nodes(&cluster(version), &[NodeId(3)], NodeId(1)).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn dropping_several_nodes_refuses_what_one_would_and_the_event_node_among_them() {
+        let c = cluster(SlonyVersion::V2_2);
+        let reason = refusal(drop_nodes(&c, &[NodeId(2)], NodeId(1)));
+        assert!(reason.contains("node 3 receives set 1 from node 2"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(3), NodeId(2)], NodeId(3)));
+        assert!(reason.contains("both dropped and the event node"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(3), NodeId(3)], NodeId(1)));
+        assert!(reason.contains("named twice"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[NodeId(1), NodeId(2)], NodeId(3)));
+        assert!(reason.contains("origin of set 1"), "{reason}");
+        let reason = refusal(drop_nodes(&c, &[], NodeId(1)));
+        assert!(reason.contains("no node to drop"), "{reason}");
+    }
+
+    #[test]
+    fn uninstall_node_only_for_a_failed_node_which_stays_failed() {
+        let c = cluster(SlonyVersion::V2_2);
+        let change = uninstall_node(&c, NodeId(4)).unwrap();
+        let text = change.script.render().unwrap();
+        assert!(text.contains("node 4 admin conninfo"), "{text}");
+        assert!(text.contains("uninstall node (id = 4);"), "{text}");
+        assert_eq!(change.next, c);
+        let reason = refusal(uninstall_node(&c, NodeId(3)));
+        assert!(reason.contains("still in the cluster"), "{reason}");
+    }
 }

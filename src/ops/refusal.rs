@@ -711,6 +711,83 @@ pub enum Refusal {
         /// The table or sequence.
         relation: QualifiedName,
     },
+    /// `resubscribe NODE --provider P` where NODE subscribes to no set (or to none of
+    /// those named).
+    #[error("node {receiver} subscribes to no set: there is nothing to re-point; subscribe it first (subscribe-set)")]
+    ResubscribeNoSubscription {
+        /// The node.
+        receiver: NodeId,
+    },
+    /// `resubscribe` where every set named already comes from the provider.
+    #[error("node {receiver} already receives {sets} from node {provider}: nothing to re-point (to change only where it should receive from when every node is up, edit its `[[node]] provider` in the config)")]
+    ResubscribeNothingToDo {
+        /// The node.
+        receiver: NodeId,
+        /// The new provider.
+        provider: NodeId,
+        /// The sets, as the message names them.
+        sets: String,
+    },
+    /// `resubscribe` would feed a set in a loop: the provider receives it through the node.
+    #[error("node {provider} receives set {set} ({name}) through node {receiver}: feeding node {receiver} from it would make a loop; re-point node {provider} first, or pick another provider")]
+    ResubscribeLoop {
+        /// The node re-pointed.
+        receiver: NodeId,
+        /// The provider asked for.
+        provider: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
+    /// 2.2's `resubscribe node` re-points every set of one origin at once, and `--set`
+    /// named only some of them.
+    #[error("Slony-I 2.2's resubscribe node re-points every set of origin node {origin} that node {receiver} receives, and --set leaves out {missing}: name those too, or leave --set out")]
+    ResubscribePartOfOrigin {
+        /// The node re-pointed.
+        receiver: NodeId,
+        /// The origin whose sets go together.
+        origin: NodeId,
+        /// The sets left out, as the message names them.
+        missing: String,
+    },
+    /// `subscribe-set --omit-copy` before 2.0.
+    #[error("omit copy needs Slony-I 2.0 or later (target is {version}): subscribe without --omit-copy (the initial copy runs)")]
+    OmitCopyNeedsV2_0 {
+        /// The target version.
+        version: SlonyVersion,
+    },
+    /// `uninstall-node` on a node that is still in the cluster.
+    #[error("node {node} is still in the cluster: removing its Slony-I schema would leave every other node waiting for it; drop it first (drop-node), or remove Slony-I from every node (uninstall-nodes). uninstall-node is for a node marked failed (`failed = true`, as a failover leaves it)")]
+    UninstallActiveNode {
+        /// The node.
+        node: NodeId,
+    },
+    /// `drop-node` with no node.
+    #[error("no node to drop: name at least one")]
+    NoNodeToDrop,
+    /// `drop-node` naming a node twice.
+    #[error("node {node} is named twice: name each node to drop once")]
+    DropListedTwice {
+        /// The node.
+        node: NodeId,
+    },
+    /// `drop-node A B --event-node A`: the event node is among the nodes dropped.
+    #[error("node {node} is both dropped and the event node: give a surviving node with --event-node")]
+    DropEventNodeListed {
+        /// The node.
+        node: NodeId,
+    },
+    /// `repair-config --only-on N` where N has no copy of the set: slonik would do nothing.
+    #[error("node {node} neither is the origin of set {set} ({name}) nor subscribes to it: repair config would do nothing there; give the origin or a subscriber with --only-on")]
+    RepairConfigNoCopy {
+        /// The node.
+        node: NodeId,
+        /// The set.
+        set: SetId,
+        /// Its name.
+        name: String,
+    },
 }
 
 /// The first of a connection's problems, which the message names.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::model::{Cluster, NodeId, SequenceId, Set, SetId, TableId};
 use crate::statement::{
-    CreateSet, DropSet, ExecuteOnlyOn, ExecuteScript, MergeSet, NodeOrAll, ScriptSource, SetAddRelations,
-    SetDropSequence, SetDropTable, SetMoveSequence, SetMoveTable,
+    CreateSet, DropSet, ExecuteOnlyOn, ExecuteScript, MergeSet, NodeOrAll, RepairConfig, ScriptSource,
+    SetAddRelations, SetDropSequence, SetDropTable, SetMoveSequence, SetMoveTable,
 };
 use crate::version::SlonyVersion;
 
@@ -29,6 +29,52 @@ pub(crate) fn live_origin(cluster: &Cluster, operation: &'static str, set: &Set)
         ));
     }
     Ok(set.origin)
+}
+
+/// `repair-config SET [--event-node E] [--only-on N]`: `repair config (set id = S, event
+/// node = E[, execute only on = N]);`, which makes each node that has the set (its origin
+/// and subscribers; with N, that node only) look up the tables' and sequences' OIDs again
+/// by name, after a dump and restore or `pg_upgrade` changed them. The event node defaults
+/// to the set's origin. No state change.
+pub fn repair_config(
+    cluster: &Cluster,
+    set: SetId,
+    event_node: Option<NodeId>,
+    only_on: Option<NodeId>,
+) -> Result<Change, OpError> {
+    const OP: &str = "repair-config";
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let event = match event_node {
+        Some(node) => active_node(cluster, OP, node)?.id,
+        None => live_origin(cluster, OP, set)?,
+    };
+    let mut where_ = "on every node that has it".to_string();
+    if let Some(node) = only_on {
+        let label = active_node(cluster, OP, node)?.label();
+        if set.origin != node && !cluster.subscriptions.contains_key(&(set_id, node)) {
+            return Err(refuse(
+                OP,
+                Refusal::RepairConfigNoCopy {
+                    node,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        where_ = format!("on {label}");
+    }
+    let mut script = script_for(cluster, OP, &[])?;
+    script.push(RepairConfig {
+        set_id,
+        event_node: Some(event),
+        execute_only_on: only_on,
+    });
+    script.push(echo(format!(
+        "Table and sequence OIDs of {} looked up again {where_}",
+        set.label()
+    )));
+    finish(OP, script, cluster.clone())
 }
 
 fn plural(n: usize, word: &str) -> String {

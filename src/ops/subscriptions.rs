@@ -6,7 +6,8 @@ use super::{
 };
 use crate::model::{Cluster, NodeId, SetId, Subscription};
 use crate::statement::{
-    Failover, LockSet, MoveSet, NodeOrAll, SubscribeSet, TryBlock, UnlockSet, UnsubscribeSet, WaitForEvent,
+    Failover, LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, TryBlock, UnlockSet,
+    UnsubscribeSet, WaitForEvent,
 };
 use crate::transition;
 use crate::version::SlonyVersion;
@@ -41,7 +42,43 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
             receiver.forward,
         ),
     };
-    subscribe(cluster, set_id, receiver.id, provider, forward)
+    subscribe(cluster, set_id, receiver.id, provider, forward, false)
+}
+
+/// `subscribe-set SET NODE --omit-copy` (Slony-I 2.0 and later, `omit copy = yes`):
+/// [`subscribe_set`] for a node whose tables already hold the set's data, loaded from a
+/// dump of the origin (or a provider) taken while nothing was written: Slony-I copies
+/// nothing and replicates only what the origin logs after the subscription, so writes
+/// between the dump and the subscription never reach the node. Refused on 1.2, which has
+/// no `omit copy`.
+pub fn subscribe_set_omit_copy(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
+    const OP: &str = "subscribe-set";
+    if cluster.version < SlonyVersion::V2_0 {
+        return Err(refuse(
+            OP,
+            Refusal::OmitCopyNeedsV2_0 {
+                version: cluster.version,
+            },
+        ));
+    }
+    let set_id = set;
+    let set = known_set(cluster, set_id)?;
+    let receiver = active_node(cluster, OP, node)?;
+    if receiver.id == set.origin {
+        return Err(refuse(
+            OP,
+            Refusal::OriginSubscribes {
+                node: receiver.id,
+                set: set.id,
+                name: set.name.clone(),
+            },
+        ));
+    }
+    let (provider, forward) = match cluster.subscriptions.get(&(set_id, receiver.id)) {
+        Some(sub) => (sub.provider, sub.forward),
+        None => (receiver.provider.unwrap_or(set.origin), receiver.forward),
+    };
+    subscribe(cluster, set_id, receiver.id, provider, forward, true)
 }
 
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
@@ -70,7 +107,7 @@ pub fn subscribe_set_via(
             },
         ));
     }
-    subscribe(cluster, set_id, receiver, provider, forward)
+    subscribe(cluster, set_id, receiver, provider, forward, false)
 }
 
 /// The checks on the provider and the script, once the receiver is known to be a live
@@ -81,6 +118,7 @@ fn subscribe(
     receiver: NodeId,
     provider: NodeId,
     forward: bool,
+    omit_copy: bool,
 ) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
     let set = known_set(cluster, set_id)?;
@@ -115,7 +153,7 @@ fn subscribe(
         provider,
         receiver,
         forward,
-        omit_copy: None,
+        omit_copy: omit_copy.then_some(true),
     });
     script.extend(provider_event_reaches_origin(cluster, provider, origin));
     // The config lists the subscriptions it wants, made or not, so one with the same
@@ -128,6 +166,10 @@ fn subscribe(
             set.label(),
             old.provider
         ),
+        _ if omit_copy => format!(
+            "Node {receiver} subscribing to {} from node {provider} without the initial copy (omit copy): its tables must already hold the data; waiting until it has caught up",
+            set.label()
+        ),
         _ => format!(
             "Node {receiver} subscribing to {} from node {provider}; waiting for the initial copy (a timeout here does not stop the copy: watch sl_subscribe)",
             set.label()
@@ -135,8 +177,9 @@ fn subscribe(
     }));
     script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
     script.push(echo(format!(
-        "Node {receiver} is subscribed to {} from node {provider} and caught up",
-        set.label()
+        "Node {receiver} is subscribed to {} from node {provider}{} and caught up",
+        set.label(),
+        if omit_copy { " (no copy)" } else { "" }
     )));
     let next = transition::subscribe(
         cluster,
@@ -149,6 +192,222 @@ fn subscribe(
     )
     .map_err(inconsistent(OP))?;
     finish(OP, script, next)
+}
+
+/// `resubscribe NODE --provider P [--set SET]...`: NODE receives each of its sets (or only
+/// `sets`, when not empty) from P from now on, without copying the data again.
+///
+/// `[[node]] provider` is where the node receives from when every node is up (its wish;
+/// `subscribe-set` uses it); `[[subscription]] provider` is where it receives from now.
+/// They differ only after a failover re-pointed it; `resubscribe` sets both: every
+/// subscription re-pointed gets provider P, and the node's `provider` becomes P once every
+/// set it receives comes from P (with `sets`, only when those were the last ones).
+///
+/// P must be able to give each set (its origin, or a subscriber with forward = true), must
+/// not receive it through NODE (a loop), and must be live. Paths are not checked: the
+/// model assumes every node has a path to every other (as init-cluster and store-node
+/// store them). Sets that already come from P are left alone; nothing to re-point is
+/// refused.
+///
+/// On Slony-I 2.2: one `resubscribe node (origin = O, provider = P, receiver = NODE);` per
+/// origin of the sets re-pointed (it re-points every set of O that NODE receives, so with
+/// `sets` each origin's sets must all be named). Before 2.2: one `subscribe set` with the
+/// new provider per set, keeping its forwarding, which changes the provider without a new
+/// copy. Either way, first a wait until P has caught up with the origin (when P is not the
+/// origin), after it one until NODE has confirmed a SYNC of the origin, as `subscribe-set`
+/// does.
+pub fn resubscribe(
+    cluster: &Cluster,
+    receiver: NodeId,
+    provider: NodeId,
+    sets: &[SetId],
+) -> Result<Change, OpError> {
+    const OP: &str = "resubscribe";
+    let receiver = active_node(cluster, OP, receiver)?.id;
+    if provider == receiver {
+        return Err(refuse(OP, Refusal::OwnProvider { node: receiver }));
+    }
+    if !cluster.nodes.contains_key(&provider) {
+        return Err(crate::resolve::unknown_node(cluster, &provider.to_string()));
+    }
+    if cluster.nodes.get(&provider).is_none_or(|p| p.failed) {
+        return Err(refuse(OP, Refusal::ProviderInactive { receiver, provider }));
+    }
+    let mut chosen: Vec<SetId> = if sets.is_empty() {
+        cluster
+            .subscriptions
+            .values()
+            .filter(|s| s.receiver == receiver)
+            .map(|s| s.set)
+            .collect()
+    } else {
+        sets.to_vec()
+    };
+    chosen.sort();
+    chosen.dedup();
+    if chosen.is_empty() {
+        return Err(refuse(OP, Refusal::ResubscribeNoSubscription { receiver }));
+    }
+    let mut changing: Vec<Subscription> = Vec::new();
+    for &set_id in &chosen {
+        let set = known_set(cluster, set_id)?;
+        if set.origin == receiver {
+            return Err(refuse(
+                OP,
+                Refusal::OriginSubscribes {
+                    node: receiver,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        let Some(sub) = cluster.subscriptions.get(&(set_id, receiver)) else {
+            return Err(refuse(
+                OP,
+                Refusal::NotSubscribed {
+                    set: set.id,
+                    name: set.name.clone(),
+                    node: receiver,
+                },
+            ));
+        };
+        if cluster.nodes.get(&set.origin).is_none_or(|o| o.failed) {
+            return Err(refuse(
+                OP,
+                Refusal::OriginFailed {
+                    set: set.id,
+                    name: set.name.clone(),
+                    origin: set.origin,
+                },
+            ));
+        }
+        if !cluster.can_provide(set_id, provider) {
+            return Err(refuse(
+                OP,
+                Refusal::ProviderCannotForward {
+                    provider,
+                    receiver,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        if receives_through(cluster, set_id, provider, receiver) {
+            return Err(refuse(
+                OP,
+                Refusal::ResubscribeLoop {
+                    receiver,
+                    provider,
+                    set: set.id,
+                    name: set.name.clone(),
+                },
+            ));
+        }
+        if sub.provider != provider {
+            changing.push(*sub);
+        }
+    }
+    let labels = |ids: &mut dyn Iterator<Item = SetId>| {
+        crate::runbook::text::and_list(
+            &ids.filter_map(|id| cluster.sets.get(&id).map(|s| s.label()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    if changing.is_empty() {
+        return Err(refuse(
+            OP,
+            Refusal::ResubscribeNothingToDo {
+                receiver,
+                provider,
+                sets: labels(&mut chosen.iter().copied()),
+            },
+        ));
+    }
+    // By origin, in id order: 2.2 re-points one origin's sets at once.
+    let mut by_origin: std::collections::BTreeMap<NodeId, Vec<Subscription>> = Default::default();
+    for sub in &changing {
+        if let Some(set) = cluster.sets.get(&sub.set) {
+            by_origin.entry(set.origin).or_default().push(*sub);
+        }
+    }
+    let v2_2 = ResubscribeNode::VERSIONS.contains(cluster.version);
+    if v2_2 {
+        for &origin in by_origin.keys() {
+            let mut missing = cluster
+                .subscriptions
+                .values()
+                .filter(|s| {
+                    s.receiver == receiver
+                        && s.provider != provider
+                        && !chosen.contains(&s.set)
+                        && cluster.sets.get(&s.set).is_some_and(|set| set.origin == origin)
+                })
+                .map(|s| s.set)
+                .peekable();
+            if missing.peek().is_some() {
+                return Err(refuse(
+                    OP,
+                    Refusal::ResubscribePartOfOrigin {
+                        receiver,
+                        origin,
+                        missing: labels(&mut missing),
+                    },
+                ));
+            }
+        }
+    }
+    let mut script = script_for(cluster, OP, &[])?;
+    for (&origin, subs) in &by_origin {
+        let names = labels(&mut subs.iter().map(|s| s.set));
+        if provider != origin {
+            script.push(echo(format!(
+                "Waiting until node {provider} has caught up with origin node {origin} before node {receiver} receives {names} from it"
+            )));
+            script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(provider)));
+        }
+        if v2_2 {
+            script.push(ResubscribeNode {
+                origin,
+                provider,
+                receiver,
+            });
+        } else {
+            for sub in subs {
+                script.push(SubscribeSet {
+                    id: sub.set,
+                    provider,
+                    receiver,
+                    forward: sub.forward,
+                    omit_copy: None,
+                });
+                script.extend(provider_event_reaches_origin(cluster, provider, origin));
+            }
+        }
+        script.push(echo(format!(
+            "Node {receiver} now receives {names} from node {provider} (no new copy); waiting until it has caught up with origin node {origin}"
+        )));
+        script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
+    }
+    let moved: Vec<SetId> = changing.iter().map(|s| s.set).collect();
+    let next = transition::resubscribe(cluster, receiver, provider, &moved).map_err(inconsistent(OP))?;
+    script.push(echo(format!(
+        "Node {receiver} receives {} from node {provider}",
+        labels(&mut moved.iter().copied())
+    )));
+    finish(OP, script, next)
+}
+
+/// Whether `node` receives `set` through `through`: `through` is on its provider chain.
+fn receives_through(cluster: &Cluster, set: SetId, node: NodeId, through: NodeId) -> bool {
+    let mut at = node;
+    for _ in 0..=cluster.subscriptions.len() {
+        match cluster.subscriptions.get(&(set, at)) {
+            Some(sub) if sub.provider == through => return true,
+            Some(sub) => at = sub.provider,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Slony-I 1.2 submits `subscribe set` on the provider, and the origin creates the event
@@ -566,6 +825,122 @@ mod tests {
             crate::load_config_str(&next.to_toml(), "next.toml").unwrap(),
             next
         );
+    }
+
+    fn chain_for(version: SlonyVersion) -> Cluster {
+        crate::load_config_str_for(&chain().to_toml(), "chain.toml", Some(version)).unwrap()
+    }
+
+    #[test]
+    fn resubscribe_sets_the_subscription_and_the_nodes_wish_and_reloads() {
+        for version in SlonyVersion::ALL {
+            let cluster = chain_for(version);
+            let change = resubscribe(&cluster, NodeId(3), NodeId(1), &[]).unwrap();
+            let next = &change.next;
+            assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(1));
+            assert!(next.subscriptions[&(SetId(1), NodeId(3))].forward, "{version}");
+            assert_eq!(next.nodes[&NodeId(3)].provider, Some(NodeId(1)), "{version}");
+            let reloaded = crate::load_config_str_for(&next.to_toml(), "next.toml", Some(version)).unwrap();
+            assert_eq!(&reloaded, next, "{version}");
+            let text = change.script.render().unwrap();
+            let statement = if version >= SlonyVersion::V2_2 {
+                "resubscribe node (origin = 1, provider = 1, receiver = 3);"
+            } else {
+                "subscribe set (id = 1, provider = 1, receiver = 3, forward = yes);"
+            };
+            assert!(text.contains(statement), "{version}:\n{text}");
+            assert!(
+                text.contains("wait for event (origin = 1, confirmed = 3, wait on = 1"),
+                "{version}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn resubscribe_refuses_a_loop_a_non_forwarding_provider_and_nothing_to_do() {
+        let cluster = chain();
+        // 3 receives through 2: 2 from 3 would be a loop.
+        let reason = refusal(resubscribe(&cluster, NodeId(2), NodeId(3), &[]));
+        assert!(
+            reason.contains("node 3 receives set 1 (set1) through node 2"),
+            "{reason}"
+        );
+        // 4 does not forward.
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(4), &[]));
+        assert!(reason.contains("forward = true"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(2), &[]));
+        assert!(reason.contains("nothing to re-point"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(3), &[]));
+        assert!(reason.contains("its own provider"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(1), NodeId(2), &[]));
+        assert!(reason.contains("subscribes to no set"), "{reason}");
+        let reason = refusal(resubscribe(&cluster, NodeId(1), NodeId(2), &[SetId(1)]));
+        assert!(reason.contains("origin of set 1"), "{reason}");
+    }
+
+    /// Node 3 receives sets 1 and 2 (origin 1) from node 1 and set 3 (origin 2) from node 2.
+    fn two_origins(version: SlonyVersion) -> Cluster {
+        let toml = "cluster = \"c\"\n[[node]]\nid = 1\n[[node]]\nid = 2\n[[node]]\nid = 3\n\
+            [[set]]\nid = 1\ntables = [\"a\"]\n[[set]]\nid = 2\ntables = [\"b\"]\n\
+            [[set]]\nid = 3\norigin = 2\ntables = [\"c\"]\n\
+            [[subscription]]\nset = 1\nreceiver = 2\n[[subscription]]\nset = 2\nreceiver = 2\n\
+            [[subscription]]\nset = 3\nreceiver = 1\n\
+            [[subscription]]\nset = 1\nreceiver = 3\n[[subscription]]\nset = 2\nreceiver = 3\n\
+            [[subscription]]\nset = 3\nreceiver = 3\n";
+        crate::load_config_str_for(toml, "two_origins.toml", Some(version)).unwrap()
+    }
+
+    #[test]
+    fn resubscribe_some_sets_keeps_the_wish_until_all_come_from_the_provider() {
+        let cluster = two_origins(SlonyVersion::V2_1);
+        let next = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)])
+            .unwrap()
+            .next;
+        assert_eq!(next.subscriptions[&(SetId(1), NodeId(3))].provider, NodeId(2));
+        assert_eq!(next.subscriptions[&(SetId(2), NodeId(3))].provider, NodeId(1));
+        assert_eq!(next.nodes[&NodeId(3)].provider, None);
+        let last = resubscribe(&next, NodeId(3), NodeId(2), &[SetId(2)])
+            .unwrap()
+            .next;
+        assert_eq!(last.nodes[&NodeId(3)].provider, Some(NodeId(2)));
+        // 2.2's resubscribe node moves every set of the origin: naming only one is refused.
+        let cluster = two_origins(SlonyVersion::V2_2);
+        let reason = refusal(resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(1)]));
+        assert!(reason.contains("leaves out set 2 (set2)"), "{reason}");
+        let text = resubscribe(&cluster, NodeId(3), NodeId(2), &[SetId(2), SetId(1)])
+            .unwrap()
+            .script
+            .render()
+            .unwrap();
+        assert_eq!(text.matches("resubscribe node (").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn omit_copy_needs_2_0_and_is_rendered_from_it() {
+        let reason = refusal(subscribe_set_omit_copy(
+            &chain_for(SlonyVersion::V1_2),
+            SetId(1),
+            NodeId(3),
+        ));
+        assert!(reason.contains("2.0 or later"), "{reason}");
+        for version in [SlonyVersion::V2_0, SlonyVersion::V2_1, SlonyVersion::V2_2] {
+            let cluster = chain_for(version);
+            let text = subscribe_set_omit_copy(&cluster, SetId(1), NodeId(3))
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            assert!(
+                text.contains("forward = yes, omit copy = yes);"),
+                "{version}:\n{text}"
+            );
+            let plain = subscribe_set(&cluster, SetId(1), NodeId(3))
+                .unwrap()
+                .script
+                .render()
+                .unwrap();
+            assert!(!plain.contains("omit copy"), "{version}:\n{plain}");
+        }
     }
 
     #[test]

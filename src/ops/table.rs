@@ -22,7 +22,7 @@
 //! words.push("node", "2");
 //! assert_eq!(
 //!     spec.operation_args(&words).unwrap(),
-//!     OperationArgs::SubscribeSet { set: "set1".into(), node: "2".into() }
+//!     OperationArgs::SubscribeSet { set: "set1".into(), node: "2".into(), omit_copy: false }
 //! );
 //! ```
 
@@ -102,6 +102,8 @@ pub enum Repeat {
     Optional,
     /// Any number.
     Many,
+    /// At least one.
+    OneOrMore,
     /// One or more pairs of values (`DEAD BACKUP [DEAD BACKUP]...`).
     Pairs,
 }
@@ -350,6 +352,15 @@ pub enum WordsError {
         /// Its [`ArgSpec::name`].
         argument: &'static str,
     },
+    /// The words given do not say which operation to make (`drop-node 2 3 1` without
+    /// `--event-node`).
+    #[error("{operation}: {message}")]
+    Ambiguous {
+        /// The operation.
+        operation: &'static str,
+        /// What to give.
+        message: &'static str,
+    },
     /// An argument taken in pairs has an odd number of values.
     #[error(
         "{operation} takes {first} {second} pairs: {} node `{unpaired}` has no {} node; give one after it (e.g. `{operation} 1 2 3 2`)",
@@ -377,7 +388,7 @@ impl OperationSpec {
             let values = words.values(arg.name);
             let excused = arg.required_unless.is_some_and(|other| words.has(other));
             match arg.repeat {
-                Repeat::One if values.is_empty() && !excused => {
+                Repeat::One | Repeat::OneOrMore if values.is_empty() && !excused => {
                     return Err(WordsError::Missing { argument: arg.name })
                 }
                 Repeat::Pairs if values.len() % 2 == 1 => {
@@ -472,12 +483,18 @@ pub const OPERATIONS: &[OperationSpec] = &[
     },
     OperationSpec {
         name: "drop-node",
-        about: "Remove a node from the cluster (slonik_drop_node)",
-        example: "Example: slonik-gen drop-node 1 2 | slonik",
+        about: "Remove nodes from the cluster (slonik_drop_node)",
+        example: "Example: slonik-gen drop-node 2 1 | slonik\n         slonik-gen drop-node 3 4 --event-node 1 | slonik   # several nodes: 2.2 drops them in one statement",
         args: &[
-            ArgSpec::positional("node", NODE, ArgKind::Node, "The node to drop"),
             ArgSpec::positional(
-                "event_node",
+                "node",
+                NODE,
+                ArgKind::Node,
+                "The nodes to drop; without --event-node, exactly NODE EVENT_NODE (as slonik_drop_node)",
+            )
+            .repeat(Repeat::OneOrMore),
+            ArgSpec::option(
+                "event-node",
                 &["EVENT_NODE"],
                 ArgKind::Node,
                 "A surviving node that generates the event",
@@ -486,13 +503,33 @@ pub const OPERATIONS: &[OperationSpec] = &[
         altperl: &[AltperlTool {
             name: "slonik_drop_node",
             usage: " node# event_node#",
-            reads: &[node_at(0, "node#", "node"), node_at(1, "event_node#", "event_node")],
+            reads: &[node_at(0, "node#", "node"), node_at(1, "event_node#", "event-node")],
         }],
         build: |w| {
-            Ok(OperationArgs::DropNode {
-                node: w.one("node")?,
-                event_node: w.one("event_node")?,
-            })
+            let nodes = w.values("node");
+            match (w.optional("event-node"), nodes) {
+                (Some(event_node), [node]) => Ok(OperationArgs::DropNode {
+                    node: node.clone(),
+                    event_node,
+                }),
+                (Some(event_node), _) => Ok(OperationArgs::DropNodes {
+                    nodes: nodes.to_vec(),
+                    event_node,
+                }),
+                (None, [node, event_node]) => Ok(OperationArgs::DropNode {
+                    node: node.clone(),
+                    event_node: event_node.clone(),
+                }),
+                (None, []) => Err(WordsError::Missing { argument: "node" }),
+                (None, [_]) => Err(WordsError::Ambiguous {
+                    operation: "drop-node",
+                    message: "name the event node, a surviving node that generates the event: drop-node NODE EVENT_NODE, or drop-node NODE... --event-node EVENT_NODE",
+                }),
+                (None, _) => Err(WordsError::Ambiguous {
+                    operation: "drop-node",
+                    message: "give the event node with --event-node when dropping several nodes (drop-node 2 3 --event-node 1)",
+                }),
+            }
         },
     },
     OperationSpec {
@@ -502,6 +539,19 @@ pub const OPERATIONS: &[OperationSpec] = &[
         args: &[],
         altperl: &[bare("slonik_uninstall_nodes")],
         build: |_| Ok(OperationArgs::UninstallNodes),
+    },
+    OperationSpec {
+        name: "uninstall-node",
+        about: "Remove Slony-I from one node marked failed, e.g. before rebuilding it",
+        example: "Example: slonik-gen --config after-failover.toml uninstall-node 1 | slonik   # after failover 1 2 --write-config after-failover.toml",
+        args: &[ArgSpec::positional(
+            "node",
+            NODE,
+            ArgKind::Node,
+            "The node (marked failed; a node still in the cluster is dropped first)",
+        )],
+        altperl: &[],
+        build: |w| Ok(OperationArgs::UninstallNode { node: w.one("node")? }),
     },
     OperationSpec {
         name: "restart-node",
@@ -597,10 +647,14 @@ pub const OPERATIONS: &[OperationSpec] = &[
     OperationSpec {
         name: "subscribe-set",
         about: "Subscribe a node to a set (slonik_subscribe_set)",
-        example: "Example: slonik-gen subscribe-set set1 2 | slonik",
+        example: "Example: slonik-gen subscribe-set set1 2 | slonik\n         slonik-gen subscribe-set set1 2 --omit-copy | slonik   # node 2's tables were loaded from a dump",
         args: &[
             ArgSpec::positional("set", SET, ArgKind::Set, "The set"),
             ArgSpec::positional("node", NODE, ArgKind::Node, "The subscribing node"),
+            ArgSpec::flag(
+                "omit-copy",
+                "Skip the initial copy: the node's tables already hold the set's data (Slony-I 2.0 and later)",
+            ),
         ],
         altperl: &[AltperlTool {
             name: "slonik_subscribe_set",
@@ -612,6 +666,37 @@ pub const OPERATIONS: &[OperationSpec] = &[
             Ok(OperationArgs::SubscribeSet {
                 set: w.one("set")?,
                 node: w.one("node")?,
+                omit_copy: w.has("omit-copy"),
+            })
+        },
+    },
+    OperationSpec {
+        name: "resubscribe",
+        about: "Change the provider a node receives its sets from, without copying them again",
+        example: "Example: slonik-gen --config tests/inputs/cascade.toml resubscribe 3 --provider 1 | slonik   # needs a third node: geekdb's node 2 can only receive from node 1",
+        args: &[
+            ArgSpec::positional("node", NODE, ArgKind::Node, "The node re-pointed"),
+            ArgSpec::option(
+                "provider",
+                &["PROVIDER"],
+                ArgKind::Node,
+                "The new provider: the origin or a forwarding subscriber of each set",
+            )
+            .repeat(Repeat::One),
+            ArgSpec::option(
+                "set",
+                SET,
+                ArgKind::Set,
+                "Re-point only this set (repeatable) [default: every set NODE receives]",
+            )
+            .repeat(Repeat::Many),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::Resubscribe {
+                node: w.one("node")?,
+                provider: w.one("provider")?,
+                sets: w.values("set").to_vec(),
             })
         },
     },
@@ -882,6 +967,29 @@ pub const OPERATIONS: &[OperationSpec] = &[
             })
         },
     },
+    OperationSpec {
+        name: "repair-config",
+        about: "Look up a set's table and sequence OIDs again by name (after a dump and restore or pg_upgrade)",
+        example: "Example: slonik-gen repair-config set1 | slonik\n         slonik-gen repair-config set1 --only-on 2 | slonik   # node 2 only",
+        args: &[
+            ArgSpec::positional("set", SET, ArgKind::Set, "The set"),
+            ArgSpec::option("event-node", &["EVENT_NODE"], ArgKind::Node, "Event node [default: the set's origin]"),
+            ArgSpec::option(
+                "only-on",
+                NODE,
+                ArgKind::Node,
+                "Only on this node (the origin or a subscriber) [default: every node that has the set]",
+            ),
+        ],
+        altperl: &[],
+        build: |w| {
+            Ok(OperationArgs::RepairConfig {
+                set: w.one("set")?,
+                event_node: w.optional("event-node"),
+                only_on: w.optional("only-on"),
+            })
+        },
+    },
 ];
 
 #[cfg(feature = "cli")]
@@ -945,6 +1053,7 @@ mod clap_front {
                 .action(ArgAction::Set),
             Repeat::Optional => arg.required(false).action(ArgAction::Set),
             Repeat::Many => arg.required(false).action(ArgAction::Append),
+            Repeat::OneOrMore => arg.required(true).num_args(1..).action(ArgAction::Append),
             Repeat::Pairs => arg.required(true).num_args(2..).action(ArgAction::Append),
         };
         if let Some(other) = spec.required_unless {
@@ -1005,7 +1114,7 @@ mod tests {
             let required = spec
                 .args
                 .iter()
-                .any(|a| matches!(a.repeat, Repeat::One) && a.required_unless.is_none());
+                .any(|a| matches!(a.repeat, Repeat::One | Repeat::OneOrMore) && a.required_unless.is_none());
             assert_eq!(
                 result.is_err(),
                 required || spec.name == "execute-script",

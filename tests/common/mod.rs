@@ -34,6 +34,12 @@ pub const GEEKDB_OPS: &[&str] = &[
     "store-path 1 2",
     "sync 1",
     "wait 1 --confirmed 2",
+    "drop-node 2 --event-node 1",
+    "uninstall-node 2",
+    "subscribe-set set1 2 --omit-copy",
+    "resubscribe 2 --provider 1",
+    "repair-config set1",
+    "repair-config set1 --only-on 2",
 ];
 
 /// A config used as a test input, with the operations to run on it.
