@@ -909,7 +909,7 @@ fn e2e_upgrade_postgres_under_write_load() {
     let total = Instant::now();
     // Two servers: instance 1 (the old one) with node 1, the origin, and instance 3 (the
     // new one) for node 11; node 2 on instance 2 receives from node 1.
-    let lab = Lab::start(&tools, 3, &[(1, 1), (2, 2), (11, 3)]);
+    let lab = Lab::start(&tools, 4, &[(1, 1), (2, 2), (11, 3), (12, 4)]);
     let config_text = lab.config_toml(&[1, 2], &[(2, 1)]);
     let (config_path, cluster) = lab.write_config(&config_text);
     lab.set_up(&cluster, &[1, 2]);
@@ -974,14 +974,85 @@ fn e2e_upgrade_postgres_under_write_load() {
     lab.running_slon(&upgraded, 2);
     lab.wait_caught_up(11, 2);
     lab.assert_every_row_everywhere(&[2, 11], 11, &committed);
-    assert_eq!(lab.c.assert_slon_logs_read_their_config(), 3);
+    assert!(window.is_some(), "the writer never moved from node 1 to node 11");
+
+    // Then the subscriber, node 2, moves to a new server as node 12: no switchover, node
+    // 12 receives from node 2's provider, and the origin takes every write meanwhile.
+    let writer = Writer::start_at(
+        tools.pg("psql"),
+        "geekdb".into(),
+        vec![(11, lab.port(11))],
+        1_000_000,
+    );
+    writer.wait_for_rows_on(11, 20, Duration::from_secs(60));
+    let conninfo12 = lab.conninfo(12);
+    let plan12 = Request::UpgradePostgres {
+        old: "2".into(),
+        node: new_node(12, conninfo12.clone()),
+        schema: SchemaSource::Copy,
+    }
+    .run(&upgraded)
+    .unwrap();
+    let (script12, after12) = lab.cli_runbook(
+        &after,
+        &[
+            "upgrade-postgres",
+            "--node",
+            "2",
+            "--id",
+            "12",
+            "--conninfo",
+            &conninfo12,
+        ],
+        "upgrade-postgres-subscriber",
+        &plan12,
+    );
+    let elapsed12 = lab.run_script(&script12, &plan12, "upgrade-postgres-subscriber");
+    writer.wait_for_rows_on(11, 20, Duration::from_secs(60));
+    let (committed12, attempts12) = writer.finish();
+    report_writes(
+        "upgrade-postgres (subscriber)",
+        &attempts12,
+        committed12.len(),
+        None,
+    );
+    assert!(
+        attempts12.iter().all(|a| a.ok),
+        "the origin refused writes while a subscriber moved"
+    );
+    let committed: Vec<i64> = committed.into_iter().chain(committed12).collect();
+    let (after12_text, upgraded12) = load_file(&after12);
+    assert_eq!(upgraded12, plan12.next);
+    assert_eq!(
+        upgraded12.nodes.keys().collect::<Vec<_>>(),
+        vec![&NodeId(11), &NodeId(12)],
+        "{after12_text}"
+    );
+    assert_eq!(
+        upgraded12.subscriptions[&(SetId(1), NodeId(12))].provider,
+        NodeId(11)
+    );
+    lab.assert_catalog_matches(&[11, 12], &plan12.next);
+    assert_eq!(
+        lab.sql(
+            2,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = '_replication'"
+        ),
+        "0",
+        "Slony-I is still installed on node 2's old server"
+    );
+    lab.assert_slon_stopped(&upgraded, 2);
+    lab.running_slon(&upgraded12, 12);
+    lab.wait_caught_up(11, 12);
+    lab.assert_every_row_everywhere(&[11, 12], 11, &committed);
+    assert_eq!(lab.c.assert_slon_logs_read_their_config(), 4);
     eprintln!(
-        "BENCH upgrade-postgres (origin 1 -> 11, one subscriber): {:.1}s, write-unavailable window {}; test total {:.1}s",
+        "BENCH upgrade-postgres: origin 1 -> 11 (one subscriber) {:.1}s, write-unavailable window {}; subscriber 2 -> 12 {:.1}s, no write refused; test total {:.1}s",
         elapsed.as_secs_f64(),
         window.map_or("not seen".into(), |w| format!("{:.2}s", w.as_secs_f64())),
+        elapsed12.as_secs_f64(),
         total.elapsed().as_secs_f64()
     );
-    assert!(window.is_some(), "the writer never moved from node 1 to node 11");
 }
 
 #[test]
