@@ -152,7 +152,7 @@ pub(super) fn retire_steps(
         format!("What `uninstall node` does: Slony-I's function uninstallNode() (which on 1.2 also restores the catalog it changed), then drop schema {schema} cascade, which removes Slony's triggers from the application tables; the tables and their data stay. A node that does not answer is left as it is, with a message saying what to run later"),
         node,
         format!(
-            "if psql -X -q -A -t -d {conninfo} -c 'select 1' >/dev/null 2>&1; then\n  if [ \"$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d {conninfo} -c {})\" = 1 ]; then\n    psql -X -q -v ON_ERROR_STOP=1 -d {conninfo} -c {}\n  fi\nelse\n  echo {unreachable} >&2\nfi",
+            "if psql -X -q -A -t -d {conninfo} -c 'select 1' >/dev/null 2>&1; then\n  if [ \"$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d {conninfo} -c {})\" = 1 ]; then\n    psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d {conninfo} -c {}\n  fi\nelse\n  echo {unreachable} >&2\nfi",
             word(&catalog::schema_exists(&schema_name)),
             word(&format!(
                 "set client_min_messages = warning; select {schema}.uninstallNode(); drop schema {schema} cascade;"

@@ -168,7 +168,7 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
         ));
         builder.slonik(
             format!("Lock {} and let every node catch up", and_list(&sets.iter().map(|s| format!("set {s}")).collect::<Vec<_>>())),
-            "Slony-I 2.2 stores changes in a new sl_log_1/sl_log_2 layout: its `update functions` drops and recreates them, and refuses (\"cannot upgrade to new sl_log_N format due to existing unreplicated data\") while they hold data a subscriber has not confirmed. Locked sets take no new changes; writes to their tables fail until the sets are unlocked at the end",
+            "Slony-I 2.2 stores changes in a new sl_log_1/sl_log_2 layout: its `update functions` drops and recreates them, and refuses (\"cannot upgrade to new sl_log_N format due to existing unreplicated data\") while they hold data a subscriber has not confirmed. Locked sets take no new changes; writes to their tables fail until the sets are unlocked at the end. If this step fails the script unlocks them; if a later step fails, the sets stay locked: fix the cause, finish the remaining steps by hand, and run the last step's `unlock set` script to take writes again",
             script,
             Some(Recovery {
                 why: "unlock the sets so the origins take writes again; nothing has been upgraded".into(),
