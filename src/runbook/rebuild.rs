@@ -454,21 +454,11 @@ fn prepare_database(
                 ),
                 false,
             );
-            let trigger_pattern = format!(
-                " TRIGGER .* _{}_(logtrigger|truncatetrigger|denyaccess|truncatedeny) ",
-                cluster.name.replace('$', "\\$")
-            );
             builder.shell(
                 format!("Copy the schema (only) from node {source} to {}", node.label()),
                 format!("The tables must exist on node {id} before it subscribes. The dump leaves out Slony-I's own schema {schema} (`-N`), which made the scenario's `store node` fail, and Slony's triggers on the application tables, which call functions in that schema and would not restore"),
                 id,
-                format!(
-                    "dump_dir=$(mktemp -d)\npg_dump -Fc -s -N {} -f \"$dump_dir/schema.dump\" -d {}\npg_restore -l \"$dump_dir/schema.dump\" | grep -v -E {} >\"$dump_dir/schema.list\"\npg_restore --exit-on-error -L \"$dump_dir/schema.list\" -d {} \"$dump_dir/schema.dump\"\nrm -rf \"$dump_dir\"",
-                    crate::escape::shell::word(&schema),
-                    crate::escape::shell::word(&source_conninfo),
-                    crate::escape::shell::word(&trigger_pattern),
-                    crate::escape::shell::word(&node_conninfo),
-                ),
+                super::schema_copy::copy_schema_command(&cluster.name, &source_conninfo, &node_conninfo),
                 false,
             );
         }
