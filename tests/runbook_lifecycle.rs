@@ -487,9 +487,18 @@ fn the_2_1_to_2_2_upgrade_locks_and_checks_before_anything_irreversible() {
     };
     let lock = slonik(&plan, "lock set").expect("the sets are locked");
     let confirmed = step_index(&plan, |a, t| {
-        matches!(a, Action::Check { .. }) && t.contains("has confirmed")
+        matches!(a, Action::Check { .. }) && t.contains("hold nothing unconfirmed")
     })
     .unwrap();
+    let not_locked = step_index(&plan, |a, t| {
+        matches!(a, Action::Check { .. }) && t.contains("is locked")
+    })
+    .expect("the lock is preceded by a check that no set is locked already");
+    let long_transactions = step_index(&plan, |a, t| {
+        matches!(a, Action::Check { .. }) && t.contains("older than")
+    })
+    .expect("the lock is preceded by a check for long transactions");
+    assert!(not_locked < lock && long_transactions < lock);
     let first_stop = step_index(&plan, |a, t| {
         matches!(a, Action::Shell { .. }) && t.starts_with("Stop the slon")
     })
@@ -523,10 +532,26 @@ fn the_2_1_to_2_2_upgrade_locks_and_checks_before_anything_irreversible() {
         SlonyVersion::V2_2,
         "update functions runs with the new slonik"
     );
-    assert!(
-        plan.steps[lock].on_failure.is_some(),
-        "a failed lock step unlocks"
-    );
+    // From the lock to the last slon stop, a failed step unlocks the sets; a failed
+    // `update functions` leaves them locked on purpose; a failed start unlocks them.
+    for (index, step) in plan.steps.iter().enumerate().take(update).skip(lock) {
+        if matches!(step.action, Action::Manual { .. }) {
+            continue;
+        }
+        let Some(recovery) = &step.on_failure else {
+            panic!("step {index} ({}) has no recovery", step.title)
+        };
+        let Action::Slonik(script) = &recovery.action else {
+            panic!("step {index} recovers with a slonik script")
+        };
+        assert!(script.render().unwrap().contains("unlock set"), "{}", step.title);
+    }
+    assert!(plan.steps[update].on_failure.is_none());
+    for step in plan.steps.iter().skip(update) {
+        if step.title.starts_with("Start the slon") {
+            assert!(step.on_failure.is_some(), "{}", step.title);
+        }
+    }
     assert_eq!(plan.next.version, SlonyVersion::V2_2);
     // Every slon stop is confirmed: none may fail.
     for step in &plan.steps {
@@ -789,4 +814,73 @@ fn the_readme_walk_through_generates_every_step() {
         end.sets[&slonik_gen::model::SetId(1)].tables.len() == 3,
         "audit_log added"
     );
+}
+
+/// Writes an executable shell script.
+fn executable(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+/// The rendered 2.1-to-2.2 upgrade run by bash against a cluster whose log tables never
+/// drain (a stand-in psql answers the drain check with 3 rows, every other query as a
+/// healthy 2.1 cluster would): the drain check fails, the EXIT trap unlocks the sets with
+/// slonik, and no slon is stopped.
+#[test]
+fn a_2_1_to_2_2_upgrade_whose_log_tables_do_not_drain_unlocks_the_sets_and_stops_nothing() {
+    let text = read(THREE).replace("wait_timeout = 300", "wait_timeout = 1");
+    let v21 = load_config_str_for(&text, THREE, Some(SlonyVersion::V2_1)).unwrap();
+    let plan = run(
+        &v21,
+        Request::UpgradeSlony {
+            to: SlonyVersion::V2_2,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.log");
+    let log_q = slonik_gen::escape::shell::word(&log.display().to_string());
+    executable(
+        &dir.path().join("psql"),
+        &format!(
+            "#!/bin/sh\nfor a; do sql=$a; done\ncase $sql in\n  *slonyVersionMajor*) echo 2.1 ;;\n  *txid_snapshot_xmax*) echo 'psql: drain check' >>{log_q}; echo 3 ;;\n  *) echo 0 ;;\nesac\n"
+        ),
+    );
+    executable(
+        &dir.path().join("slonik"),
+        &format!("#!/bin/sh\n{{ echo '--- slonik'; cat; }} >>{log_q}\n"),
+    );
+    executable(
+        &dir.path().join("ssh"),
+        &format!("#!/bin/sh\necho \"ssh $*\" >>{log_q}\n"),
+    );
+    let script = dir.path().join("upgrade.sh");
+    std::fs::write(&script, plan.render(Format::Shell).unwrap()).unwrap();
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("SLONIK", dir.path().join("slonik"))
+        .env("PSQL", dir.path().join("psql"))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.path().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}\n{calls}");
+    assert!(stderr.contains("CHECK FAILED"), "{stderr}");
+    assert!(stderr.contains("The step failed: unlock the sets"), "{stderr}");
+    let lock = calls.find("lock set").expect("the sets were locked");
+    let drain = calls.find("psql: drain check").expect("the drain was checked");
+    let unlock = calls.rfind("unlock set").expect("the sets were unlocked");
+    assert!(lock < drain && drain < unlock, "{calls}");
+    assert!(!calls.contains("ssh "), "a slon was stopped:\n{calls}");
+    assert!(!calls.contains("update functions"), "{calls}");
+    assert!(!stdout.contains("Stop the slon"), "{stdout}");
 }

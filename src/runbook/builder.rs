@@ -179,6 +179,18 @@ impl Builder {
         });
     }
 
+    /// Gives the last step a recovery: what the runbook does, before it stops, when that
+    /// step fails (a check that does not answer, a command that exits non-zero).
+    pub(crate) fn on_failure_last(&mut self, recovery: Recovery) -> Result<(), OpError> {
+        if let Action::Slonik(script) = &recovery.action {
+            self.renders(script)?;
+        }
+        if let Some(step) = self.steps.last_mut() {
+            step.on_failure = Some(recovery);
+        }
+        Ok(())
+    }
+
     /// Makes the last step conditional.
     pub(crate) fn only_if_last(&mut self, probe: Probe) {
         if let Some(step) = self.steps.last_mut() {

@@ -337,11 +337,25 @@ pub(crate) fn slony_version(cluster: &Cluster) -> String {
     format!("select {schema}.slonyVersionMajor()::pg_catalog.text || '.' || {schema}.slonyVersionMinor()::pg_catalog.text")
 }
 
-/// How many subscribers of `origin`'s sets have not confirmed `origin`'s latest event,
-/// asked on `origin`: 0 once everything it logged has reached every subscriber.
-pub(crate) fn unconfirmed_subscribers(cluster: &Cluster, origin: NodeId) -> String {
+/// How many rows of the node's `sl_log_1`/`sl_log_2` some subscriber of their origin has
+/// not confirmed yet, plus one for each set origin whose oldest confirmation the node
+/// cannot place (no subscriber has confirmed anything, or the event is gone): 0 exactly
+/// when Slony-I 2.2's `check_unconfirmed_log()` lets `update functions` rebuild the log
+/// tables. It is that function's test as one query, because a 2.0 or 2.1 schema does not
+/// have the function yet: per origin, the newest event every subscriber of its sets has
+/// confirmed, and the log rows of transactions that event's snapshot does not see as done.
+/// Unlike comparing confirmations with the newest event, it does not flip back with every
+/// idle SYNC slon makes while the sets are locked.
+pub(crate) fn unreplicated_log_rows(cluster: &Cluster) -> String {
     let schema = schema(cluster);
+    let after = |log: &str| {
+        format!(
+            "(select pg_catalog.count(*) from {schema}.{log} where log_origin = c.origin and (log_txid >= pg_catalog.txid_snapshot_xmax(c.snap) or log_txid in (select pg_catalog.txid_snapshot_xip(c.snap))))"
+        )
+    };
     format!(
-        "select pg_catalog.count(*) from (select distinct sub_receiver from {schema}.sl_subscribe join {schema}.sl_set on set_id = sub_set where set_origin = {origin}) as r where coalesce((select pg_catalog.max(con_seqno) from {schema}.sl_confirm where con_origin = {origin} and con_received = r.sub_receiver), -1) < (select pg_catalog.max(ev_seqno) from {schema}.sl_event where ev_origin = {origin})"
+        "select coalesce(pg_catalog.sum(case when c.snap is null then 1 else {} + {} end), 0) from (select o.origin, (select e.ev_snapshot from {schema}.sl_event e where e.ev_origin = o.origin and e.ev_seqno = (select pg_catalog.min(m.seqno) from (select pg_catalog.max(con_seqno) as seqno from {schema}.sl_confirm where con_origin = o.origin and con_received in (select sub_receiver from {schema}.sl_subscribe join {schema}.sl_set on set_id = sub_set where set_origin = o.origin) group by con_received) as m)) as snap from (select distinct set_origin as origin from {schema}.sl_set) as o) as c",
+        after("sl_log_1"),
+        after("sl_log_2")
     )
 }

@@ -241,6 +241,45 @@ fn render_action(
     on_failure: Option<&Recovery>,
     indent: &str,
 ) -> Result<(), PlanError> {
+    let trapped = match (action, on_failure) {
+        (Action::Slonik(_), _) | (_, None) => None,
+        (_, Some(recovery)) => Some(recovery),
+    };
+    if let Some(recovery) = trapped {
+        // A check, SQL or shell step stops the runbook through `set -e` or `exit`, from
+        // inside a function or a subshell: an EXIT trap is the one place that sees every
+        // way it can fail. It is cleared as soon as the step has succeeded.
+        let _ = writeln!(
+            out,
+            "{indent}# shellcheck disable=SC2317 # called from the EXIT trap\n{indent}on_failure() {{"
+        );
+        let _ = writeln!(
+            out,
+            "{indent}    echo {} >&2",
+            quote(&format!("The step failed: {}", recovery.why))
+        );
+        render_recovery(out, &recovery.action, &format!("{indent}    "))?;
+        let _ = writeln!(
+            out,
+            "{indent}}}
+{indent}trap 'on_failure; exit 1' EXIT"
+        );
+    }
+    render_plain_action(out, plan, step, action, on_failure, indent)?;
+    if trapped.is_some() {
+        let _ = writeln!(out, "{indent}trap - EXIT");
+    }
+    Ok(())
+}
+
+fn render_plain_action(
+    out: &mut String,
+    plan: &Plan,
+    step: &Step,
+    action: &Action,
+    on_failure: Option<&Recovery>,
+    indent: &str,
+) -> Result<(), PlanError> {
     match action {
         Action::Slonik(script) => {
             let text = script.render()?;

@@ -8,7 +8,7 @@ use super::catalog;
 use super::plan::{Action, Plan, Recovery};
 use super::retire::retire_steps;
 use super::slon::{slon_start, slon_stop, start_promise, stop_promise};
-use super::switchover::add_switchover;
+use super::switchover::{add_switchover, LONG_TRANSACTION_SECONDS};
 use super::text::and_list;
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{self, refuse, OpError, Refusal};
@@ -98,10 +98,12 @@ pub fn upgrade_postgres(
 }
 
 /// `runbook upgrade-slony --to VERSION`: check that every node answers and runs the
-/// cluster's Slony-I version; from 2.1 or earlier to 2.2, lock every set and wait until
-/// every subscriber has confirmed everything, because 2.2's `update functions` rebuilds
-/// `sl_log_1`/`sl_log_2` and refuses while they hold unconfirmed data (writes to the sets'
-/// tables fail until the end of the runbook); stop every slon; a manual step to install the
+/// cluster's Slony-I version; from 2.1 or earlier to 2.2, check each origin for locked sets
+/// and long transactions, lock every set and check on every node that its log tables hold
+/// nothing unconfirmed, because 2.2's `update functions` rebuilds `sl_log_1`/`sl_log_2`
+/// and refuses while they do (writes to the sets' tables fail until the end of the
+/// runbook; a failed step before `update functions`, or a failed slon start, unlocks
+/// them); stop every slon; a manual step to install the
 /// new Slony-I on every host; `update functions` on every node with the new slonik; check
 /// each node's version; start every slon; unlock the sets. The next state's
 /// `slony_version` is VERSION. VERSION equal to the cluster's is a patch release
@@ -139,54 +141,15 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
     let mut origins: Vec<NodeId> = cluster.sets.values().map(|s| s.origin).collect();
     origins.sort();
     origins.dedup();
-    if lock && !sets.is_empty() {
-        let mut script = ops::script_for(cluster, OP, &[])?;
-        let mut unlock = ops::script_for(cluster, OP, &[])?;
-        for set in cluster.sets.values() {
-            script.push(ops::echo(format!(
-                "Locking {} on node {}: writes to its tables fail from now on until the runbook unlocks it",
-                set.label(),
-                set.origin
-            )));
-            script.push(LockSet {
-                id: set.id,
-                origin: set.origin,
-            });
-            unlock.push(UnlockSet {
-                id: set.id,
-                origin: set.origin,
-            });
-        }
-        for &origin in &origins {
-            script.push(ops::echo(format!(
-                "Waiting until every node has confirmed everything node {origin} wrote before the lock"
-            )));
-            script.extend(ops::sync_and_wait(cluster, origin, NodeOrAll::All));
-        }
-        unlock.push(ops::echo(
-            "Sets unlocked; the cluster still runs Slony-I ".to_string() + &from.to_string(),
-        ));
-        builder.slonik(
-            format!("Lock {} and let every node catch up", and_list(&sets.iter().map(|s| format!("set {s}")).collect::<Vec<_>>())),
-            "Slony-I 2.2 stores changes in a new sl_log_1/sl_log_2 layout: its `update functions` drops and recreates them, and refuses (\"cannot upgrade to new sl_log_N format due to existing unreplicated data\") while they hold data a subscriber has not confirmed. Locked sets take no new changes; writes to their tables fail until the sets are unlocked at the end. If this step fails the script unlocks them; if a later step fails, the sets stay locked: fix the cause, finish the remaining steps by hand, and run the last step's `unlock set` script to take writes again",
-            script,
-            Some(Recovery {
-                why: "unlock the sets so the origins take writes again; nothing has been upgraded".into(),
-                action: Action::Slonik(unlock),
-            }),
-        )?;
-        for &origin in &origins {
-            builder.check(
-                format!("Check that every subscriber of node {origin}'s sets has confirmed its last event"),
-                "The condition 2.2's update functions checks, asked before the slons stop, while it can still be fixed",
-                origin,
-                catalog::unconfirmed_subscribers(cluster, origin),
-                "0",
-                cluster.wait_timeout,
-            );
-        }
-    }
-    for &id in &nodes {
+    // From the lock until every node runs the new functions, a failed step unlocks the
+    // sets (nothing is upgraded yet); a failure in `update functions` leaves them locked on
+    // purpose, because writes taken then would fill the log tables 2.2 must find empty.
+    let unlock_before_update = if lock && !sets.is_empty() {
+        Some(lock_and_drain(&mut builder, cluster, &origins, &sets)?)
+    } else {
+        None
+    };
+    for (index, &id) in nodes.iter().enumerate() {
         let node = ops::known_node(cluster, id)?;
         let stop = slon_stop(cluster, OP, node)?;
         builder.shell(
@@ -199,6 +162,19 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
             stop.command,
             false,
         );
+        if let Some(unlock) = &unlock_before_update {
+            builder.on_failure_last(Recovery {
+                why: if index == 0 {
+                    "unlock the sets so the origins take writes again; nothing has been upgraded and no slon was stopped".to_string()
+                } else {
+                    format!(
+                        "unlock the sets so the origins take writes again; nothing has been upgraded. Start the slons of {} again with the Slony-I {from} programs: this runbook stopped them",
+                        and_list(&nodes[..index].iter().map(|n| format!("node {n}")).collect::<Vec<_>>())
+                    )
+                },
+                action: Action::Slonik(unlock.clone()),
+            })?;
+        }
     }
     builder.manual(
         format!("Install Slony-I {to} on every host"),
@@ -213,7 +189,11 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
     let updated = ops::update_nodes(&upgraded)?;
     builder.change(
         format!("Update the Slony-I functions on every node to {to}"),
-        format!("`update functions` loads the {to} functions into each node's Slony-I schema and upgrades its tables; slonik {to} must run it"),
+        if lock && !sets.is_empty() {
+            format!("`update functions` loads the {to} functions into each node's Slony-I schema and upgrades its tables; slonik {to} must run it. If it fails, the sets stay locked on purpose: writes taken now would land in log tables that 2.2 must find empty, on nodes of mixed versions. Fix the cause (slonik names the node), run this step again, then the remaining steps")
+        } else {
+            format!("`update functions` loads the {to} functions into each node's Slony-I schema and upgrades its tables; slonik {to} must run it")
+        },
         updated,
     )?;
     let version_query = catalog::slony_version(builder.state());
@@ -240,6 +220,12 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
             start.command,
             false,
         );
+        if lock && !sets.is_empty() {
+            builder.on_failure_last(Recovery {
+                why: format!("every node runs the {to} functions, so the sets are unlocked and the origins take writes again; replication to {} resumes once its slon runs: start it, and the slons after it, by hand", node.label()),
+                action: Action::Slonik(unlock_script(builder.state())?),
+            })?;
+        }
     }
     if lock && !sets.is_empty() {
         let state = builder.state().clone();
@@ -275,4 +261,102 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
         }
     }
     builder.finish()
+}
+
+/// `unlock set` for every set of `cluster`, on its origin.
+fn unlock_script(cluster: &Cluster) -> Result<crate::render::Script, OpError> {
+    let mut unlock = ops::script_for(cluster, "upgrade-slony", &[])?;
+    for set in cluster.sets.values() {
+        unlock.push(UnlockSet {
+            id: set.id,
+            origin: set.origin,
+        });
+        unlock.push(ops::echo(format!(
+            "{} unlocked on node {}",
+            set.label(),
+            set.origin
+        )));
+    }
+    Ok(unlock)
+}
+
+/// The 2.1-to-2.2 preparation: the checks `lock set` needs on each origin, the lock, a
+/// SYNC every node confirms, and a check on every node that its log tables hold nothing a
+/// subscriber still needs. Returns the script that unlocks the sets, which each step of it
+/// runs when it fails.
+fn lock_and_drain(
+    builder: &mut Builder,
+    cluster: &Cluster,
+    origins: &[NodeId],
+    sets: &[SetId],
+) -> Result<crate::render::Script, OpError> {
+    const OP: &str = "upgrade-slony";
+    for &origin in origins {
+        let origin_sets: Vec<SetId> = cluster
+            .sets
+            .values()
+            .filter(|s| s.origin == origin)
+            .map(|s| s.id)
+            .collect();
+        builder.check(
+            format!("Check that no set of node {origin} is locked"),
+            "A set left locked by an earlier, interrupted switchover or upgrade accepts no writes; a person who knows why it is locked must unlock it (or finish that work) before the upgrade locks it again",
+            origin,
+            catalog::locked_sets(cluster, &origin_sets),
+            "0",
+            0,
+        );
+        builder.check(
+            format!("Check that no transaction on node {origin} is older than {LONG_TRANSACTION_SECONDS} seconds"),
+            "`lock set` waits for every transaction that started before it; an old or idle-in-transaction session on the origin's instance would keep the sets locked (no writes) until it ends. Find it in pg_stat_activity and end it, then run the runbook again",
+            origin,
+            catalog::long_transactions(cluster.version, LONG_TRANSACTION_SECONDS),
+            "0",
+            0,
+        );
+    }
+    let unlock = unlock_script(cluster)?;
+    let mut script = ops::script_for(cluster, OP, &[])?;
+    for set in cluster.sets.values() {
+        script.push(ops::echo(format!(
+            "Locking {} on node {}: writes to its tables fail from now on until the runbook unlocks it",
+            set.label(),
+            set.origin
+        )));
+        script.push(LockSet {
+            id: set.id,
+            origin: set.origin,
+        });
+    }
+    for &origin in origins {
+        script.push(ops::echo(format!(
+            "Waiting until every node has confirmed everything node {origin} wrote before the lock"
+        )));
+        script.extend(ops::sync_and_wait(cluster, origin, NodeOrAll::All));
+    }
+    let set_list = and_list(&sets.iter().map(|s| format!("set {s}")).collect::<Vec<_>>());
+    builder.slonik(
+        format!("Lock {set_list} and let every node catch up"),
+        "Slony-I 2.2 stores changes in a new sl_log_1/sl_log_2 layout: its `update functions` drops and recreates them, and refuses (\"cannot upgrade to new sl_log_N format due to existing unreplicated data\") while they hold data a subscriber has not confirmed. Locked sets take no new changes; writes to their tables fail until the sets are unlocked at the end. Until `update functions` runs, a failed step unlocks them",
+        script,
+        Some(Recovery {
+            why: "unlock the sets so the origins take writes again; nothing has been upgraded".into(),
+            action: Action::Slonik(unlock.clone()),
+        }),
+    )?;
+    for node in cluster.active_nodes() {
+        builder.check(
+            format!("Check that the log tables of {} hold nothing unconfirmed", node.label()),
+            "The test 2.2's `update functions` makes on each node (its check_unconfirmed_log()), asked while the slons still run and it can still be fixed: every log row of each set origin must be confirmed by every subscriber of that origin's sets. It waits for the confirmations of the SYNC above",
+            node.id,
+            catalog::unreplicated_log_rows(cluster),
+            "0",
+            cluster.wait_timeout,
+        );
+        builder.on_failure_last(Recovery {
+            why: "unlock the sets so the origins take writes again; nothing has been upgraded. A node that never confirms needs its slon looked at (slonik-gen status)".into(),
+            action: Action::Slonik(unlock.clone()),
+        })?;
+    }
+    Ok(unlock)
 }
