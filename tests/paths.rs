@@ -235,6 +235,32 @@ fn write_config_writes_and_removes_path_entries() {
     load_config_str(&written, "out.toml").unwrap();
 }
 
+/// `resubscribe` to a provider the node has no path with stores both paths first, in the
+/// same script, and the next state lists them; with the paths there it stores none.
+#[test]
+fn resubscribe_stores_the_missing_paths_first() {
+    let cluster = minimal();
+    let change = ops::resubscribe(&cluster, NodeId(3), NodeId(1), &[]).unwrap();
+    let script = text(&change);
+    let stored = store_path_lines(&script);
+    assert_eq!(stored.len(), 2, "{script}");
+    assert!(stored[0].contains("server = 1, client = 3"), "{script}");
+    assert!(stored[1].contains("server = 3, client = 1"), "{script}");
+    let first_store = script.find("store path").unwrap();
+    assert!(first_store < script.find("resubscribe node").unwrap(), "{script}");
+    assert!(change.next.has_path(NodeId(1), NodeId(3)));
+    assert!(change.next.has_path(NodeId(3), NodeId(1)));
+    assert_eq!(
+        change.next.subscriptions[&(slonik_gen::model::SetId(1), NodeId(3))].provider,
+        NodeId(1)
+    );
+
+    // Back to node 2, whose paths are there: nothing stored.
+    let back = ops::resubscribe(&change.next, NodeId(3), NodeId(2), &[]).unwrap();
+    assert!(store_path_lines(&text(&back)).is_empty(), "{}", text(&back));
+    assert_eq!(back.next.stored_paths(), change.next.stored_paths());
+}
+
 #[test]
 fn runbooks_store_the_paths_they_need_first() {
     let cluster = minimal();

@@ -204,10 +204,10 @@ fn subscribe(
 /// set it receives comes from P (with `sets`, only when those were the last ones).
 ///
 /// P must be able to give each set (its origin, or a subscriber with forward = true), must
-/// not receive it through NODE (a loop), and must be live. Paths are not checked: the
-/// model assumes every node has a path to every other (as init-cluster and store-node
-/// store them). Sets that already come from P are left alone; nothing to re-point is
-/// refused.
+/// not receive it through NODE (a loop), and must be live. With `[[path]]`s in the config,
+/// the paths between NODE and P that are not listed are stored first (both ways), and the
+/// next state lists them; in the full mesh every path is there already. Sets that already
+/// come from P are left alone; nothing to re-point is refused.
 ///
 /// On Slony-I 2.2: one `resubscribe node (origin = O, provider = P, receiver = NODE);` per
 /// origin of the sets re-pointed (it re-points every set of O that NODE receives, so with
@@ -357,6 +357,19 @@ pub fn resubscribe(
         }
     }
     let mut script = script_for(cluster, OP, &[])?;
+    // A config that lists its paths may have none between the node and its new provider:
+    // stored first (both ways: data one way, confirmations the other), and added to the
+    // list `--write-config` writes.
+    let mut with_paths = cluster.clone();
+    for (server, client) in [(provider, receiver), (receiver, provider)] {
+        if matches!(with_paths.paths, crate::model::Paths::Explicit(_))
+            && !with_paths.has_path(server, client)
+        {
+            let stored = super::store_path(&with_paths, server, client)?;
+            script.statements.extend(stored.script.statements);
+            with_paths = stored.next;
+        }
+    }
     for (&origin, subs) in &by_origin {
         let names = labels(&mut subs.iter().map(|s| s.set));
         if provider != origin {
@@ -389,7 +402,7 @@ pub fn resubscribe(
         script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(receiver)));
     }
     let moved: Vec<SetId> = changing.iter().map(|s| s.set).collect();
-    let next = transition::resubscribe(cluster, receiver, provider, &moved).map_err(inconsistent(OP))?;
+    let next = transition::resubscribe(&with_paths, receiver, provider, &moved).map_err(inconsistent(OP))?;
     script.push(echo(format!(
         "Node {receiver} receives {} from node {provider}",
         labels(&mut moved.iter().copied())
