@@ -1234,32 +1234,81 @@ fn e2e_upgrade_slony_patch_release() {
     lab.assert_catalog_matches(&[1, 2, 3], &plan21.next);
     lab.assert_every_row_everywhere(&[1, 2, 3], 1, &committed);
     assert_eq!(lab.c.assert_slon_logs_read_their_config(), 3);
+
+    // Last, the 1.2-to-2.2 reinstall (what --slony-version 1.2 gives) on the same cluster,
+    // all but its "runs 1.2" checks: with the writes stopped (its outage step), every node
+    // is uninstalled, the cluster built again and subscribed again with omit copy; rows
+    // written afterwards reach every node and none written before is lost.
+    let mut on_12 = plan21.next.clone();
+    on_12.version = SlonyVersion::V1_2;
+    let plan12 = Request::UpgradeSlony {
+        to: SlonyVersion::V2_2,
+    }
+    .run(&on_12)
+    .unwrap();
+    let mut plan12_run = plan12.clone();
+    plan12_run
+        .steps
+        .retain(|s| !s.title.ends_with("runs Slony-I 1.2"));
+    let script12 = plan12_run.render(Format::Shell).unwrap();
+    let elapsed12 = lab.run_script(&script12, &plan12_run, "upgrade-slony-1.2-by-reinstall");
+    let mut expected = on_12.clone();
+    expected.version = SlonyVersion::V2_2;
+    assert_eq!(plan12.next, expected);
+    let writer = Writer::start_at(
+        tools.pg("psql"),
+        "geekdb".into(),
+        vec![(1, lab.port(1))],
+        2_000_000,
+    );
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+    let (committed12, attempts) = writer.finish();
+    assert!(
+        attempts.iter().all(|a| a.ok),
+        "the reinstalled origin refused a write"
+    );
+    let committed: Vec<i64> = committed.into_iter().chain(committed12).collect();
+    for n in [2, 3] {
+        lab.wait_caught_up(1, n);
+    }
+    lab.assert_catalog_matches(&[1, 2, 3], &plan12.next);
+    lab.assert_every_row_everywhere(&[1, 2, 3], 1, &committed);
     eprintln!(
-        "BENCH upgrade-slony --to 2.2 (patch release, 3 nodes): {:.1}s; the 2.1->2.2 sequence {:.1}s, writes refused for {}; test total {:.1}s",
+        "BENCH upgrade-slony --to 2.2 (patch release, 3 nodes): {:.1}s; the 2.1->2.2 sequence {:.1}s, writes refused for {}; the 1.2 reinstall sequence {:.1}s (writes stopped throughout); test total {:.1}s",
         elapsed.as_secs_f64(),
         elapsed21.as_secs_f64(),
         lock_window.map_or("-".into(), |w| format!("{:.2}s", w.as_secs_f64())),
+        elapsed12.as_secs_f64(),
         total.elapsed().as_secs_f64()
     );
 }
 
-/// With node 3's slon paused (SIGSTOP), a row written and a SYNC made on node 1 are not
+/// With node 3's slon paused (SIGSTOP to its watchdog and worker), a row written and a SYNC made on node 1 are not
 /// confirmed by node 3: the upgrade's drain query counts them on node 1 where 2.2's
 /// `check_unconfirmed_log()` answers true; once the slon goes on, both clear together.
 fn drain_query_agrees_with_check_unconfirmed_log(lab: &Lab, cluster: &Cluster, sql: &str) {
-    struct Resumed(u32);
+    struct Resumed(Vec<String>);
     impl Drop for Resumed {
         fn drop(&mut self) {
-            let _ = Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
+            let _ = Command::new("kill").arg("-CONT").args(&self.0).status();
         }
     }
-    let pid = lab.running_slon(cluster, 3);
+    // slon's pid file names its watchdog; the worker that confirms events is its child.
+    let pid = lab.running_slon(cluster, 3).to_string();
+    let children = Command::new("pgrep").args(["-P", &pid]).output().unwrap();
+    let mut pids: Vec<String> = String::from_utf8_lossy(&children.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(!pids.is_empty(), "slon {pid} has no worker process");
+    pids.push(pid);
+    let resumed = Resumed(pids.clone());
     assert!(Command::new("kill")
-        .args(["-STOP", &pid.to_string()])
+        .arg("-STOP")
+        .args(&pids)
         .status()
         .unwrap()
         .success());
-    let resumed = Resumed(pid);
     lab.sql(
         1,
         "INSERT INTO geekdb.files VALUES (-1, 'drain probe', 1); DELETE FROM geekdb.files WHERE id = -1",

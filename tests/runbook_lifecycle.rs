@@ -167,8 +167,8 @@ fn every_lifecycle_runbook_builds_somewhere_for_every_version() {
         "clone-node",
     ] {
         for version in SlonyVersion::ALL {
-            // 1.2 has nothing to upgrade to with update functions, and no clone.
-            if ["upgrade-slony", "clone-node"].contains(&runbook) && version == SlonyVersion::V1_2 {
+            // 1.2 has no clone.
+            if runbook == "clone-node" && version == SlonyVersion::V1_2 {
                 continue;
             }
             let tag = format!("({version}): {runbook}");
@@ -251,6 +251,7 @@ fn snapshots_on_the_scenario_config() {
     let geekdb = load(GEEKDB);
     let three = load(THREE);
     let v21 = load_config_str_for(&read(GEEKDB), GEEKDB, Some(SlonyVersion::V2_1)).unwrap();
+    let v12 = load_config_str_for(&read(THREE), THREE, Some(SlonyVersion::V1_2)).unwrap();
     let cases: Vec<(&str, &Cluster, Request)> = vec![
         (
             "add_node_cascaded",
@@ -322,6 +323,13 @@ fn snapshots_on_the_scenario_config() {
             Request::CloneNode {
                 from: "2".into(),
                 node: new_node(3),
+            },
+        ),
+        (
+            "upgrade_slony_1_2_to_2_2",
+            &v12,
+            Request::UpgradeSlony {
+                to: SlonyVersion::V2_2,
             },
         ),
         (
@@ -706,13 +714,6 @@ fn refusals_say_what_to_do() {
     let v12 = load_config_str_for(&read(GEEKDB), GEEKDB, Some(SlonyVersion::V1_2)).unwrap();
     let message = refusal(
         &v12,
-        Request::UpgradeSlony {
-            to: SlonyVersion::V2_2,
-        },
-    );
-    assert!(message.contains("omit copy"), "{message}");
-    let message = refusal(
-        &v12,
         Request::CloneNode {
             from: "2".into(),
             node: new_node(3),
@@ -738,25 +739,28 @@ fn help_examples_run_as_written() {
             .output()
             .unwrap();
         let help = common::text(&help.stdout);
-        let line = help
+        let lines: Vec<&str> = help
             .lines()
-            .find_map(|l| l.trim().strip_prefix("Example: slonik-gen "))
-            .unwrap_or_else(|| panic!("{runbook}: no Example line in:\n{help}"));
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(format!("\"$SLONIK_GEN\" {line}"))
-            .env("SLONIK_GEN", bin)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{runbook}: {line}: {}",
-            common::text(&out.stderr)
-        );
-        assert!(
-            common::text(&out.stdout).starts_with("# Runbook: "),
-            "{runbook}: {line}"
-        );
+            .filter_map(|l| l.trim().strip_prefix("Example: slonik-gen "))
+            .collect();
+        assert!(!lines.is_empty(), "{runbook}: no Example line in:\n{help}");
+        for line in lines {
+            let out = Command::new("bash")
+                .arg("-c")
+                .arg(format!("\"$SLONIK_GEN\" {line}"))
+                .env("SLONIK_GEN", bin)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{runbook}: {line}: {}",
+                common::text(&out.stderr)
+            );
+            assert!(
+                common::text(&out.stdout).starts_with("# Runbook: "),
+                "{runbook}: {line}"
+            );
+        }
     }
 }
 
@@ -883,4 +887,85 @@ fn a_2_1_to_2_2_upgrade_whose_log_tables_do_not_drain_unlocks_the_sets_and_stops
     assert!(!calls.contains("ssh "), "a slon was stopped:\n{calls}");
     assert!(!calls.contains("update functions"), "{calls}");
     assert!(!stdout.contains("Stop the slon"), "{stdout}");
+}
+
+/// From 1.2 the upgrade is the admin guide's reinstall: every check before the outage,
+/// the catch-up before anything stops, the uninstall with the 1.2 slonik, the cluster
+/// built again and every subscription made again with `omit copy` by the new slonik,
+/// each provider before its receivers; the next state is the cluster as it was.
+#[test]
+fn the_1_2_upgrade_reinstalls_and_subscribes_again_without_copying() {
+    let v12 = load_config_str_for(&read(THREE), THREE, Some(SlonyVersion::V1_2)).unwrap();
+    for to in [SlonyVersion::V2_0, SlonyVersion::V2_1, SlonyVersion::V2_2] {
+        let plan = run(&v12, Request::UpgradeSlony { to });
+        let slonik = |needle: &str| {
+            step_index(&plan, |a, _| match a {
+                Action::Slonik(s) => s.render().unwrap().contains(needle),
+                _ => false,
+            })
+            .unwrap_or_else(|| panic!("no step runs {needle}"))
+        };
+        let title = |needle: &str| {
+            step_index(&plan, |_, t| t.contains(needle)).unwrap_or_else(|| panic!("no step {needle}"))
+        };
+        let outage = title("Stop every application write");
+        let caught_up = slonik("wait for event");
+        let first_stop = title("Stop the slon");
+        let uninstall = slonik("uninstall node");
+        let gone = title("has no Slony-I schema left");
+        let install = title(&format!("Install Slony-I {to}"));
+        let init = slonik("init cluster");
+        let first_start = title("Start the slon");
+        let first_subscribe = slonik("subscribe set");
+        let end = title("end the outage");
+        assert!(
+            title("runs PostgreSQL 8.3") < outage
+                && title("uses a key Slony-I 1.2 added") < outage
+                && outage < caught_up
+                && caught_up < first_stop
+                && first_stop < uninstall
+                && uninstall < gone
+                && gone < install
+                && install < init
+                && init < first_start
+                && first_start < first_subscribe
+                && first_subscribe < end,
+            "{:#?}",
+            plan.steps.iter().map(|s| &s.title).collect::<Vec<_>>()
+        );
+        let version_of = |i: usize| match &plan.steps[i].action {
+            Action::Slonik(s) => s.version,
+            _ => unreachable!(),
+        };
+        assert_eq!(version_of(caught_up), SlonyVersion::V1_2);
+        assert_eq!(version_of(uninstall), SlonyVersion::V1_2);
+        assert_eq!(version_of(init), to);
+        // Every subscription again, with omit copy, each provider before its receivers.
+        let mut subscribed = Vec::new();
+        for step in &plan.steps[first_subscribe..] {
+            if let Action::Slonik(script) = &step.action {
+                let text = script.render().unwrap();
+                if text.contains("subscribe set") {
+                    assert!(text.contains("omit copy = yes"), "{text}");
+                    subscribed.push(step.title.clone());
+                }
+            }
+        }
+        assert_eq!(subscribed.len(), v12.subscriptions.len(), "{subscribed:#?}");
+        for sub in v12.subscriptions.values() {
+            let me = subscribed
+                .iter()
+                .position(|t| t.contains(&format!("node {} to set {} ", sub.receiver, sub.set)))
+                .unwrap();
+            if let Some(provider) = subscribed
+                .iter()
+                .position(|t| t.contains(&format!("node {} to set {} ", sub.provider, sub.set)))
+            {
+                assert!(provider < me, "{subscribed:#?}");
+            }
+        }
+        let mut expected = v12.clone();
+        expected.version = to;
+        assert_eq!(plan.next, expected);
+    }
 }

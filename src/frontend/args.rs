@@ -570,9 +570,10 @@ pub enum RunbookCommand {
         #[command(flatten)]
         node: NewNodeCli,
     },
-    /// Upgrade Slony-I on every node: update functions, with the 2.1 to 2.2 log-format checks
+    /// Upgrade Slony-I on every node: update functions, with the 2.1 to 2.2 log-format checks; from 1.2, uninstall, install and subscribe again with omit copy
     #[command(
-        after_help = "Example: slonik-gen --config examples/geekdb.toml --slony-version 2.1 runbook upgrade-slony --to 2.2"
+        after_help = "Example: slonik-gen --config examples/geekdb.toml --slony-version 2.1 runbook upgrade-slony --to 2.2
+Example: slonik-gen --config examples/geekdb.toml --slony-version 1.2 runbook upgrade-slony --to 2.2"
     )]
     UpgradeSlony {
         /// The Slony-I version to upgrade to (newer than the config's slony_version)

@@ -22,11 +22,11 @@ pub use sets::{
     create_set, drop_sequence, drop_set, drop_table, execute_script, execute_script_only_on, merge_sets,
     move_sequence, move_table, repair_config, Ddl,
 };
-pub(crate) use subscriptions::provider_event_reaches_origin;
 pub use subscriptions::{
     failover, move_set, resubscribe, subscribe_set, subscribe_set_omit_copy, subscribe_set_via,
     unsubscribe_set,
 };
+pub(crate) use subscriptions::{provider_event_reaches_origin, subscribe_set_omit_copy_via};
 
 use crate::model::{Cluster, Node, NodeId, SequenceId, Set, SetId, TableId};
 use crate::render::Script;

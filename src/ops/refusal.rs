@@ -661,12 +661,6 @@ pub enum Refusal {
         /// The version asked for.
         to: SlonyVersion,
     },
-    /// upgrade-slony from 1.2 to 2.x.
-    #[error("Slony-I 1.2 cannot be upgraded to {to} with update functions (2.x replaced 1.2's catalog changes and xxid type): the admin guide's way is to uninstall Slony-I, install {to} and subscribe again with omit copy, with writes stopped throughout; slonik-gen does not generate that procedure yet")]
-    UpgradeFrom12 {
-        /// The version asked for.
-        to: SlonyVersion,
-    },
     /// upgrade-postgres of a node that is not in the cluster as a live node.
     #[error("node {node} is marked failed: there is nothing to copy from it; rebuild it (rebuild-node) or fail over")]
     UpgradeFailedNode {

@@ -81,6 +81,28 @@ pub fn subscribe_set_omit_copy(cluster: &Cluster, set: SetId, node: NodeId) -> R
     subscribe(cluster, set_id, receiver.id, provider, forward, true)
 }
 
+/// [`subscribe_set_omit_copy`] from a given provider, with a given forwarding: the 1.2
+/// to 2.x upgrade subscribes every node again, in dependency order, as the config had it.
+pub(crate) fn subscribe_set_omit_copy_via(
+    cluster: &Cluster,
+    set: SetId,
+    node: NodeId,
+    provider: NodeId,
+    forward: bool,
+) -> Result<Change, OpError> {
+    const OP: &str = "subscribe-set";
+    if cluster.version < SlonyVersion::V2_0 {
+        return Err(refuse(
+            OP,
+            Refusal::OmitCopyNeedsV2_0 {
+                version: cluster.version,
+            },
+        ));
+    }
+    let receiver = active_node(cluster, OP, node)?.id;
+    subscribe(cluster, set, receiver, provider, forward, true)
+}
+
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config
 /// says for the receiver (the add-tables runbook subscribes its temporary set along the
 /// providers of the set it grows). For a receiver that already has the set from another

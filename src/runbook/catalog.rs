@@ -359,3 +359,29 @@ pub(crate) fn unreplicated_log_rows(cluster: &Cluster) -> String {
         after("sl_log_2")
     )
 }
+
+/// 1 when the instance runs a PostgreSQL older than `version_num` (as in
+/// `server_version_num`, 8.2 and later; older servers fail the query, which the check
+/// reports as a wrong answer).
+pub(crate) fn server_older_than(version_num: u32) -> String {
+    format!("select pg_catalog.count(*) where pg_catalog.current_setting('server_version_num')::pg_catalog.int4 < {version_num}")
+}
+
+/// How many columns of the database are the key Slony-I 1.2's `table add key` added to a
+/// table without one (`_Slony-I_<cluster>_rowID`), which 2.x no longer supports.
+pub(crate) fn slony_added_keys(cluster: &Cluster) -> String {
+    format!(
+        "select pg_catalog.count(*) from pg_catalog.pg_attribute where attname = {} and attnum > 0 and not attisdropped",
+        name_literal(&format!("_Slony-I_{}_rowID", cluster.name))
+    )
+}
+
+/// The triggers Slony-I 1.2 keeps enabled on a subscriber (`store trigger`), one
+/// `schema.table trigger` per row: 2.x has no `store trigger`, and each needs an
+/// `alter table ... enable always trigger` (or `enable replica trigger`) after the upgrade.
+pub(crate) fn stored_triggers(cluster: &Cluster) -> String {
+    let schema = schema(cluster);
+    format!(
+        "select n.nspname || '.' || c.relname || ' ' || g.trig_tgname from {schema}.sl_trigger g join {schema}.sl_table t on t.tab_id = g.trig_tabid join pg_catalog.pg_class c on c.oid = t.tab_reloid join pg_catalog.pg_namespace n on n.oid = c.relnamespace order by 1"
+    )
+}

@@ -61,6 +61,7 @@ mod slon;
 mod switchover;
 pub(crate) mod text;
 mod upgrade;
+mod upgrade_by_reinstall;
 
 pub use add_node::{add_node, NewNode, SchemaSource, UnknownSchemaSource};
 pub use add_tables::add_tables;

@@ -107,16 +107,17 @@ pub fn upgrade_postgres(
 /// new Slony-I on every host; `update functions` on every node with the new slonik; check
 /// each node's version; start every slon; unlock the sets. The next state's
 /// `slony_version` is VERSION. VERSION equal to the cluster's is a patch release
-/// (2.2.10 to 2.2.11): the same steps without the lock. 1.2 cannot be upgraded this way
-/// (refused).
+/// (2.2.10 to 2.2.11): the same steps without the lock. From 1.2, which `update functions`
+/// cannot upgrade, the admin guide's uninstall, install and subscribe-again-without-copy
+/// procedure (see `upgrade_by_reinstall.rs`).
 pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpError> {
     const OP: &str = "upgrade-slony";
     let from = cluster.version;
     if to < from {
         return Err(refuse(OP, Refusal::UpgradeNotNewer { from, to }));
     }
-    if from == SlonyVersion::V1_2 {
-        return Err(refuse(OP, Refusal::UpgradeFrom12 { to }));
+    if from == SlonyVersion::V1_2 && to > from {
+        return super::upgrade_by_reinstall::upgrade_by_reinstall(cluster, to);
     }
     let lock = from < SlonyVersion::V2_2 && to >= SlonyVersion::V2_2;
     let title = if to == from {
