@@ -53,14 +53,7 @@ pub fn subscribe_set(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Chan
 /// no `omit copy`.
 pub fn subscribe_set_omit_copy(cluster: &Cluster, set: SetId, node: NodeId) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
-    if cluster.version < SlonyVersion::V2_0 {
-        return Err(refuse(
-            OP,
-            Refusal::OmitCopyNeedsV2_0 {
-                version: cluster.version,
-            },
-        ));
-    }
+    omit_copy_exists(cluster)?;
     let set_id = set;
     let set = known_set(cluster, set_id)?;
     let receiver = active_node(cluster, OP, node)?;
@@ -91,16 +84,22 @@ pub(crate) fn subscribe_set_omit_copy_via(
     forward: bool,
 ) -> Result<Change, OpError> {
     const OP: &str = "subscribe-set";
+    omit_copy_exists(cluster)?;
+    let receiver = active_node(cluster, OP, node)?.id;
+    subscribe(cluster, set, receiver, provider, forward, true)
+}
+
+/// `omit copy` came with Slony-I 2.0.
+fn omit_copy_exists(cluster: &Cluster) -> Result<(), OpError> {
     if cluster.version < SlonyVersion::V2_0 {
         return Err(refuse(
-            OP,
+            "subscribe-set",
             Refusal::OmitCopyNeedsV2_0 {
                 version: cluster.version,
             },
         ));
     }
-    let receiver = active_node(cluster, OP, node)?.id;
-    subscribe(cluster, set, receiver, provider, forward, true)
+    Ok(())
 }
 
 /// [`subscribe_set`] from a given provider, with a given forwarding, whatever the config

@@ -10,7 +10,7 @@ use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
 use super::schema_copy::copy_schema_command;
-use super::slon::{admin_conninfo, conf_step, slon_start, start_promise, ConfStep};
+use super::slon::{admin_conninfo, push_slon_conf, push_slon_start};
 use super::text::and_list;
 use crate::model::config::{NodeConfig, PathConfig};
 use crate::model::conninfo::ConnectionParts;
@@ -350,31 +350,14 @@ pub(super) fn add_node_steps(
         stored,
     )?;
 
-    match conf_step(builder.state(), op, &node)? {
-        ConfStep::Write { command, what } => builder.shell(
-            format!("Write the slon config of {label}"),
-            format!("Node {id}'s slon reads {what}; the file is written whole (a temporary file renamed into place), from the same model as every other node's"),
-            id,
-            command,
-            false,
-        ),
-        ConfStep::Manual(instruction) => builder.manual(
-            format!("Put the slon config of {label} in place"),
-            "The slon of the new node needs its config before it starts",
-            instruction,
-        ),
-    }
-    let start = slon_start(builder.state(), op, &node)?;
-    builder.shell(
-        format!("Start the slon of {label} — {}", start.how),
-        format!(
-            "Node {id} needs its own slon to copy and then apply its subscriptions. {}",
-            start_promise(&start)
-        ),
-        id,
-        start.command,
-        false,
-    );
+    let current = builder.state().clone();
+    push_slon_conf(builder, &current, &node)?;
+    push_slon_start(
+        builder,
+        &current,
+        &node,
+        &format!("Node {id} needs its own slon to copy and then apply its subscriptions."),
+    )?;
 
     for &(set, provider) in subscriptions {
         let forward = builder.state().nodes.get(&id).is_none_or(|n| n.forward);

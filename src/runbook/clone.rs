@@ -7,7 +7,7 @@ use super::add_node::{with_new_node, NewNode};
 use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
-use super::slon::{admin_conninfo, conf_step, slon_start, start_promise, ConfStep};
+use super::slon::{admin_conninfo, push_slon_conf, push_slon_start};
 use crate::escape::shell::word;
 use crate::model::{Cluster, NodeId, Subscription};
 use crate::ops::{self, active_node, refuse, OpError, Refusal};
@@ -126,31 +126,13 @@ pub fn clone_node(cluster: &Cluster, from: NodeId, new: &NewNode) -> Result<Plan
         None,
     )?;
 
-    match conf_step(&with_node, OPERATION, &node)? {
-        ConfStep::Write { command, what } => builder.shell(
-            format!("Write the slon config of {label}"),
-            format!("Node {id}'s slon reads {what}; the file is written whole (a temporary file renamed into place)"),
-            id,
-            command,
-            false,
-        ),
-        ConfStep::Manual(instruction) => builder.manual(
-            format!("Put the slon config of {label} in place"),
-            "The slon of the new node needs its config before it starts",
-            instruction,
-        ),
-    }
-    let start = slon_start(&with_node, OPERATION, &node)?;
-    builder.shell(
-        format!("Start the slon of {label} — {}", start.how),
-        format!(
-            "Node {id} applies what happened since the dump. {}",
-            start_promise(&start)
-        ),
-        id,
-        start.command,
-        false,
-    );
+    push_slon_conf(&mut builder, &with_node, &node)?;
+    push_slon_start(
+        &mut builder,
+        &with_node,
+        &node,
+        &format!("Node {id} applies what happened since the dump."),
+    )?;
 
     let mut state = with_node.clone();
     for sub in &copied {

@@ -3,7 +3,7 @@
 use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
-use super::slon::{slon_stop, stop_promise};
+use super::slon::push_slon_stop;
 use super::text::and_list;
 use crate::model::{Cluster, Node, NodeId, Set, SetId};
 use crate::ops::{self, active_node, known_node, refuse, OpError, Refusal};
@@ -79,22 +79,19 @@ pub fn failover(
 
     for node in &dead_nodes {
         let d = node.id;
-        let stop = slon_stop(cluster, OP, node)?;
         let then = if drop_dead {
             format!("This runbook drops node {d} below, so it goes on only once that slon is confirmed gone. When the host of node {d} is down and the command cannot succeed, make sure that slon cannot come back (the host stays powered off, or its slon is disabled there), then run the remaining steps by hand (the script cannot resume at a step)")
         } else {
             format!("This runbook does not drop node {d}, so a failure here (expected when the host is down) does not stop it; but make sure that slon cannot come back before node {d} is dropped or rebuilt")
         };
-        builder.shell(
-            format!("Stop the slon of {} — {}", node.label(), stop.how),
-            format!(
-                "A slon still running for node {d} would reconnect to its database when it comes back and act on its old catalog, in which node {d} is still an origin. {}. {then}",
-                stop_promise(&stop)
-            ),
-            d,
-            stop.command,
+        push_slon_stop(
+            &mut builder,
+            cluster,
+            node,
+            &format!("A slon still running for node {d} would reconnect to its database when it comes back and act on its old catalog, in which node {d} is still an origin."),
+            &then,
             !drop_dead,
-        );
+        )?;
     }
     for &d in &dead_ids {
         let sets = sets_of(d);

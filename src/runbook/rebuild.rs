@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::builder::Builder;
 use super::catalog;
 use super::plan::{Plan, Probe};
-use super::slon::{admin_conninfo, slon_start, slon_stop, start_promise, stop_promise};
+use super::slon::{admin_conninfo, push_slon_start, push_slon_stop};
 use super::switchover::add_switchover;
 use super::text::and_list;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
@@ -154,17 +154,14 @@ fn build(
     } else {
         cluster.clone()
     };
-    let stop = slon_stop(&with_node, op, &node)?;
-    builder.shell(
-        format!("Stop the slon of {} — {}", node.label(), stop.how),
-        format!(
-            "Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt, so the runbook goes on only once that slon is confirmed gone. {}. If it fails, stop that slon yourself and make sure it cannot come back, then run the remaining steps by hand (the script cannot resume at a step)",
-            stop_promise(&stop)
-        ),
-        id,
-        stop.command,
+    push_slon_stop(
+        &mut builder,
+        &with_node,
+        &node,
+        &format!("Its old slon must not touch node {id}'s database while Slony-I's catalog there is removed and rebuilt, so the runbook goes on only once that slon is confirmed gone."),
+        "If it fails, stop that slon yourself and make sure it cannot come back, then run the remaining steps by hand (the script cannot resume at a step)",
         false,
-    );
+    )?;
     match prepare {
         Prepare::DropSchema => builder.check(
             format!("Check that the database of {} is up", node.label()),
@@ -221,17 +218,12 @@ fn build(
         format!("Installs a fresh Slony-I catalog on node {id} and tells every node how to reach it (the scenario's `slonik_store_node`, which failed there because the copied schema still held `_{}`)", cluster.name),
         stored,
     )?;
-    let start = slon_start(&with_node, op, &node)?;
-    builder.shell(
-        format!("Start the slon of {} — {}", node.label(), start.how),
-        format!(
-            "Node {id} needs its own slon to receive the subscriptions that follow. {}",
-            start_promise(&start)
-        ),
-        id,
-        start.command,
-        false,
-    );
+    push_slon_start(
+        &mut builder,
+        &with_node,
+        &node,
+        &format!("Node {id} needs its own slon to receive the subscriptions that follow."),
+    )?;
     for &set in &sets {
         let subscribed = ops::subscribe_set(builder.state(), set, id)?;
         let state = subscribed.next.clone();

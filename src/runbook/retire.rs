@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
-use super::slon::{admin_conninfo, slon_stop, stop_promise};
+use super::slon::{admin_conninfo, push_slon_stop};
 use super::switchover::add_switchover;
 use super::text::and_list;
 use crate::escape::shell::word;
@@ -129,17 +129,14 @@ pub(super) fn retire_steps(
         dropped,
     )?;
 
-    let stop = slon_stop(&state, op, &retiring)?;
-    builder.shell(
-        format!("Stop the slon of {label} — {}", stop.how),
-        format!(
-            "Node {node} is no longer in the cluster; its slon has nothing left to do and would only log errors. {}",
-            stop_promise(&stop)
-        ),
-        node,
-        stop.command,
+    push_slon_stop(
+        builder,
+        &state,
+        &retiring,
+        &format!("Node {node} is no longer in the cluster; its slon has nothing left to do and would only log errors."),
+        "",
         false,
-    );
+    )?;
 
     let conninfo = word(&admin_conninfo(&state, op, &retiring, label.clone())?);
     let schema_name = format!("_{}", state.name);

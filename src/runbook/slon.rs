@@ -3,6 +3,7 @@
 //! the ones [`SlonRun`] renders from `[daemon]` / `[node.daemon]`, which fail unless the
 //! slon is confirmed running / gone.
 
+use super::builder::Builder;
 use super::plan::NodeAccess;
 use crate::model::config::RunKind;
 use crate::model::conninfo::{conninfo_text, ConninfoUse};
@@ -230,4 +231,71 @@ pub(super) fn conf_step(
     }
     command.push(')');
     Ok(ConfStep::Write { command, what })
+}
+
+/// Appends the step that stops the slon of `node` as `cluster` runs it: the title says how
+/// it runs; the why is `why`, what the command promises ([`stop_promise`]), then `then`
+/// when it is not empty. With `may_fail`, the runbook goes on when the command fails.
+pub(super) fn push_slon_stop(
+    builder: &mut Builder,
+    cluster: &Cluster,
+    node: &Node,
+    why: &str,
+    then: &str,
+    may_fail: bool,
+) -> Result<(), OpError> {
+    let stop = slon_stop(cluster, builder.operation(), node)?;
+    let promise = stop_promise(&stop);
+    builder.shell(
+        format!("Stop the slon of {} — {}", node.label(), stop.how),
+        if then.is_empty() {
+            format!("{why} {promise}")
+        } else {
+            format!("{why} {promise}. {then}")
+        },
+        node.id,
+        stop.command,
+        may_fail,
+    );
+    Ok(())
+}
+
+/// Appends the step that starts the slon of `node` as `cluster` runs it; the why is `why`
+/// and what the command promises ([`start_promise`]). The runbook stops if it fails.
+pub(super) fn push_slon_start(
+    builder: &mut Builder,
+    cluster: &Cluster,
+    node: &Node,
+    why: &str,
+) -> Result<(), OpError> {
+    let start = slon_start(cluster, builder.operation(), node)?;
+    builder.shell(
+        format!("Start the slon of {} — {}", node.label(), start.how),
+        format!("{why} {}", start_promise(&start)),
+        node.id,
+        start.command,
+        false,
+    );
+    Ok(())
+}
+
+/// Appends the step that puts a new node's slon config in place ([`conf_step`]): a
+/// command that writes it, or what a person must do.
+pub(super) fn push_slon_conf(builder: &mut Builder, cluster: &Cluster, node: &Node) -> Result<(), OpError> {
+    let (label, id) = (node.label(), node.id);
+    match conf_step(cluster, builder.operation(), node)? {
+        ConfStep::Write { command, what } => builder.shell(
+            format!("Write the slon config of {label}"),
+            format!("Node {id}'s slon reads {what}; the file is written whole (a temporary file renamed into place), from the same model as every other node's"),
+            id,
+            command,
+            false,
+        ),
+        ConfStep::Manual(instruction) => builder.manual(
+            format!("Put the slon config of {label} in place"),
+            "The slon of the new node needs its config before it starts",
+            instruction,
+        ),
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use super::builder::Builder;
 use super::catalog;
 use super::plan::{Action, Plan, Recovery};
 use super::retire::retire_steps;
-use super::slon::{slon_start, slon_stop, start_promise, stop_promise};
+use super::slon::{push_slon_start, push_slon_stop};
 use super::switchover::{add_switchover, LONG_TRANSACTION_SECONDS};
 use super::text::and_list;
 use crate::model::{Cluster, NodeId, SetId};
@@ -152,17 +152,14 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
     };
     for (index, &id) in nodes.iter().enumerate() {
         let node = ops::known_node(cluster, id)?;
-        let stop = slon_stop(cluster, OP, node)?;
-        builder.shell(
-            format!("Stop the slon of {} — {}", node.label(), stop.how),
-            format!(
-                "Every slon stops before the functions change: a slon of one version refuses a schema of another, and none may work while the schema is rebuilt. {}",
-                stop_promise(&stop)
-            ),
-            id,
-            stop.command,
+        push_slon_stop(
+            &mut builder,
+            cluster,
+            node,
+            "Every slon stops before the functions change: a slon of one version refuses a schema of another, and none may work while the schema is rebuilt.",
+            "",
             false,
-        );
+        )?;
         if let Some(unlock) = &unlock_before_update {
             builder.on_failure_last(Recovery {
                 why: if index == 0 {
@@ -209,18 +206,14 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
         );
     }
     for &id in &nodes {
-        let node = ops::known_node(builder.state(), id)?.clone();
-        let start = slon_start(builder.state(), OP, &node)?;
-        builder.shell(
-            format!("Start the slon of {} — {}", node.label(), start.how),
-            format!(
-                "Replication resumes with the {to} slons. {}",
-                start_promise(&start)
-            ),
-            id,
-            start.command,
-            false,
-        );
+        let state = builder.state().clone();
+        let node = ops::known_node(&state, id)?;
+        push_slon_start(
+            &mut builder,
+            &state,
+            node,
+            &format!("Replication resumes with the {to} slons."),
+        )?;
         if lock && !sets.is_empty() {
             builder.on_failure_last(Recovery {
                 why: format!("every node runs the {to} functions, so the sets are unlocked and the origins take writes again; replication to {} resumes once its slon runs: start it, and the slons after it, by hand", node.label()),
@@ -245,23 +238,33 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
             None,
         )?;
         for &origin in &origins {
-            let origin_sets: Vec<SetId> = state
-                .sets
-                .values()
-                .filter(|s| s.origin == origin)
-                .map(|s| s.id)
-                .collect();
-            builder.check(
-                format!("Check that no set of node {origin} is locked"),
-                "A set left locked refuses every write",
+            check_unlocked(
+                &mut builder,
+                &state,
                 origin,
-                catalog::locked_sets(&state, &origin_sets),
-                "0",
-                0,
+                "A set left locked refuses every write",
             );
         }
     }
     builder.finish()
+}
+
+/// A check that no set `origin` is the origin of is locked.
+fn check_unlocked(builder: &mut Builder, cluster: &Cluster, origin: NodeId, why: &str) {
+    let origin_sets: Vec<SetId> = cluster
+        .sets
+        .values()
+        .filter(|s| s.origin == origin)
+        .map(|s| s.id)
+        .collect();
+    builder.check(
+        format!("Check that no set of node {origin} is locked"),
+        why,
+        origin,
+        catalog::locked_sets(cluster, &origin_sets),
+        "0",
+        0,
+    );
 }
 
 /// `unlock set` for every set of `cluster`, on its origin.
@@ -293,19 +296,11 @@ fn lock_and_drain(
 ) -> Result<crate::render::Script, OpError> {
     const OP: &str = "upgrade-slony";
     for &origin in origins {
-        let origin_sets: Vec<SetId> = cluster
-            .sets
-            .values()
-            .filter(|s| s.origin == origin)
-            .map(|s| s.id)
-            .collect();
-        builder.check(
-            format!("Check that no set of node {origin} is locked"),
-            "A set left locked by an earlier, interrupted switchover or upgrade accepts no writes; a person who knows why it is locked must unlock it (or finish that work) before the upgrade locks it again",
+        check_unlocked(
+            builder,
+            cluster,
             origin,
-            catalog::locked_sets(cluster, &origin_sets),
-            "0",
-            0,
+            "A set left locked by an earlier, interrupted switchover or upgrade accepts no writes; a person who knows why it is locked must unlock it (or finish that work) before the upgrade locks it again",
         );
         builder.check(
             format!("Check that no transaction on node {origin} is older than {LONG_TRANSACTION_SECONDS} seconds"),

@@ -8,7 +8,7 @@
 use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
-use super::slon::{slon_start, slon_stop, start_promise, stop_promise};
+use super::slon::{push_slon_start, push_slon_stop};
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{self, OpError};
 use crate::statement::NodeOrAll;
@@ -107,18 +107,14 @@ pub(super) fn upgrade_by_reinstall(cluster: &Cluster, to: SlonyVersion) -> Resul
         )?;
     }
     for &id in &nodes {
-        let node = ops::known_node(cluster, id)?;
-        let stop = slon_stop(cluster, OP, node)?;
-        builder.shell(
-            format!("Stop the slon of {} — {}", node.label(), stop.how),
-            format!(
-                "Every slon stops before Slony-I is uninstalled. {}",
-                stop_promise(&stop)
-            ),
-            id,
-            stop.command,
+        push_slon_stop(
+            &mut builder,
+            cluster,
+            ops::known_node(cluster, id)?,
+            "Every slon stops before Slony-I is uninstalled.",
+            "",
             false,
-        );
+        )?;
     }
     builder.change(
         format!("Uninstall Slony-I {from} from every node"),
@@ -159,18 +155,13 @@ pub(super) fn upgrade_by_reinstall(cluster: &Cluster, to: SlonyVersion) -> Resul
         )?;
     }
     for &id in &nodes {
-        let node = ops::known_node(builder.state(), id)?.clone();
-        let start = slon_start(builder.state(), OP, &node)?;
-        builder.shell(
-            format!("Start the slon of {} — {}", node.label(), start.how),
-            format!(
-                "The {to} slons carry the new cluster's events; the subscriptions need them. {}",
-                start_promise(&start)
-            ),
-            id,
-            start.command,
-            false,
-        );
+        let state = builder.state().clone();
+        push_slon_start(
+            &mut builder,
+            &state,
+            ops::known_node(&state, id)?,
+            &format!("The {to} slons carry the new cluster's events; the subscriptions need them."),
+        )?;
     }
     for (set, receiver) in dependency_order(cluster) {
         let subscription = &cluster.subscriptions[&(set, receiver)];
