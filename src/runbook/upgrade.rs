@@ -127,16 +127,8 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
     };
     let mut builder = Builder::new(OP, title, cluster)?;
     let nodes: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
-    let version_query = catalog::slony_version(cluster);
     for &id in &nodes {
-        builder.check(
-            format!("Check that node {id} answers and runs Slony-I {from}"),
-            format!("The upgrade changes every node; a node that does not answer, or whose Slony-I schema is not version {from} (the config's slony_version), must be dealt with before anything stops"),
-            id,
-            version_query.clone(),
-            from.to_string(),
-            0,
-        );
+        check_runs(&mut builder, cluster, id, "The upgrade changes every node");
     }
     let sets: Vec<SetId> = cluster.sets.keys().copied().collect();
     let mut origins: Vec<NodeId> = cluster.sets.values().map(|s| s.origin).collect();
@@ -247,6 +239,20 @@ pub fn upgrade_slony(cluster: &Cluster, to: SlonyVersion) -> Result<Plan, OpErro
         }
     }
     builder.finish()
+}
+
+/// A check that `node` answers and its Slony-I schema is the cluster's version; `why`
+/// says what the runbook will do to it.
+pub(super) fn check_runs(builder: &mut Builder, cluster: &Cluster, node: NodeId, why: &str) {
+    let version = cluster.version;
+    builder.check(
+        format!("Check that node {node} answers and runs Slony-I {version}"),
+        format!("{why}; a node that does not answer, or whose Slony-I schema is not version {version} (the config's slony_version), must be dealt with before anything stops"),
+        node,
+        catalog::slony_version(cluster),
+        version.to_string(),
+        0,
+    );
 }
 
 /// A check that no set `origin` is the origin of is locked.

@@ -9,6 +9,7 @@ use super::builder::Builder;
 use super::catalog;
 use super::plan::Plan;
 use super::slon::{push_slon_start, push_slon_stop};
+use super::upgrade::check_runs;
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{self, OpError};
 use crate::statement::NodeOrAll;
@@ -39,15 +40,12 @@ pub(super) fn upgrade_by_reinstall(cluster: &Cluster, to: SlonyVersion) -> Resul
         cluster,
     )?;
     let nodes: Vec<NodeId> = cluster.active_nodes().map(|n| n.id).collect();
-    let version_query = catalog::slony_version(cluster);
     for &id in &nodes {
-        builder.check(
-            format!("Check that node {id} answers and runs Slony-I {from}"),
-            format!("The upgrade rebuilds every node's replication; a node that does not answer, or whose Slony-I schema is not version {from} (the config's slony_version), must be dealt with before anything stops"),
+        check_runs(
+            &mut builder,
+            cluster,
             id,
-            version_query.clone(),
-            from.to_string(),
-            0,
+            "The upgrade rebuilds every node's replication",
         );
         builder.check(
             format!("Check that node {id} runs PostgreSQL 8.3 or later"),
