@@ -3,7 +3,7 @@
 
 use super::{active_node, echo, finish, refuse, script_for, Change, OpError, Refusal};
 use crate::model::{Cluster, NodeId, Paths};
-use crate::statement::DropPath;
+use crate::statement::{DropPath, RestartNode};
 
 /// `store-path SERVER CLIENT`: the slon of CLIENT learns to reach SERVER through SERVER's
 /// path connection (again, when the path exists: after a conninfo change). With
@@ -31,7 +31,10 @@ pub fn store_path(cluster: &Cluster, server: NodeId, client: NodeId) -> Result<C
 /// `drop-path SERVER CLIENT`: the slon of CLIENT forgets how to reach SERVER. Refused when
 /// CLIENT receives a set from SERVER, or when the paths left would not carry every node's
 /// events to every other; in the full mesh the config then lists every other path as
-/// `[[path]]`.
+/// `[[path]]`. CLIENT's slon is then told to restart: events it already fetched through
+/// SERVER are queued with SERVER as their provider, and Slony-I's slon retries such an
+/// event forever once the path is gone ("No pa_conninfo for data provider"); after the
+/// restart (slon pauses 20 s first) it fetches them again over the paths left.
 pub fn drop_path(cluster: &Cluster, server: NodeId, client: NodeId) -> Result<Change, OpError> {
     const OP: &str = "drop-path";
     active_node(cluster, OP, server)?;
@@ -82,6 +85,10 @@ pub fn drop_path(cluster: &Cluster, server: NodeId, client: NodeId) -> Result<Ch
     });
     script.push(echo(format!(
         "Node {client} no longer connects to node {server} (drop path)"
+    )));
+    script.push(RestartNode { id: client });
+    script.push(echo(format!(
+        "Restart requested for the slon of node {client}, so it drops what it fetched from node {server}"
     )));
     finish(OP, script, next)
 }

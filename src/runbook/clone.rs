@@ -11,17 +11,19 @@ use super::slon::{admin_conninfo, push_slon_conf, push_slon_start};
 use crate::escape::shell::word;
 use crate::model::{Cluster, NodeId, Subscription};
 use crate::ops::{self, active_node, refuse, OpError, Refusal};
-use crate::statement::{CloneFinish, ClonePrepare, NodeOrAll};
+use crate::statement::{CloneFinish, ClonePrepare, NodeOrAll, RestartNode};
 
 const OPERATION: &str = "clone-node";
 
 /// `runbook clone-node --from P --id NEW --conninfo ...`: checks that P is a subscriber
 /// (the origin of no set) and that NEW's database answers and is empty; `clone prepare`,
 /// then a SYNC on every other node confirmed by P, so the dump misses no event; a full
-/// `pg_dump` of P restored into NEW (Slony-I's schema included); `clone finish` and the
-/// paths between NEW and every node; NEW's slon config and start; a SYNC of every origin
-/// confirmed by NEW. NEW subscribes what P subscribes, from the same providers; the plan's
-/// next state has it, so `--write-config` adds its `[[node]]` and subscriptions.
+/// `pg_dump` of P restored into NEW (Slony-I's schema included); `clone finish`, the paths
+/// between NEW and every node, and a restart of P's slon (Slony-I's slon leaves a node that
+/// its own node's `clone prepare` made disabled, so P's slon would take none of NEW's
+/// events); NEW's slon config and start; a SYNC of every origin confirmed by NEW. NEW
+/// subscribes what P subscribes, from the same providers; the plan's next state has it, so
+/// `--write-config` adds its `[[node]]` and subscriptions.
 pub fn clone_node(cluster: &Cluster, from: NodeId, new: &NewNode) -> Result<Plan, OpError> {
     if !ClonePrepare::VERSIONS.contains(cluster.version) {
         return Err(refuse(
@@ -119,9 +121,17 @@ pub fn clone_node(cluster: &Cluster, from: NodeId, new: &NewNode) -> Result<Plan
     script.push(ops::echo(format!(
         "{label} is a clone of node {from}, with paths to and from every node"
     )));
+    // The slon of the cloned node learns of the clone from its own CLONE_NODE event, and
+    // Slony-I's local listener stores that node without enabling it (every other slon's
+    // remote worker enables it): until it restarts, it takes no event of the clone's.
+    script.push(RestartNode { id: from });
+    script.push(ops::echo(format!(
+        "Restart requested for the slon of {}, so it takes the events of node {id}",
+        source.label()
+    )));
     builder.slonik(
         format!("Finish the clone: {label} joins with paths to and from every node"),
-        format!("`clone finish` gives node {id} node {from}'s confirmation state, so its slon goes on from where the dump left off; its own conninfo goes into every path to it (clone prepare copied node {from}'s)"),
+        format!("`clone finish` gives node {id} node {from}'s confirmation state, so its slon goes on from where the dump left off; its own conninfo goes into every path to it (clone prepare copied node {from}'s). Node {from}'s slon is then told to restart: it learnt of node {id} from its own `clone prepare`, and Slony-I's slon leaves a node learnt that way disabled, so without the restart it never takes node {id}'s events (it restarts after slon's 20 s pause; replication to node {id} does not wait for it)"),
         script,
         None,
     )?;
