@@ -440,8 +440,9 @@ fn e2e_failover_and_drop_node() {
     );
 }
 
-/// merge-sets, drop-table, drop-sequence, unsubscribe-set, restart-node, update-nodes,
-/// drop-set and uninstall-nodes.
+/// move-table and move-sequence there and back, sync and wait as catch-up points,
+/// execute-script --only-on, merge-sets, drop-table, drop-sequence, unsubscribe-set,
+/// restart-node, update-nodes, drop-set and uninstall-nodes.
 #[test]
 fn e2e_set_maintenance() {
     let Some((_tools, mut c)) = start("e2e_set_maintenance", 3) else {
@@ -468,6 +469,71 @@ fn e2e_set_maintenance() {
         &[("set1", "2"), ("set1", "3"), ("extra", "2"), ("extra", "3")],
     );
     c.sql(1, "INSERT INTO geekdb.extra VALUES (1, 'merged later')");
+
+    // move-table and move-sequence between two sets of the same origin and subscribers:
+    // table 5 (keyed) and sequence 2 (ticket_seq) to set 2 and back.
+    let (set1, extra) = (set_id(&state, "set1"), set_id(&state, "extra"));
+    let where_are = |c: &TestCluster, n: u32| {
+        q(
+            c,
+            n,
+            "select (select tab_set from _replication.sl_table where tab_id = 5) || ',' || (select seq_set from _replication.sl_sequence where seq_id = 2)",
+        )
+    };
+    let moved = run(&c, "move-table 5 set1 extra", ops::move_table(&state, TableId(5), set1, extra));
+    let moved = run(
+        &c,
+        "move-sequence 2 set1 extra",
+        ops::move_sequence(&moved, SequenceId(2), set1, extra),
+    );
+    assert!(moved.sets[&extra].tables.iter().any(|t| t.id == TableId(5)));
+    for n in 1..=3 {
+        c.wait_until(&format!("node {n}: table 5 and sequence 2 in set 2"), LONG, || {
+            where_are(&c, n) == "2,2"
+        });
+    }
+    let back = run(&c, "move-table 5 extra set1", ops::move_table(&moved, TableId(5), extra, set1));
+    let back = run(
+        &c,
+        "move-sequence 2 extra set1",
+        ops::move_sequence(&back, SequenceId(2), extra, set1),
+    );
+    for n in 1..=3 {
+        c.wait_until(&format!("node {n}: table 5 and sequence 2 back in set 1"), LONG, || {
+            where_are(&c, n) == "1,1"
+        });
+    }
+    let state = back;
+
+    // sync and wait: once `wait` returns, every node has what node 1 committed before it,
+    // so the rows are checked at once, not waited for.
+    c.sql(1, "INSERT INTO geekdb.extra VALUES (2, 'waited for')");
+    run(&c, "sync 1", ops::sync(&state, NodeId(1)));
+    run(&c, "wait 1", ops::wait(&state, NodeId(1), None));
+    for n in [2, 3] {
+        assert_eq!(q(&c, n, "select count(*) from geekdb.extra where id = 2"), "1", "node {n}");
+    }
+    c.sql(1, "INSERT INTO geekdb.extra VALUES (3, 'waited for by node 3')");
+    run(&c, "wait 1 --confirmed 3", ops::wait(&state, NodeId(1), Some(NodeId(3))));
+    assert_eq!(q(&c, 3, "select count(*) from geekdb.extra where id = 3"), "1");
+
+    // execute-script --only-on 3: the DDL runs on node 3 alone.
+    run(
+        &c,
+        "execute-script --only-on 3",
+        ops::execute_script_only_on(
+            &state,
+            set1,
+            &Ddl::Sql("CREATE TABLE geekdb.only_on_three (id integer);".into()),
+            None,
+            &[NodeId(3)],
+        ),
+    );
+    for (n, want) in [(1, "0"), (2, "0"), (3, "1")] {
+        c.wait_until(&format!("node {n}: only_on_three {want}"), LONG, || {
+            q(&c, n, "select count(*) from pg_catalog.pg_tables where tablename = 'only_on_three'") == want
+        });
+    }
 
     let merged = run(
         &c,
