@@ -18,6 +18,9 @@
 //! 3. failback of node 1 once it runs again (its Slony schema dropped, then resubscribed
 //!    and the set moved back): wall time and write-unavailable window.
 //!
+//! `SLONIK_GEN_OPERATIONAL_SLON="sync_interval = 2000, sync_interval_timeout = 10000"` runs
+//! the slons with those `[slon]` settings instead of the harness's (200 ms and 1000 ms).
+//!
 //! Every figure is one run on one machine, printed, never asserted. Every process is
 //! stopped by the harness's `Drop`, also on panic. Each phase starts when the writer has
 //! put rows on the current origin, and the plans' own checks (every runbook ends by
@@ -217,15 +220,16 @@ fn main() {
     println!(
         "BENCH writer: {} rows committed in {} attempts ({refused} refused), {n} rows on every node at the end ({} lost in the crash), {:.1} attempts/s; bench total {:.1}s",
         committed.len(),
-        committed.len() as i64 - n,
         attempts.len(),
+        committed.len() as i64 - n,
         attempts.len() as f64 / total.elapsed().as_secs_f64(),
         total.elapsed().as_secs_f64()
     );
     let logs = c.assert_slon_logs_read_their_config();
-    println!(
-        "BENCH slon settings: sync_interval {SLON_SYNC_INTERVAL} ms, sync_interval_timeout {SLON_SYNC_INTERVAL_TIMEOUT} ms, other options slon's defaults ({logs} slon logs checked)"
-    );
+    let settings = std::env::var("SLONIK_GEN_OPERATIONAL_SLON").unwrap_or_else(|_| {
+        format!("sync_interval = {SLON_SYNC_INTERVAL}, sync_interval_timeout = {SLON_SYNC_INTERVAL_TIMEOUT}")
+    });
+    println!("BENCH slon settings: {settings}, the others slon's defaults ({logs} slon logs checked)");
     machine(&tools, "after");
 }
 
