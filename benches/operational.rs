@@ -21,11 +21,17 @@
 //! `SLONIK_GEN_OPERATIONAL_SLON="sync_interval = 2000, sync_interval_timeout = 10000"` runs
 //! the slons with those `[slon]` settings instead of the harness's (200 ms and 1000 ms).
 //!
+//! With each runbook come its steps of a second or more, with their times, and the pauses
+//! the slons logged meanwhile (the watchdog's worker restarts, the remote listener's
+//! sleeps), which is where most of the time goes. Before each phase every node has
+//! confirmed a SYNC of the origin, so no phase inherits the last one's restarts; after an
+//! altperl move the time until they have is printed too (its slonik returns before that).
+//!
 //! Every figure is one run on one machine, printed, never asserted. Every process is
 //! stopped by the harness's `Drop`, also on panic. Each phase starts when the writer has
 //! put rows on the current origin, and the plans' own checks (every runbook ends by
 //! comparing every node's catalog with the plan's next state) make a run that did not
-//! do what it says fail instead of timing it.
+//! do what it says fail instead of timing it; at the end every node holds the same rows.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
