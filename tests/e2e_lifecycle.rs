@@ -16,17 +16,16 @@
 //! `[slon]` tables (`TestCluster::slon_daemon_toml`), each slon's file written with
 //! `slonik-gen slon-conf --all --dir`, the slons started with the model's command; the
 //! runbooks start and stop slons themselves. Each test prints each plan's wall time and,
-//! where the origin moves, the write-unavailable window: from the first write the old
-//! origin refused to the first the new origin accepted.
+//! where the origin moves, the write-unavailable window (the timed writer of
+//! `tests/support/load.rs`): from the first write the old origin refused to the first the
+//! new origin accepted.
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, SetId};
@@ -34,6 +33,7 @@ use slonik_gen::runbook::{Action, Format, NewNodeArgs, Plan, Request, SchemaSour
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster, SlonyVersion};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
+use support::load::{report_writes, Writer};
 use support::slon_log;
 
 const CLUSTER: &str = "replication";
@@ -477,155 +477,6 @@ fn load_file(path: &Path) -> (String, Cluster) {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let cluster = load(&text);
     (text, cluster)
-}
-
-/// One write attempt: when, on which node, whether it committed.
-#[derive(Debug, Clone, Copy)]
-struct Attempt {
-    at: Instant,
-    node: u32,
-    ok: bool,
-}
-
-/// Writes rows in small transactions (both tables at once) to the first node of its
-/// targets that accepts them, as an application behind a pooler would: once a node other
-/// than the first target has taken a row, the pooler sends everything there (the old
-/// origin is out of the application's list, as the runbook's "Send the writes" step asks;
-/// after a retire it would accept writes again, with no trigger to replicate them).
-struct Writer {
-    stop: Arc<AtomicBool>,
-    targets: Arc<Mutex<Vec<(u32, u16)>>>,
-    committed: Arc<Mutex<Vec<(i64, u32)>>>,
-    attempts: Arc<Mutex<Vec<Attempt>>>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl Writer {
-    fn start(psql: PathBuf, dbname: String, targets: Vec<(u32, u16)>) -> Writer {
-        Writer::start_at(psql, dbname, targets, 0)
-    }
-
-    /// A writer whose ids follow `last_id` (for a second writer on the same tables).
-    fn start_at(psql: PathBuf, dbname: String, targets: Vec<(u32, u16)>, last_id: i64) -> Writer {
-        let stop = Arc::new(AtomicBool::new(false));
-        let targets = Arc::new(Mutex::new(targets));
-        let committed = Arc::new(Mutex::new(Vec::new()));
-        let attempts = Arc::new(Mutex::new(Vec::new()));
-        let handle = {
-            let (stop, targets, committed, attempts) =
-                (stop.clone(), targets.clone(), committed.clone(), attempts.clone());
-            thread::spawn(move || {
-                let mut id: i64 = last_id;
-                while !stop.load(Ordering::SeqCst) {
-                    id += 1;
-                    let order = targets.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    for (i, &(node, port)) in order.iter().enumerate() {
-                        let sql = format!(
-                            "INSERT INTO geekdb.files VALUES ({id}, 'file {id}', {node}); INSERT INTO geekdb.additional_roll VALUES ({id}, {id}, md5('{id}'))"
-                        );
-                        let ok = Command::new(&psql)
-                            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", &sql, "-d"])
-                            .arg(format!(
-                                "host=127.0.0.1 port={port} dbname={dbname} user=postgres connect_timeout=3"
-                            ))
-                            .stdout(Stdio::null())
-                            .stderr(Stdio::null())
-                            .status()
-                            .is_ok_and(|s| s.success());
-                        attempts.lock().unwrap_or_else(|p| p.into_inner()).push(Attempt {
-                            at: Instant::now(),
-                            node,
-                            ok,
-                        });
-                        if ok {
-                            committed
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .push((id, node));
-                            if i > 0 {
-                                *targets.lock().unwrap_or_else(|p| p.into_inner()) = vec![(node, port)];
-                            }
-                            break;
-                        }
-                    }
-                    thread::sleep(Duration::from_millis(40));
-                }
-            })
-        };
-        Writer {
-            stop,
-            targets,
-            committed,
-            attempts,
-            handle: Some(handle),
-        }
-    }
-
-    fn committed_on(&self, node: u32) -> usize {
-        self.committed
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, n)| *n == node)
-            .count()
-    }
-
-    fn wait_for_rows_on(&self, node: u32, rows: usize, timeout: Duration) {
-        let start = Instant::now();
-        let before = self.committed_on(node);
-        while self.committed_on(node) < before + rows {
-            assert!(
-                start.elapsed() < timeout,
-                "the writer did not get {rows} rows into node {node} within {timeout:?}"
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Stops the writer: the ids it committed, and every attempt.
-    fn finish(mut self) -> (Vec<i64>, Vec<Attempt>) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.handle.take() {
-            handle.join().expect("the writer thread");
-        }
-        let committed = self.committed.lock().unwrap().iter().map(|(id, _)| *id).collect();
-        let attempts = self.attempts.lock().unwrap().clone();
-        let _ = &self.targets;
-        (committed, attempts)
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// Prints what the writer did and returns the write-unavailable window of a move from
-/// `old` to `new`: from the first write `old` refused to the first `new` accepted.
-fn report_writes(
-    what: &str,
-    attempts: &[Attempt],
-    committed: usize,
-    moved: Option<(u32, u32)>,
-) -> Option<Duration> {
-    let refused = attempts.iter().filter(|a| !a.ok).count();
-    eprintln!("{what}: writer committed {committed} rows, {refused} attempts refused");
-    let (old, new) = moved?;
-    let first_refused = attempts.iter().find(|a| a.node == old && !a.ok)?.at;
-    let first_accepted = attempts
-        .iter()
-        .find(|a| a.node == new && a.ok && a.at >= first_refused)?
-        .at;
-    let window = first_accepted - first_refused;
-    eprintln!(
-        "{what}: write-unavailable window {:.2}s (first write refused on node {old} to first accepted on node {new})",
-        window.as_secs_f64()
-    );
-    Some(window)
 }
 
 fn new_node(id: u32, conninfo: String) -> NewNodeArgs {
