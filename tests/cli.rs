@@ -278,6 +278,46 @@ fn execute_script_refuses_a_missing_file() {
     );
 }
 
+/// 2.2's `ddlCapture()` refuses an `execute only on` list without the event node, which
+/// slonik's checker lets through: a single `--only-on` node is its own event node, and a
+/// list that leaves out an explicit `--node` is refused before anything is printed.
+#[test]
+fn execute_script_only_on_includes_the_event_node() {
+    let sql = "create table geekdb.t (id int);";
+    let out = slonik_gen(&[
+        "--config",
+        EXAMPLE,
+        "execute-script",
+        "set1",
+        "--sql",
+        sql,
+        "--only-on",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("event node = 2, execute only on = 2);"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_fails(
+        &slonik_gen(&[
+            "--config",
+            EXAMPLE,
+            "execute-script",
+            "set1",
+            "--sql",
+            sql,
+            "--node",
+            "1",
+            "--only-on",
+            "2",
+        ]),
+        1,
+        "nodes that include the event node",
+    );
+}
+
 #[test]
 fn help_lists_every_command_with_an_example() {
     let out = slonik_gen(&["--help"]);

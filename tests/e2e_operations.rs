@@ -480,7 +480,11 @@ fn e2e_set_maintenance() {
             "select (select tab_set from _replication.sl_table where tab_id = 5) || ',' || (select seq_set from _replication.sl_sequence where seq_id = 2)",
         )
     };
-    let moved = run(&c, "move-table 5 set1 extra", ops::move_table(&state, TableId(5), set1, extra));
+    let moved = run(
+        &c,
+        "move-table 5 set1 extra",
+        ops::move_table(&state, TableId(5), set1, extra),
+    );
     let moved = run(
         &c,
         "move-sequence 2 set1 extra",
@@ -488,20 +492,28 @@ fn e2e_set_maintenance() {
     );
     assert!(moved.sets[&extra].tables.iter().any(|t| t.id == TableId(5)));
     for n in 1..=3 {
-        c.wait_until(&format!("node {n}: table 5 and sequence 2 in set 2"), LONG, || {
-            where_are(&c, n) == "2,2"
-        });
+        c.wait_until(
+            &format!("node {n}: table 5 and sequence 2 in set 2"),
+            LONG,
+            || where_are(&c, n) == "2,2",
+        );
     }
-    let back = run(&c, "move-table 5 extra set1", ops::move_table(&moved, TableId(5), extra, set1));
+    let back = run(
+        &c,
+        "move-table 5 extra set1",
+        ops::move_table(&moved, TableId(5), extra, set1),
+    );
     let back = run(
         &c,
         "move-sequence 2 extra set1",
         ops::move_sequence(&back, SequenceId(2), extra, set1),
     );
     for n in 1..=3 {
-        c.wait_until(&format!("node {n}: table 5 and sequence 2 back in set 1"), LONG, || {
-            where_are(&c, n) == "1,1"
-        });
+        c.wait_until(
+            &format!("node {n}: table 5 and sequence 2 back in set 1"),
+            LONG,
+            || where_are(&c, n) == "1,1",
+        );
     }
     let state = back;
 
@@ -511,10 +523,18 @@ fn e2e_set_maintenance() {
     run(&c, "sync 1", ops::sync(&state, NodeId(1)));
     run(&c, "wait 1", ops::wait(&state, NodeId(1), None));
     for n in [2, 3] {
-        assert_eq!(q(&c, n, "select count(*) from geekdb.extra where id = 2"), "1", "node {n}");
+        assert_eq!(
+            q(&c, n, "select count(*) from geekdb.extra where id = 2"),
+            "1",
+            "node {n}"
+        );
     }
     c.sql(1, "INSERT INTO geekdb.extra VALUES (3, 'waited for by node 3')");
-    run(&c, "wait 1 --confirmed 3", ops::wait(&state, NodeId(1), Some(NodeId(3))));
+    run(
+        &c,
+        "wait 1 --confirmed 3",
+        ops::wait(&state, NodeId(1), Some(NodeId(3))),
+    );
     assert_eq!(q(&c, 3, "select count(*) from geekdb.extra where id = 3"), "1");
 
     // execute-script --only-on 3: the DDL runs on node 3 alone.
@@ -531,7 +551,11 @@ fn e2e_set_maintenance() {
     );
     for (n, want) in [(1, "0"), (2, "0"), (3, "1")] {
         c.wait_until(&format!("node {n}: only_on_three {want}"), LONG, || {
-            q(&c, n, "select count(*) from pg_catalog.pg_tables where tablename = 'only_on_three'") == want
+            q(
+                &c,
+                n,
+                "select count(*) from pg_catalog.pg_tables where tablename = 'only_on_three'",
+            ) == want
         });
     }
 

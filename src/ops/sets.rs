@@ -227,8 +227,10 @@ pub fn execute_script(
     execute_script_only_on(cluster, set, ddl, node, &[])
 }
 
-/// [`execute_script`] on some nodes only (`execute only on`; empty: every node): on 2.2
-/// one node, or several that include the event node; before 2.2 only the event node.
+/// [`execute_script`] on some nodes only (`execute only on`; empty: every node): nodes
+/// that include the event node (2.2's `ddlCapture()` refuses any other list: "origin node
+/// 1 not included in ONLY ON list!"); before 2.2 only the event node. On 2.2 a single node
+/// given without `node` is its own event node.
 pub fn execute_script_only_on(
     cluster: &Cluster,
     set: SetId,
@@ -238,9 +240,17 @@ pub fn execute_script_only_on(
 ) -> Result<Change, OpError> {
     const OP: &str = "execute-script";
     let set = known_set(cluster, set)?;
-    let event_node = match node {
-        Some(node) => active_node(cluster, OP, node)?.id,
-        None => live_origin(cluster, OP, set)?,
+    let mut only: Vec<NodeId> = Vec::new();
+    for &n in only_on {
+        active_node(cluster, OP, n)?;
+        if !only.contains(&n) {
+            only.push(n);
+        }
+    }
+    let event_node = match (node, only.as_slice()) {
+        (Some(node), _) => active_node(cluster, OP, node)?.id,
+        (None, [single]) if cluster.version >= SlonyVersion::V2_2 => *single,
+        (None, _) => live_origin(cluster, OP, set)?,
     };
     if cluster.version < SlonyVersion::V2_2 && event_node != set.origin {
         // Before 2.2, ddlScript_prepare raises "set N does not originate on local node":
@@ -270,16 +280,9 @@ pub fn execute_script_only_on(
             (ScriptSource::Sql(sql.clone()), "inline SQL".to_string())
         }
     };
-    let mut only: Vec<NodeId> = Vec::new();
-    for &n in only_on {
-        active_node(cluster, OP, n)?;
-        if !only.contains(&n) {
-            only.push(n);
-        }
-    }
     let execute_only_on = match only.as_slice() {
         [] => None,
-        [n] if cluster.version < SlonyVersion::V2_2 && *n != event_node => {
+        [n] if *n != event_node => {
             return Err(refuse(
                 OP,
                 Refusal::OnlyOnNeedsEventNode {

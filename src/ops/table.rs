@@ -789,7 +789,7 @@ pub const OPERATIONS: &[OperationSpec] = &[
                 "only-on",
                 NODE,
                 ArgKind::Node,
-                "Run the DDL on this node only (repeatable; 2.2: any nodes, the event node among several; before 2.2: the event node)",
+                "Run the DDL on this node only (repeatable; the list must include the event node; 2.2: one node alone is its own event node)",
             )
             .repeat(Repeat::Many),
         ],
