@@ -24,8 +24,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, SetId};
@@ -34,10 +33,10 @@ use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster, SlonyVersion};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
 use support::load::{report_writes, Writer};
+use support::runbook::bash;
 use support::slon_log;
 
 const CLUSTER: &str = "replication";
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(900);
 const TABLES: [&str; 2] = ["geekdb.files", "geekdb.additional_roll"];
 
 /// The tables of the scenario's set (as in `tests/runbook_e2e.rs`).
@@ -426,47 +425,6 @@ fn start_slon(c: &TestCluster, cluster: &Cluster, node: NodeId) {
         || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
     );
     slon_log::assert_read_its_config(&read(), &log.display().to_string());
-}
-
-fn bash(script: &str, dir: &Path, name: &str, tools: &Tools) -> (bool, String, Duration) {
-    let path = dir.join(format!("{name}.sh"));
-    fs::write(&path, script).expect("write the runbook");
-    let out_path = dir.join(format!("{name}.out"));
-    let out = fs::File::create(&out_path).expect("create the output file");
-    let err = out.try_clone().expect("dup");
-    let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg(&path)
-        .current_dir(dir)
-        .env("SLONIK", &tools.slonik)
-        .env("PSQL", tools.pg("psql"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                tools.pg_bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("run bash");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break Some(status);
-        }
-        if started.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(200));
-    };
-    let elapsed = started.elapsed();
-    let output = fs::read_to_string(&out_path).unwrap_or_default();
-    (status.is_some_and(|s| s.success()), output, elapsed)
 }
 
 fn load(text: &str) -> Cluster {

@@ -32,10 +32,10 @@ use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
+use support::runbook::bash;
 use support::slon_log;
 
 const CLUSTER: &str = "replication";
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// The tables of the scenario's set, and the schema every node gets.
 const SCHEMA: &str = "
@@ -148,47 +148,6 @@ fn start_slons(c: &TestCluster, cluster: &Cluster) {
 fn assert_slons_read_their_config(c: &TestCluster, nodes: u32) {
     let logs = c.assert_slon_logs_read_their_config();
     assert_eq!(logs, nodes as usize, "one slon log per node");
-}
-
-fn bash(script: &str, dir: &Path, name: &str, tools: &Tools) -> (bool, String, Duration) {
-    let path = dir.join(format!("{name}.sh"));
-    fs::write(&path, script).expect("write the runbook");
-    let out_path = dir.join(format!("{name}.out"));
-    let out = fs::File::create(&out_path).expect("create the output file");
-    let err = out.try_clone().expect("dup");
-    let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg(&path)
-        .current_dir(dir)
-        .env("SLONIK", &tools.slonik)
-        .env("PSQL", tools.pg("psql"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                tools.pg_bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("run bash");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break Some(status);
-        }
-        if started.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(200));
-    };
-    let elapsed = started.elapsed();
-    let output = fs::read_to_string(&out_path).unwrap_or_default();
-    (status.is_some_and(|s| s.success()), output, elapsed)
 }
 
 /// Runs a plan's shell script; panics with its output (and the cluster's logs) on failure.
