@@ -144,7 +144,7 @@ pub enum Refusal {
         source_receivers: Vec<NodeId>,
     },
     /// `execute-script --only-on` that the version's `execute only on` cannot say.
-    #[error("on Slony-I {version} `execute only on` takes {}: pass --only-on {event_node} alone, or leave --only-on out to run it everywhere", if *version < SlonyVersion::V2_2 { "only the event node" } else { "nodes that include the event node (one node alone is its own event node when --node is left out)" })]
+    #[error("on Slony-I {version} `execute only on` takes {}, or leave --only-on out to run it everywhere", if *version < SlonyVersion::V2_2 { format!("only the event node: pass --only-on {event_node} alone") } else { format!("nodes that include the event node (one node alone is its own event node when --node is left out): add --only-on {event_node}, pass one node alone") })]
     OnlyOnNeedsEventNode {
         /// The target version.
         version: SlonyVersion,
