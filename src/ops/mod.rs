@@ -26,7 +26,7 @@ pub use subscriptions::{
     failover, move_set, resubscribe, subscribe_set, subscribe_set_omit_copy, subscribe_set_via,
     unsubscribe_set,
 };
-pub(crate) use subscriptions::{provider_event_reaches_origin, subscribe_set_omit_copy_via};
+pub(crate) use subscriptions::{repoint, subscribe_set_omit_copy_via};
 
 use crate::model::{Cluster, Node, NodeId, SequenceId, Set, SetId, TableId};
 use crate::render::Script;

@@ -399,24 +399,7 @@ pub fn resubscribe(
             )));
             script.extend(sync_and_wait(cluster, origin, NodeOrAll::Node(provider)));
         }
-        if v2_2 {
-            script.push(ResubscribeNode {
-                origin,
-                provider,
-                receiver,
-            });
-        } else {
-            for sub in subs {
-                script.push(SubscribeSet {
-                    id: sub.set,
-                    provider,
-                    receiver,
-                    forward: sub.forward,
-                    omit_copy: None,
-                });
-                script.extend(provider_event_reaches_origin(cluster, provider, origin));
-            }
-        }
+        script.extend(repoint(cluster, receiver, origin, provider, subs));
         script.push(echo(format!(
             "Node {receiver} now receives {names} from node {provider} (no new copy); waiting until it has caught up with origin node {origin}"
         )));
@@ -442,6 +425,43 @@ fn receives_through(cluster: &Cluster, set: SetId, node: NodeId, through: NodeId
         }
     }
     false
+}
+
+/// The statements that make `receiver` receive its sets of `origin` from `provider`
+/// without copying them again. On 2.2 one `resubscribe node`, which moves every set of
+/// `origin` the receiver has. Before 2.2 one `subscribe set` with the new provider per
+/// subscription of `subs` that does not come from it already, keeping its forwarding,
+/// each followed by [`provider_event_reaches_origin`].
+pub(crate) fn repoint<'a>(
+    cluster: &Cluster,
+    receiver: NodeId,
+    origin: NodeId,
+    provider: NodeId,
+    subs: impl IntoIterator<Item = &'a Subscription>,
+) -> Vec<crate::statement::Statement> {
+    if ResubscribeNode::VERSIONS.contains(cluster.version) {
+        return vec![ResubscribeNode {
+            origin,
+            provider,
+            receiver,
+        }
+        .into()];
+    }
+    let mut statements = Vec::new();
+    for sub in subs.into_iter().filter(|sub| sub.provider != provider) {
+        statements.push(
+            SubscribeSet {
+                id: sub.set,
+                provider,
+                receiver,
+                forward: sub.forward,
+                omit_copy: None,
+            }
+            .into(),
+        );
+        statements.extend(provider_event_reaches_origin(cluster, provider, origin));
+    }
+    statements
 }
 
 /// Slony-I 1.2 submits `subscribe set` on the provider, and the origin creates the event

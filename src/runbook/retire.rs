@@ -12,7 +12,7 @@ use super::text::and_list;
 use crate::escape::shell::word;
 use crate::model::{Cluster, NodeId, SetId};
 use crate::ops::{self, active_node, known_set, refuse, OpError, Refusal};
-use crate::statement::{NodeOrAll, ResubscribeNode, SubscribeSet};
+use crate::statement::{NodeOrAll, ResubscribeNode};
 
 const OPERATION: &str = "retire-node";
 
@@ -236,28 +236,14 @@ fn repoint_away(builder: &mut Builder, node: NodeId, replacement: Option<NodeId>
             .filter(|s| s.receiver == receiver && state.sets.get(&s.set).is_some_and(|x| x.origin == origin))
             .map(|s| s.set)
             .collect();
-        if ResubscribeNode::VERSIONS.contains(state.version) {
-            script.push(ResubscribeNode {
-                origin,
-                provider,
-                receiver,
-            });
-        } else {
-            for sub in sets
-                .iter()
-                .filter_map(|s| state.subscriptions.get(&(*s, receiver)))
-                .filter(|sub| sub.provider != provider)
-            {
-                script.push(SubscribeSet {
-                    id: sub.set,
-                    provider,
-                    receiver,
-                    forward: sub.forward,
-                    omit_copy: None,
-                });
-                script.extend(ops::provider_event_reaches_origin(&state, provider, origin));
-            }
-        }
+        script.extend(ops::repoint(
+            &state,
+            receiver,
+            origin,
+            provider,
+            sets.iter()
+                .filter_map(|s| state.subscriptions.get(&(*s, receiver))),
+        ));
         for set in &sets {
             next = crate::transition::change_provider(&next, *set, receiver, provider)
                 .map_err(ops::inconsistent(op))?;

@@ -12,7 +12,7 @@ use crate::ops::{
     self, active_node, echo, known_node, known_set, referenced_node, refuse, script_for, sync_and_wait,
     OpError, Refusal,
 };
-use crate::statement::{LockSet, MoveSet, NodeOrAll, ResubscribeNode, SubscribeSet, UnlockSet};
+use crate::statement::{LockSet, MoveSet, NodeOrAll, ResubscribeNode, UnlockSet};
 
 /// Transactions older than this on the origin's instance stop a switchover before it
 /// starts: `lock set` would wait for them with the set already locked.
@@ -309,30 +309,15 @@ fn repoint(builder: &mut Builder, origin: NodeId, moved: &[SetId]) -> Result<(),
         } else {
             format!("Node {receiver} now receives the sets of node {origin} through node {provider} (no new copy)")
         }));
-        // `resubscribe node` where the version has it; before, `subscribe set` with the new
-        // provider does the same without copying the data again.
-        if ResubscribeNode::VERSIONS.contains(state.version) {
-            script.push(ResubscribeNode {
-                origin,
-                provider: *provider,
-                receiver: *receiver,
-            });
-        } else {
-            for sub in subscribed
+        script.extend(ops::repoint(
+            &state,
+            *receiver,
+            origin,
+            *provider,
+            subscribed
                 .iter()
-                .filter_map(|s| state.subscriptions.get(&(*s, *receiver)))
-                .filter(|sub| sub.provider != *provider)
-            {
-                script.push(SubscribeSet {
-                    id: sub.set,
-                    provider: *provider,
-                    receiver: *receiver,
-                    forward: sub.forward,
-                    omit_copy: None,
-                });
-                script.extend(ops::provider_event_reaches_origin(&state, *provider, origin));
-            }
-        }
+                .filter_map(|s| state.subscriptions.get(&(*s, *receiver))),
+        ));
         for set in subscribed {
             next = crate::transition::change_provider(&next, *set, *receiver, *provider)
                 .map_err(ops::inconsistent(op))?;
