@@ -50,7 +50,7 @@ use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools, SLON_SYNC_INTERVAL, SLON_SYNC_INTERVAL_TIMEOUT};
 use support::load::{longest_gap, unavailable, Attempt, Writer};
-use support::slon_log;
+use support::runbook;
 
 const CLUSTER: &str = "replication";
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -463,23 +463,7 @@ fn set_up(c: &TestCluster, cluster: &Cluster) {
             .unwrap(),
     );
     for &node in cluster.nodes.keys() {
-        let run = SlonRun::of(cluster, node).unwrap();
-        let command = run.start_shell();
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(c.dir())
-            .status()
-            .expect("run bash");
-        assert!(status.success(), "{command}");
-        let log = PathBuf::from(run.log_file.unwrap());
-        let read = || fs::read_to_string(&log).unwrap_or_default();
-        c.wait_until(
-            &format!("the slon of node {node} listed the options it read"),
-            Duration::from_secs(30),
-            || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
-        );
-        slon_log::assert_read_its_config(&read(), &log.display().to_string());
+        runbook::start_slon(c, cluster, node);
     }
     let mut state = cluster.clone();
     for receiver in [NodeId(2), NodeId(3)] {
@@ -526,22 +510,10 @@ fn bash(c: &TestCluster, tools: &Tools, script: &str, name: &str) -> Output {
     let path = dir.join(format!("{name}.sh"));
     fs::write(&path, script).expect("write the script");
     let started = Instant::now();
-    let mut child = Command::new("bash")
+    let mut child = runbook::command(tools, dir)
         .arg("-c")
         .arg(r#"exec 2>&1; exec bash "$0""#)
         .arg(&path)
-        .current_dir(dir)
-        .env("SLONIK", &tools.slonik)
-        .env("PSQL", tools.pg("psql"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                tools.pg_bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .expect("run bash");
@@ -553,17 +525,7 @@ fn bash(c: &TestCluster, tools: &Tools, script: &str, name: &str) -> Output {
             .map(|line| (started.elapsed(), line))
             .collect::<Vec<_>>()
     });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break Some(status);
-        }
-        if started.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
+    let status = runbook::wait(child, started, SCRIPT_TIMEOUT);
     let elapsed = started.elapsed();
     // A slon the script started holds no copy of the pipe (the model's start command
     // redirects its output to the log file), so the reader ends with bash.

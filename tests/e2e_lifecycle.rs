@@ -33,7 +33,7 @@ use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster, SlonyVersion};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
 use support::load::{report_writes, Writer};
-use support::runbook::bash;
+use support::runbook::{bash, start_slon};
 use support::slon_log;
 
 const CLUSTER: &str = "replication";
@@ -403,28 +403,6 @@ fn conf_dir(cluster: &Cluster) -> PathBuf {
         .collect();
     assert_eq!(dirs.len(), 1, "one conf_dir for every node: {dirs:?}");
     dirs.into_iter().next().unwrap()
-}
-
-/// Starts the slon of `node` with the model's own command (as a runbook's slon step
-/// does) and waits until it has listed the options it read without a complaint.
-fn start_slon(c: &TestCluster, cluster: &Cluster, node: NodeId) {
-    let run = SlonRun::of(cluster, node).unwrap();
-    let command = run.start_shell();
-    let status = Command::new("bash")
-        .arg("-c")
-        .arg(&command)
-        .current_dir(c.dir())
-        .status()
-        .unwrap();
-    assert!(status.success(), "{command}");
-    let log = PathBuf::from(run.log_file.unwrap());
-    let read = || fs::read_to_string(&log).unwrap_or_default();
-    c.wait_until(
-        &format!("the slon of node {node} listed the options it read"),
-        Duration::from_secs(30),
-        || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
-    );
-    slon_log::assert_read_its_config(&read(), &log.display().to_string());
 }
 
 fn load(text: &str) -> Cluster {

@@ -28,10 +28,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, Paths};
@@ -39,10 +36,10 @@ use slonik_gen::runbook::{Format, NewNodeArgs, Request};
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
-use support::slon_log;
+use support::load::Writer;
+use support::runbook;
 
 const CLUSTER: &str = "replication";
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The replicated tables (as in `tests/e2e_lifecycle.rs`).
 const SCHEMA: &str = "
@@ -112,28 +109,6 @@ fn pipe_writing(c: &TestCluster, config: &Path, args: &[&str], next: &str) -> (S
     let script = pipe(c, config, &all);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (script, path, load(&text))
-}
-
-/// Starts the slon of `node` with the model's own command (as a runbook's slon step does)
-/// and waits until it has listed the options it read without a complaint.
-fn start_slon(c: &TestCluster, cluster: &Cluster, node: u32) {
-    let run = SlonRun::of(cluster, NodeId(node)).unwrap();
-    let command = run.start_shell();
-    let status = Command::new("bash")
-        .arg("-c")
-        .arg(&command)
-        .current_dir(c.dir())
-        .status()
-        .unwrap();
-    assert!(status.success(), "{command}");
-    let log = PathBuf::from(run.log_file.unwrap());
-    let read = || fs::read_to_string(&log).unwrap_or_default();
-    c.wait_until(
-        &format!("the slon of node {node} listed the options it read"),
-        Duration::from_secs(30),
-        || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
-    );
-    slon_log::assert_read_its_config(&read(), &log.display().to_string());
 }
 
 /// One line per row of `sql` on `node` (`a|b`), or the error.
@@ -251,129 +226,11 @@ fn wait_caught_up(c: &TestCluster, origin: u32, node: u32) {
     );
 }
 
-/// Inserts one row into both tables of node `port`'s database every 50 ms, in its own
-/// transaction, until finished; keeps the ids that committed.
-struct Writer {
-    stop: Arc<AtomicBool>,
-    committed: Arc<Mutex<Vec<i64>>>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl Writer {
-    fn start(psql: PathBuf, port: u16, dbname: String) -> Writer {
-        let stop = Arc::new(AtomicBool::new(false));
-        let committed = Arc::new(Mutex::new(Vec::new()));
-        let handle = {
-            let (stop, committed) = (stop.clone(), committed.clone());
-            thread::spawn(move || {
-                let mut id: i64 = 0;
-                while !stop.load(Ordering::SeqCst) {
-                    id += 1;
-                    let sql = format!(
-                        "INSERT INTO geekdb.files VALUES ({id}, 'file {id}', 1); INSERT INTO geekdb.additional_roll VALUES ({id}, {id}, md5('{id}'))"
-                    );
-                    let ok = Command::new(&psql)
-                        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-c", &sql, "-d"])
-                        .arg(format!(
-                            "host=127.0.0.1 port={port} dbname={dbname} user=postgres connect_timeout=3"
-                        ))
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status()
-                        .is_ok_and(|s| s.success());
-                    if ok {
-                        committed.lock().unwrap_or_else(|p| p.into_inner()).push(id);
-                    }
-                    thread::sleep(Duration::from_millis(50));
-                }
-            })
-        };
-        Writer {
-            stop,
-            committed,
-            handle: Some(handle),
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.committed.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// Returns once `rows` more rows have committed (panics after 60 s).
-    fn wait_for_rows(&self, rows: usize) {
-        let start = Instant::now();
-        let before = self.count();
-        while self.count() < before + rows {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the writer did not commit {rows} rows within 60 s"
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Stops the writer; the ids that committed.
-    fn finish(mut self) -> Vec<i64> {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.handle.take() {
-            handle.join().expect("the writer thread");
-        }
-        let committed = self.committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        committed
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// Runs a runbook's shell script with bash the way `tests/runbook_e2e.rs` does (`SLONIK`,
-/// `PSQL`, the harness's PostgreSQL first on `PATH` for pg_dump and pg_restore); panics
-/// with its output and the cluster's logs unless every step succeeded.
+/// Runs a runbook's shell script on the harness (`support::runbook::bash`); panics with
+/// its output and the cluster's logs unless every step succeeded.
 fn run_script(c: &TestCluster, tools: &Tools, script: &str, name: &str) -> Duration {
-    let path = c.dir().join(format!("{name}.sh"));
-    fs::write(&path, script).expect("write the runbook");
-    let out_path = c.dir().join(format!("{name}.out"));
-    let out = fs::File::create(&out_path).expect("create the output file");
-    let err = out.try_clone().expect("dup");
-    let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg(&path)
-        .current_dir(c.dir())
-        .env("SLONIK", &tools.slonik)
-        .env("PSQL", tools.pg("psql"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                tools.pg_bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("run bash");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bash") {
-            break Some(status);
-        }
-        if started.elapsed() > SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(200));
-    };
-    let elapsed = started.elapsed();
-    let output = fs::read_to_string(&out_path).unwrap_or_default();
-    if !status.is_some_and(|s| s.success()) {
+    let (ok, output, elapsed) = runbook::bash(script, c.dir(), name, tools);
+    if !ok {
         panic!(
             "runbook {name} failed after {:.1}s:\n{output}\n{}",
             elapsed.as_secs_f64(),
@@ -425,7 +282,7 @@ fn e2e_minimal_paths_then_clone_under_write_load() {
     pipe(&c, &config, &["init-cluster"]);
     pipe(&c, &config, &["create-set", "set1"]);
     for n in 1..=3 {
-        start_slon(&c, &cluster, n);
+        runbook::start_slon(&c, &cluster, NodeId(n));
     }
     pipe(&c, &config, &["subscribe-set", "set1", "2"]);
     pipe(&c, &config, &["subscribe-set", "set1", "3"]);
@@ -496,8 +353,8 @@ fn e2e_minimal_paths_then_clone_under_write_load() {
         "0",
         "the clone's database is empty"
     );
-    let writer = Writer::start(tools.pg("psql"), c.port(1), c.dbname().to_string());
-    writer.wait_for_rows(10);
+    let writer = Writer::start(tools.pg("psql"), c.dbname().to_string(), vec![(1, c.port(1))]);
+    writer.wait_for_rows_on(1, 10, Duration::from_secs(60));
     let conninfo4 = c.conninfo(4);
     let plan = Request::CloneNode {
         from: "3".into(),
@@ -534,8 +391,8 @@ fn e2e_minimal_paths_then_clone_under_write_load() {
         "the CLI prints the library's plan"
     );
     let clone_took = run_script(&c, &tools, &script, "clone-node-4");
-    writer.wait_for_rows(20);
-    let committed = writer.finish();
+    writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
+    let (committed, _) = writer.finish();
 
     let written = load(&fs::read_to_string(&after).unwrap());
     assert_eq!(written, plan.next, "the written config is the plan's next state");

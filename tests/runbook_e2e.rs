@@ -32,8 +32,7 @@ use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools};
-use support::runbook::bash;
-use support::slon_log;
+use support::runbook::{self, bash};
 
 const CLUSTER: &str = "replication";
 
@@ -124,23 +123,7 @@ fn write_config(c: &TestCluster, config_text: &str) -> (PathBuf, Cluster) {
 /// without a complaint.
 fn start_slons(c: &TestCluster, cluster: &Cluster) {
     for &node in cluster.nodes.keys() {
-        let run = SlonRun::of(cluster, node).unwrap();
-        let command = run.start_shell();
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(c.dir())
-            .status()
-            .unwrap();
-        assert!(status.success(), "{command}");
-        let log = PathBuf::from(run.log_file.unwrap());
-        let read = || fs::read_to_string(&log).unwrap_or_default();
-        c.wait_until(
-            &format!("the slon of node {node} listed the options it read"),
-            Duration::from_secs(30),
-            || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
-        );
-        slon_log::assert_read_its_config(&read(), &log.display().to_string());
+        runbook::start_slon(c, cluster, node);
     }
 }
 
