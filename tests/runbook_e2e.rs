@@ -31,6 +31,7 @@ use slonik_gen::model::{NodeId, SetId};
 use slonik_gen::runbook::{Action, Format, Plan, Prepare, Request};
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
+use support::catalog;
 use support::cluster::{tools_or_skip, TestCluster, Tools};
 use support::runbook::{self, bash};
 
@@ -347,35 +348,9 @@ fn assert_every_row_everywhere(c: &TestCluster, nodes: &[u32], origin: u32, comm
     }
 }
 
-/// The catalog of every node against the plan's next state, read independently of the
-/// library's own final check.
+/// The catalog of every node against the plan's next state (`support::catalog`).
 fn assert_catalog_matches(c: &TestCluster, nodes: &[u32], next: &Cluster) {
-    let sets = next
-        .sets
-        .values()
-        .map(|s| format!("{}|{}", s.id, s.origin))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let subscriptions = next
-        .subscriptions
-        .values()
-        .map(|s| format!("{}|{}|{}|t", s.set, s.provider, s.receiver))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let node_list = next
-        .nodes
-        .values()
-        .map(|n| format!("{}|{}", n.id, if n.failed { "f" } else { "t" }))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for &n in nodes {
-        c.wait_until(&format!("the catalog on node {n} matches the plan's next state"), Duration::from_secs(60), || {
-            c.psql(n, "SELECT set_id, set_origin FROM _replication.sl_set ORDER BY 1").ok().as_deref() == Some(sets.as_str())
-                && c.psql(n, "SELECT sub_set, sub_provider, sub_receiver, sub_active FROM _replication.sl_subscribe ORDER BY 1, 3").ok().as_deref()
-                    == Some(subscriptions.as_str())
-                && c.psql(n, "SELECT no_id, no_active FROM _replication.sl_node ORDER BY 1").ok().as_deref() == Some(node_list.as_str())
-        });
-    }
+    catalog::assert_matches(c, nodes, next, |n| n);
 }
 
 fn load(text: &str) -> Cluster {
