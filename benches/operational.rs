@@ -36,7 +36,6 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -46,7 +45,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use slonik_gen::model::{NodeId, SetId};
 use slonik_gen::runbook::{Format, Plan, Prepare, Request};
-use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, ops, Cluster};
 use support::cluster::{tools_or_skip, TestCluster, Tools, SLON_SYNC_INTERVAL, SLON_SYNC_INTERVAL_TIMEOUT};
 use support::load::{longest_gap, unavailable, Attempt, Writer};
@@ -421,28 +419,7 @@ fn write_config(c: &TestCluster, text: &str) -> Cluster {
     let path = c.dir().join("geekdb.toml");
     fs::write(&path, text).expect("write the config");
     let cluster = load(text);
-    let dirs: BTreeSet<PathBuf> = cluster
-        .nodes
-        .keys()
-        .filter_map(|&n| {
-            Path::new(&SlonRun::of(&cluster, n).unwrap().conf_file)
-                .parent()
-                .map(Path::to_path_buf)
-        })
-        .collect();
-    assert_eq!(dirs.len(), 1, "one conf_dir for every node: {dirs:?}");
-    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
-        .arg("--config")
-        .arg(&path)
-        .args(["slon-conf", "--all", "--dir"])
-        .args(&dirs)
-        .output()
-        .expect("run slonik-gen slon-conf");
-    assert!(
-        out.status.success(),
-        "slon-conf --all failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    runbook::write_slon_confs(&path, &cluster);
     cluster
 }
 

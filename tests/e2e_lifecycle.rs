@@ -21,7 +21,7 @@
 //! new origin accepted.
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,7 +34,7 @@ use slonik_gen::{load_config_str, ops, Cluster, SlonyVersion};
 use support::catalog;
 use support::cluster::{tools_or_skip, TestCluster, Tools};
 use support::load::{report_writes, Writer};
-use support::runbook::{bash, start_slon};
+use support::runbook::{self, start_slon};
 use support::slon_log;
 
 const CLUSTER: &str = "replication";
@@ -120,23 +120,7 @@ impl Lab {
         let path = self.c.dir().join("geekdb.toml");
         fs::write(&path, text).unwrap();
         let cluster = load(text);
-        let conf_dir = conf_dir(&cluster);
-        let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
-            .arg("--config")
-            .arg(&path)
-            .args(["slon-conf", "--all", "--dir"])
-            .arg(&conf_dir)
-            .output()
-            .expect("run slonik-gen slon-conf");
-        assert!(
-            out.status.success(),
-            "slon-conf --all failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for &n in cluster.nodes.keys() {
-            let conf = SlonRun::of(&cluster, n).unwrap().conf_file;
-            assert!(Path::new(&conf).is_file(), "slon-conf --all did not write {conf}");
-        }
+        runbook::write_slon_confs(&path, &cluster);
         (path, cluster)
     }
 
@@ -204,25 +188,7 @@ impl Lab {
     /// Runs a runbook script with bash (slonik, psql, pg_dump and pg_restore of the
     /// harness's PostgreSQL first on PATH); panics with its output and the logs on failure.
     fn run_script(&self, script: &str, plan: &Plan, name: &str) -> Duration {
-        let (ok, output, elapsed) = bash(script, self.c.dir(), name, &self.tools);
-        eprintln!(
-            "runbook {name} ({}): {} steps, wall time {:.1}s",
-            plan.title,
-            plan.steps.len(),
-            elapsed.as_secs_f64()
-        );
-        if !ok {
-            panic!(
-                "runbook {name} failed after {:.1}s:\n{output}\n{}",
-                elapsed.as_secs_f64(),
-                self.c.log_tails(40)
-            );
-        }
-        assert!(
-            output.contains("Runbook finished: every step succeeded."),
-            "{output}"
-        );
-        elapsed
+        runbook::run_ok(&self.c, &self.tools, script, name, Some(plan))
     }
 
     fn count(&self, node: u32, table: &str) -> String {
@@ -351,20 +317,6 @@ impl Lab {
             "node {node}'s slon still runs: pids {running:?}"
         );
     }
-}
-
-fn conf_dir(cluster: &Cluster) -> PathBuf {
-    let dirs: BTreeSet<PathBuf> = cluster
-        .nodes
-        .keys()
-        .filter_map(|&n| {
-            Path::new(&SlonRun::of(cluster, n).unwrap().conf_file)
-                .parent()
-                .map(Path::to_path_buf)
-        })
-        .collect();
-    assert_eq!(dirs.len(), 1, "one conf_dir for every node: {dirs:?}");
-    dirs.into_iter().next().unwrap()
 }
 
 fn load(text: &str) -> Cluster {

@@ -25,7 +25,6 @@
 //! clone's own. The test prints each step's wall time and its total.
 mod support;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,9 +32,8 @@ use std::time::{Duration, Instant};
 
 use slonik_gen::model::{NodeId, Paths};
 use slonik_gen::runbook::{Format, NewNodeArgs, Request};
-use slonik_gen::slon::run::SlonRun;
 use slonik_gen::{load_config_str, Cluster};
-use support::cluster::{tools_or_skip, TestCluster, Tools};
+use support::cluster::{tools_or_skip, TestCluster};
 use support::load::Writer;
 use support::runbook;
 
@@ -226,25 +224,6 @@ fn wait_caught_up(c: &TestCluster, origin: u32, node: u32) {
     );
 }
 
-/// Runs a runbook's shell script on the harness (`support::runbook::bash`); panics with
-/// its output and the cluster's logs unless every step succeeded.
-fn run_script(c: &TestCluster, tools: &Tools, script: &str, name: &str) -> Duration {
-    let (ok, output, elapsed) = runbook::bash(script, c.dir(), name, tools);
-    if !ok {
-        panic!(
-            "runbook {name} failed after {:.1}s:\n{output}\n{}",
-            elapsed.as_secs_f64(),
-            c.log_tails(40)
-        );
-    }
-    assert!(
-        output.contains("Runbook finished: every step succeeded."),
-        "{output}"
-    );
-    eprintln!("runbook {name}: wall time {:.1}s", elapsed.as_secs_f64());
-    elapsed
-}
-
 #[test]
 fn e2e_minimal_paths_then_clone_under_write_load() {
     let Some(tools) = tools_or_skip("e2e_minimal_paths_then_clone_under_write_load") else {
@@ -259,21 +238,7 @@ fn e2e_minimal_paths_then_clone_under_write_load() {
     let cluster = load(&text);
     assert!(matches!(cluster.paths, Paths::Explicit(_)));
     assert!(!cluster.has_path(NodeId(1), NodeId(3)) && !cluster.has_path(NodeId(3), NodeId(1)));
-    let conf_dir: BTreeSet<PathBuf> = cluster
-        .nodes
-        .keys()
-        .filter_map(|&n| {
-            Path::new(&SlonRun::of(&cluster, n).unwrap().conf_file)
-                .parent()
-                .map(Path::to_path_buf)
-        })
-        .collect();
-    assert_eq!(conf_dir.len(), 1, "{conf_dir:?}");
-    let conf_dir = conf_dir.into_iter().next().unwrap();
-    slonik_gen(
-        &config,
-        &["slon-conf", "--all", "--dir", conf_dir.to_str().unwrap()],
-    );
+    runbook::write_slon_confs(&config, &cluster);
 
     // 1. The cluster with its minimal paths, built as an operator would.
     for n in 1..=3 {
@@ -390,7 +355,7 @@ fn e2e_minimal_paths_then_clone_under_write_load() {
         plan.render(Format::Shell).unwrap(),
         "the CLI prints the library's plan"
     );
-    let clone_took = run_script(&c, &tools, &script, "clone-node-4");
+    let clone_took = runbook::run_ok(&c, &tools, &script, "clone-node-4", None);
     writer.wait_for_rows_on(1, 20, Duration::from_secs(60));
     let (committed, _) = writer.finish();
 

@@ -20,7 +20,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -93,29 +93,7 @@ fn write_config(c: &TestCluster, config_text: &str) -> (PathBuf, Cluster) {
     let config_path = c.dir().join("geekdb.toml");
     fs::write(&config_path, config_text).unwrap();
     let cluster = load(config_text);
-    let confs: BTreeSet<PathBuf> = cluster
-        .nodes
-        .keys()
-        .map(|&n| PathBuf::from(SlonRun::of(&cluster, n).unwrap().conf_file))
-        .collect();
-    let conf_dir: BTreeSet<&Path> = confs.iter().filter_map(|p| p.parent()).collect();
-    assert_eq!(conf_dir.len(), 1, "one conf_dir for every node: {confs:?}");
-    let conf_dir = conf_dir.into_iter().next().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
-        .arg("--config")
-        .arg(&config_path)
-        .args(["slon-conf", "--all", "--dir"])
-        .arg(conf_dir)
-        .output()
-        .expect("run slonik-gen slon-conf");
-    assert!(
-        out.status.success(),
-        "slon-conf --all failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for conf in &confs {
-        assert!(conf.is_file(), "slon-conf --all did not write {}", conf.display());
-    }
+    runbook::write_slon_confs(&config_path, &cluster);
     (config_path, cluster)
 }
 
@@ -137,25 +115,7 @@ fn assert_slons_read_their_config(c: &TestCluster, nodes: u32) {
 /// Runs a plan's shell script; panics with its output (and the cluster's logs) on failure.
 fn run_plan(c: &TestCluster, tools: &Tools, plan: &Plan, name: &str) -> Duration {
     let script = plan.render(Format::Shell).expect("the plan renders");
-    let (ok, output, elapsed) = bash(&script, c.dir(), name, tools);
-    eprintln!(
-        "runbook {name} ({}): {} steps, wall time {:.1}s",
-        plan.title,
-        plan.steps.len(),
-        elapsed.as_secs_f64()
-    );
-    if !ok {
-        panic!(
-            "runbook {name} failed after {:.1}s:\n{output}\n{}",
-            elapsed.as_secs_f64(),
-            c.log_tails(40)
-        );
-    }
-    assert!(
-        output.contains("Runbook finished: every step succeeded."),
-        "{output}"
-    );
-    elapsed
+    runbook::run_ok(c, tools, &script, name, Some(plan))
 }
 
 /// Builds the cluster with the library's own operations, starts the slons with the

@@ -4,6 +4,7 @@
 //! step starts it.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -11,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use slonik_gen::model::NodeId;
+use slonik_gen::runbook::Plan;
 use slonik_gen::slon::run::SlonRun;
 use slonik_gen::Cluster;
 
@@ -98,4 +100,71 @@ pub fn start_slon(c: &TestCluster, cluster: &Cluster, node: NodeId) {
         || slon_log::listed_its_options(&read()) || !slon_log::config_complaints(&read()).is_empty(),
     );
     slon_log::assert_read_its_config(&read(), &log.display().to_string());
+}
+
+/// [`bash`], then a panic with the script's output and the cluster's logs unless it
+/// succeeded and said that every step did; prints its wall time (with the steps of `plan`
+/// when given) and returns it.
+pub fn run_ok(c: &TestCluster, tools: &Tools, script: &str, name: &str, plan: Option<&Plan>) -> Duration {
+    let (ok, output, elapsed) = bash(script, c.dir(), name, tools);
+    let steps = plan.map_or_else(String::new, |p| {
+        format!(" ({}): {} steps,", p.title, p.steps.len())
+    });
+    eprintln!("runbook {name}{steps} wall time {:.1}s", elapsed.as_secs_f64());
+    if !ok {
+        panic!(
+            "runbook {name} failed after {:.1}s:\n{output}\n{}",
+            elapsed.as_secs_f64(),
+            c.log_tails(40)
+        );
+    }
+    assert!(
+        output.contains("Runbook finished: every step succeeded."),
+        "{output}"
+    );
+    elapsed
+}
+
+/// The one directory that holds every node's slon config file (the harness gives every
+/// node the same `conf_dir`).
+pub fn conf_dir(cluster: &Cluster) -> PathBuf {
+    let dirs: BTreeSet<PathBuf> = cluster
+        .nodes
+        .keys()
+        .filter_map(|&n| {
+            Path::new(
+                &SlonRun::of(cluster, n)
+                    .expect("the node's slon settings")
+                    .conf_file,
+            )
+            .parent()
+            .map(Path::to_path_buf)
+        })
+        .collect();
+    assert_eq!(dirs.len(), 1, "one conf_dir for every node: {dirs:?}");
+    dirs.into_iter().next().expect("one directory")
+}
+
+/// Writes every node's slon config file with the binary, as an operator would
+/// (`slonik-gen --config CONFIG slon-conf --all --dir` into [`conf_dir`]); fails unless
+/// the command succeeded and each node's file is there.
+pub fn write_slon_confs(config: &Path, cluster: &Cluster) {
+    let out = Command::new(env!("CARGO_BIN_EXE_slonik-gen"))
+        .arg("--config")
+        .arg(config)
+        .args(["slon-conf", "--all", "--dir"])
+        .arg(conf_dir(cluster))
+        .output()
+        .expect("run slonik-gen slon-conf");
+    assert!(
+        out.status.success(),
+        "slon-conf --all failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for &n in cluster.nodes.keys() {
+        let conf = SlonRun::of(cluster, n)
+            .expect("the node's slon settings")
+            .conf_file;
+        assert!(Path::new(&conf).is_file(), "slon-conf --all did not write {conf}");
+    }
 }
